@@ -1,0 +1,125 @@
+// Encoding: the size first, then one Buffer.allocUnsafe of exactly that size, then the fields
+// written in place. No intermediate buffers and no concatenation.
+import { PacketType, type ProtocolVersion } from './constants.js';
+import { authSize, writeAuth } from './auth.js';
+import { connackSize, writeConnack } from './connack.js';
+import { connectSize, writeConnect } from './connect.js';
+import { disconnectSize, writeDisconnect } from './disconnect.js';
+import type { Packet, PublishPacket } from './packets.js';
+import { publishFlags, publishPropertiesSize, publishSize, writePublish } from './publish.js';
+import { pubResponseSize, writePubResponse } from './pubresponse.js';
+import { subackSize, writeSuback } from './suback.js';
+import { subscribeSize, writeSubscribe } from './subscribe.js';
+import { unsubackSize, writeUnsuback } from './unsuback.js';
+import { unsubscribeSize, writeUnsubscribe } from './unsubscribe.js';
+import { vbiSize, writeVbi } from './writer.js';
+
+/** PUBREL, SUBSCRIBE and UNSUBSCRIBE have fixed-header flags 0010 (2.1.3); the rest 0000. */
+const FLAGS_0010 = 0x02;
+
+function remainingLength(p: Packet, version: ProtocolVersion): number {
+  switch (p.type) {
+    case PacketType.Connect:
+      return connectSize(p);
+    case PacketType.Connack:
+      return connackSize(p, version);
+    case PacketType.Publish:
+      return publishSize(p, version, publishPropertiesSize(p, version));
+    case PacketType.Puback:
+    case PacketType.Pubrec:
+    case PacketType.Pubrel:
+    case PacketType.Pubcomp:
+      return pubResponseSize(p, version);
+    case PacketType.Subscribe:
+      return subscribeSize(p, version);
+    case PacketType.Suback:
+      return subackSize(p, version);
+    case PacketType.Unsubscribe:
+      return unsubscribeSize(p, version);
+    case PacketType.Unsuback:
+      return unsubackSize(p, version);
+    case PacketType.Pingreq:
+    case PacketType.Pingresp:
+      return 0;
+    case PacketType.Disconnect:
+      return disconnectSize(p, version);
+    case PacketType.Auth:
+      return authSize(p, version);
+  }
+}
+
+function writeBody(buf: Buffer, pos: number, p: Packet, version: ProtocolVersion, rl: number) {
+  switch (p.type) {
+    case PacketType.Connect:
+      return writeConnect(buf, pos, p);
+    case PacketType.Connack:
+      return writeConnack(buf, pos, p, version);
+    case PacketType.Publish:
+      return writePublish(buf, pos, p, version, publishPropertiesSize(p, version));
+    case PacketType.Puback:
+    case PacketType.Pubrec:
+    case PacketType.Pubrel:
+    case PacketType.Pubcomp:
+      return writePubResponse(buf, pos, p, version, rl);
+    case PacketType.Subscribe:
+      return writeSubscribe(buf, pos, p, version);
+    case PacketType.Suback:
+      return writeSuback(buf, pos, p, version);
+    case PacketType.Unsubscribe:
+      return writeUnsubscribe(buf, pos, p, version);
+    case PacketType.Unsuback:
+      return writeUnsuback(buf, pos, p, version);
+    case PacketType.Pingreq:
+    case PacketType.Pingresp:
+      return pos;
+    case PacketType.Disconnect:
+      return writeDisconnect(buf, pos, p, rl);
+    case PacketType.Auth:
+      return writeAuth(buf, pos, p, rl);
+  }
+}
+
+function firstByte(p: Packet): number {
+  switch (p.type) {
+    case PacketType.Publish:
+      return (PacketType.Publish << 4) | publishFlags(p);
+    case PacketType.Pubrel:
+    case PacketType.Subscribe:
+    case PacketType.Unsubscribe:
+      return (p.type << 4) | FLAGS_0010;
+    default:
+      return p.type << 4;
+  }
+}
+
+/** Bytes the encoded packet takes, fixed header included. */
+export function encodedSize(packet: Packet, version: ProtocolVersion): number {
+  const rl = remainingLength(packet, version);
+  return 1 + vbiSize(rl) + rl;
+}
+
+/** The hot path of a broker: PUBLISH with its property size computed once. */
+function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffer {
+  const propsSize = publishPropertiesSize(p, version);
+  const rl = publishSize(p, version, propsSize);
+  const buf = Buffer.allocUnsafe(1 + vbiSize(rl) + rl);
+  buf[0] = (PacketType.Publish << 4) | publishFlags(p);
+  writePublish(buf, writeVbi(buf, 1, rl), p, version, propsSize);
+  return buf;
+}
+
+/**
+ * Encodes a packet for a peer speaking `version`: exactly one allocation of the exact size.
+ * Properties are dropped for 3.1 / 3.1.1, and 5.0 reason codes mapped to their return codes.
+ * Throws RangeError for values that cannot be encoded (a missing packetId, a string over
+ * 65,535 bytes, a property the packet type cannot carry, AUTH before 5.0).
+ */
+export function encode(packet: Packet, version: ProtocolVersion): Buffer {
+  if (packet.type === PacketType.Publish) return encodePublish(packet, version);
+  const rl = remainingLength(packet, version);
+  const buf = Buffer.allocUnsafe(1 + vbiSize(rl) + rl);
+  buf[0] = firstByte(packet);
+  const end = writeBody(buf, writeVbi(buf, 1, rl), packet, version, rl);
+  if (end !== buf.length) throw new Error(`codec: wrote ${end} of ${buf.length} bytes`);
+  return buf;
+}
