@@ -208,7 +208,9 @@ export class SubscriptionIndex<V> {
         if (literal !== undefined) next.push(literal);
         if (wildcards && node.plus !== undefined) next.push(node.plus);
       }
-      [current, next] = [next, current];
+      const done = current;
+      current = next;
+      next = done;
     }
     for (let n = 0; n < current.length; n++) {
       const node = current[n]!;

@@ -1,0 +1,167 @@
+// Micro benchmark of the topic layer: `npx tsc -p tsconfig.json && node dist/bench/topic.js`.
+// Prints one table row per case; a script, never a timed test.
+import { SubscriptionIndex, topicMatches, validateTopicFilter } from '../src/topic/index.js';
+
+const SUBSCRIPTIONS = 100_000;
+const TOPICS = 10_000;
+const RUN_MS = Number(process.env.BENCH_MS ?? 1000);
+
+/** Deterministic pseudo-random numbers (mulberry32) so runs compare. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const next = random(42);
+const pick = (n: number) => Math.floor(next() * n);
+
+/** Fleet-shaped filters: mostly exact, some '+' per site, a few '#' per region. */
+function fleetFilter(i: number): string {
+  const region = `r${i % 20}`;
+  const site = `s${i % 500}`;
+  const device = `d${i}`;
+  if (i % 10 === 0) return `fleet/${region}/+/${device}/status`;
+  if (i % 100 === 1) return `fleet/${region}/${site}/#`;
+  if (i % 1000 === 2) return `+/${region}/+/+/telemetry`;
+  return `fleet/${region}/${site}/${device}/telemetry`;
+}
+
+function fleetTopic(): string {
+  const i = pick(SUBSCRIPTIONS);
+  const kind = next() < 0.8 ? 'telemetry' : 'status';
+  return `fleet/r${i % 20}/s${i % 500}/d${i}/${kind}`;
+}
+
+interface Row {
+  name: string;
+  opsPerSecond: number;
+  note: string;
+}
+
+/** Runs `op` over `inputs` round-robin for RUN_MS and returns operations per second. */
+function measure<T>(inputs: readonly T[], op: (input: T) => unknown): number {
+  let count = 0;
+  let sink = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(RUN_MS) * 1_000_000n;
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < 1000; i++) {
+      const out = op(inputs[count % inputs.length]!);
+      sink += Array.isArray(out) ? out.length : out ? 1 : 0;
+      count++;
+    }
+    now = process.hrtime.bigint();
+  }
+  if (sink < 0) console.log(sink); // keeps the results alive
+  return count / (Number(now - start) / 1e9);
+}
+
+function buildIndex(cacheSize: number): { index: SubscriptionIndex<number>; ms: number } {
+  const index = new SubscriptionIndex<number>({ cacheSize });
+  const start = performance.now();
+  for (let i = 0; i < SUBSCRIPTIONS; i++) index.add(fleetFilter(i), `client${i}`, i);
+  return { index, ms: performance.now() - start };
+}
+
+function main(): void {
+  const rows: Row[] = [];
+  const topics = Array.from({ length: TOPICS }, fleetTopic);
+  const uncached = buildIndex(0);
+  const cached = buildIndex(4096).index;
+  const matched = topics.reduce((sum, t) => sum + uncached.index.match(t).length, 0) / TOPICS;
+  const note = `${SUBSCRIPTIONS} subs, ${matched.toFixed(2)} matches/topic`;
+  rows.push({
+    name: 'add (build index)',
+    opsPerSecond: SUBSCRIPTIONS / (uncached.ms / 1000),
+    note,
+  });
+  rows.push({
+    name: 'match, no cache',
+    opsPerSecond: measure(topics, (t) => uncached.index.match(t)),
+    note: `${TOPICS} distinct topics`,
+  });
+  const hot = topics.slice(0, 1000);
+  rows.push({
+    name: 'match, cache hits',
+    opsPerSecond: measure(hot, (t) => cached.match(t)),
+    note: '1000 hot topics, cache 4096',
+  });
+  rows.push({
+    name: 'match, cache churn',
+    opsPerSecond: measure(topics, (t) => cached.match(t)),
+    note: `${TOPICS} topics > cache 4096`,
+  });
+  rows.push(wildcardHeavy(topics));
+  const filters = Array.from({ length: SUBSCRIPTIONS }, (_, i) => fleetFilter(i));
+  const few = topics.slice(0, 20);
+  rows.push({
+    name: 'brute force topicMatches',
+    opsPerSecond: measure(few, (t) => filters.filter((f) => topicMatches(f, t))),
+    note: 'linear scan of 100k filters, for scale',
+  });
+  rows.push({
+    name: 'topicMatches (one pair)',
+    opsPerSecond: measure(filters.slice(0, 1000), (f) => topicMatches(f, topics[0]!)),
+    note: '',
+  });
+  rows.push({
+    name: 'validateTopicFilter',
+    opsPerSecond: measure(filters.slice(0, 1000), (f) => validateTopicFilter(f)),
+    note: '',
+  });
+  rows.push(removeAll(uncached.index));
+  print(rows);
+}
+
+/** Every subscription a wildcard: 100k filters over 1,000 sites, many matching each topic. */
+function wildcardHeavy(topics: readonly string[]): Row {
+  const index = new SubscriptionIndex<number>({ cacheSize: 0 });
+  for (let i = 0; i < SUBSCRIPTIONS; i++) {
+    const shape = i % 4;
+    const site = `s${i % 500}`;
+    const filter =
+      shape === 0
+        ? `fleet/+/${site}/#`
+        : shape === 1
+          ? `fleet/r${i % 20}/+/+/telemetry`
+          : shape === 2
+            ? `fleet/+/${site}/+/+`
+            : `fleet/r${i % 20}/${site}/d${i}/+`;
+    index.add(filter, `client${i}`, i);
+  }
+  const matched = topics.reduce((sum, t) => sum + index.match(t).length, 0) / topics.length;
+  const opsPerSecond = measure(topics, (t) => index.match(t));
+  return {
+    name: 'match, wildcard heavy, no cache',
+    opsPerSecond,
+    note: `${matched.toFixed(1)} matches/topic`,
+  };
+}
+
+function removeAll(index: SubscriptionIndex<number>): Row {
+  const start = performance.now();
+  for (let i = 0; i < SUBSCRIPTIONS; i++) index.remove(fleetFilter(i), `client${i}`);
+  const ms = performance.now() - start;
+  return {
+    name: 'remove (empty the index)',
+    opsPerSecond: SUBSCRIPTIONS / (ms / 1000),
+    note: `size after: ${index.size}`,
+  };
+}
+
+function print(rows: readonly Row[]): void {
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log(`${'case'.padEnd(width)}  ${'ops/s'.padStart(12)}  note`);
+  for (const row of rows) {
+    const ops = Math.round(row.opsPerSecond).toLocaleString('en-US').padStart(12);
+    console.log(`${row.name.padEnd(width)}  ${ops}  ${row.note}`);
+  }
+}
+
+main();
