@@ -1,0 +1,506 @@
+// The MQTT client: a promise API over one logical session that survives reconnects.
+import { PacketType, ProtocolVersion, type QoS, ReasonCode } from '../protocol/constants.js';
+import {
+  type ConnackPacket,
+  type ConnectPacket,
+  type DisconnectPacket,
+  NO_PROPERTIES,
+  type Packet,
+  type Properties,
+  type PublishPacket,
+} from '../protocol/packets.js';
+import { topicMatches } from '../topic/match.js';
+import { validateTopicName } from '../topic/validate.js';
+import { Connection } from './connection.js';
+import { Emitter } from './emitter.js';
+import {
+  ConnectionError,
+  ConnectionRefusedError,
+  MqttClientError,
+  ServerDisconnectError,
+  clientClosed,
+  invalidArgument,
+} from './errors.js';
+import { Inbound } from './inbound.js';
+import { KeepAlive } from './keep-alive.js';
+import { MessageStream } from './message-stream.js';
+import {
+  type BrokerAddress,
+  type ClientOptions,
+  type ResolvedOptions,
+  parseBrokerUrl,
+  resolveOptions,
+} from './options.js';
+import { Outbound, type PacketSink, type PublishResult } from './outbound.js';
+import { PacketWriter } from './packet-writer.js';
+import { Requester, type RequestOptions } from './request.js';
+import { Subscriptions, type SubscribeOptions, type SubscriptionRequest } from './subscriptions.js';
+import { TopicAliases } from './topic-alias.js';
+
+/** An application message received from the broker. */
+export interface Message {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  properties: Properties;
+}
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  properties?: Properties;
+}
+
+export interface EndOptions {
+  /** Skip waiting for unacknowledged messages (default false: wait up to `timeout`). */
+  force?: boolean;
+  /** ms to wait for in-flight messages before closing anyway; default 5 000. */
+  timeout?: number;
+  reasonCode?: number;
+  properties?: Properties;
+}
+
+export interface ClientEvents {
+  connect: ConnackPacket;
+  message: Message;
+  /** A reconnect attempt is about to be made. */
+  reconnect: { attempt: number; delay: number };
+  /** The connection was lost; the client reconnects unless reconnect is off. */
+  offline: Error | undefined;
+  /** The server sent DISCONNECT (5.0). */
+  disconnect: DisconnectPacket;
+  error: Error;
+  /** The client is closed for good: end() was called or reconnecting gave up. */
+  end: undefined;
+}
+
+type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
+const textEncoder = new TextEncoder();
+const noop = () => {};
+
+/** Marks a promise as handled, so that a caller who ignores it causes no unhandled rejection. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(noop);
+  return promise;
+}
+
+export function toBytes(payload: string | Uint8Array | undefined): Uint8Array {
+  if (payload === undefined) return new Uint8Array(0);
+  if (typeof payload !== 'string') return payload;
+  return typeof Buffer !== 'undefined' ? Buffer.from(payload) : textEncoder.encode(payload);
+}
+
+export class MqttClient extends Emitter<ClientEvents> {
+  readonly options: ResolvedOptions;
+  readonly #address: BrokerAddress;
+  readonly #writer: PacketWriter;
+  readonly #outbound: Outbound;
+  readonly #inbound: Inbound;
+  readonly #subscriptions = new Subscriptions();
+  readonly #requester = new Requester(this);
+  #aliases = new TopicAliases(0);
+  #connection: Connection | undefined;
+  #keepAlive: KeepAlive | undefined;
+  #state: State = 'connecting';
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #serverDisconnect: DisconnectPacket | undefined;
+  #connack: ConnackPacket | undefined;
+  /** The Client Identifier in use (the broker's Assigned Client Identifier when it gave one). */
+  clientId: string;
+
+  constructor(url: string | URL, options: ClientOptions = {}) {
+    super();
+    this.options = resolveOptions(options);
+    this.#address = parseBrokerUrl(url);
+    this.clientId = this.options.clientId;
+    this.#writer = new PacketWriter(this.options.protocolVersion);
+    this.#outbound = new Outbound(this.options.maxQueuedMessages, this.options.queueQoS0);
+    this.#inbound = new Inbound(options.properties?.topicAliasMaximum ?? 0);
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  get protocolVersion(): ProtocolVersion {
+    return this.options.protocolVersion;
+  }
+
+  /** The last CONNACK: the server's limits and Session Present. */
+  get connack(): ConnackPacket | undefined {
+    return this.#connack;
+  }
+
+  /** Messages waiting for a connection or for the server's Receive Maximum. */
+  get queuedMessages(): number {
+    return this.#outbound.queued;
+  }
+
+  /** Opens the first connection; the connect() function calls this. */
+  async start(): Promise<ConnackPacket> {
+    try {
+      return await this.#open();
+    } catch (error) {
+      this.#close(error as Error);
+      throw error;
+    }
+  }
+
+  /**
+   * Publishes and resolves when the QoS flow completes: at once (or when the writer has
+   * room) for QoS 0, on PUBACK for QoS 1, on PUBCOMP for QoS 2.
+   */
+  publish(
+    topic: string,
+    payload?: string | Uint8Array,
+    options: PublishOptions = {},
+  ): Promise<PublishResult | undefined> {
+    if (this.#state === 'closed') return handled(Promise.reject(clientClosed()));
+    const properties = options.properties ?? NO_PROPERTIES;
+    if (topic.length > 0 || properties.topicAlias === undefined) {
+      const invalid = validateTopicName(topic);
+      if (invalid)
+        return handled(Promise.reject(invalidArgument(invalid.message, invalid.reasonCode)));
+    }
+    const qos = options.qos ?? 0;
+    const packet: PublishPacket = {
+      type: PacketType.Publish,
+      topic,
+      payload: toBytes(payload),
+      qos,
+      retain: options.retain ?? false,
+      dup: false,
+      packetId: undefined,
+      properties,
+    };
+    try {
+      const pending = this.#outbound.publish(packet);
+      if (pending) return handled(pending);
+    } catch (error) {
+      return handled(Promise.reject(error));
+    }
+    return this.#writer.congested ? this.#writer.whenWritable().then(() => undefined) : RESOLVED;
+  }
+
+  /**
+   * Subscribes and resolves with the granted reason codes, one per filter. Rejects with a
+   * SUBSCRIBE_FAILED error (carrying all the codes) when the broker refused any filter.
+   */
+  subscribe(
+    filters: string | readonly (string | SubscriptionRequest)[],
+    options: SubscribeOptions = {},
+  ): Promise<number[]> {
+    if (this.#state === 'closed') return handled(Promise.reject(clientClosed()));
+    let packet: ReturnType<Subscriptions['build']>;
+    try {
+      packet = this.#subscriptions.build(filters, options);
+    } catch (error) {
+      return handled(Promise.reject(error));
+    }
+    return handled(
+      this.#outbound
+        .subscribe(packet)
+        .then((suback) => this.#subscriptions.onSuback(packet, suback)),
+    );
+  }
+
+  /** Unsubscribes; resolves with the UNSUBACK reason codes (5.0) or an empty list (3.1.1). */
+  unsubscribe(filters: string | readonly string[], properties: Properties = {}): Promise<number[]> {
+    if (this.#state === 'closed') return handled(Promise.reject(clientClosed()));
+    const topicFilters = typeof filters === 'string' ? [filters] : [...filters];
+    if (topicFilters.length === 0)
+      return handled(Promise.reject(invalidArgument('No topic filters')));
+    this.#subscriptions.remove(topicFilters);
+    const packet = { type: PacketType.Unsubscribe, topicFilters, properties } as const;
+    return handled(this.#outbound.unsubscribe(packet).then((unsuback) => unsuback.reasonCodes));
+  }
+
+  /** Incoming messages as an async iterator, optionally only those matching `filter`. */
+  messages(filter?: string): MessageStream {
+    return new MessageStream(
+      this,
+      filter === undefined ? undefined : (t) => topicMatches(filter, t),
+    );
+  }
+
+  /** 5.0 request/response: publishes with Response Topic and Correlation Data, awaits the reply. */
+  request(
+    topic: string,
+    payload?: string | Uint8Array,
+    options: RequestOptions = {},
+  ): Promise<Message> {
+    return handled(this.#requester.request(topic, payload, options));
+  }
+
+  /** Answers a request message on its Response Topic with its Correlation Data. */
+  respond(request: Message, payload?: string | Uint8Array, options: PublishOptions = {}) {
+    return handled(this.#requester.respond(request, payload, options));
+  }
+
+  /**
+   * Closes the client: waits (unless forced) for unacknowledged messages, sends DISCONNECT,
+   * closes the connection. Pending operations are rejected with CLIENT_CLOSED.
+   */
+  async end(options: EndOptions = {}): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (!options.force && this.#state === 'connected') {
+      await this.#outbound.whenIdle(options.timeout ?? 5_000);
+    }
+    const connection = this.#connection;
+    const wasConnected = this.#state === 'connected';
+    this.#close(clientClosed());
+    if (!connection) return;
+    if (wasConnected) {
+      try {
+        this.#writer.send({
+          type: PacketType.Disconnect,
+          reasonCode: options.reasonCode ?? ReasonCode.NormalDisconnection,
+          properties: options.properties ?? NO_PROPERTIES,
+        });
+      } catch {
+        // a refused DISCONNECT (too large) still lets the connection close
+      }
+    }
+    await connection.end();
+  }
+
+  /** Drops the connection at once, without DISCONNECT (so the broker publishes the Will). */
+  destroy(): void {
+    const connection = this.#connection;
+    this.#close(clientClosed());
+    connection?.fail(clientClosed());
+  }
+
+  async #open(): Promise<ConnackPacket> {
+    const connection = new Connection(
+      this.options.protocolVersion,
+      this.options.maximumPacketSize,
+      this.#writer,
+      {
+        onPacket: (packet) => this.#onPacket(connection, packet),
+        onClose: (error) => this.#onClose(connection, error),
+      },
+    );
+    this.#connection = connection;
+    this.#serverDisconnect = undefined;
+    const transportOptions = { tls: this.options.source.tls, timeout: this.options.connectTimeout };
+    const connack = await connection.open(this.#address, transportOptions, this.#connectPacket());
+    if (connack.reasonCode >= ReasonCode.UnspecifiedError) {
+      connection.fail(
+        new ConnectionRefusedError(connack.reasonCode, connack.properties.reasonString),
+      );
+      throw new ConnectionRefusedError(connack.reasonCode, connack.properties.reasonString);
+    }
+    if (this.#state === 'closed') {
+      connection.fail(clientClosed());
+      throw clientClosed();
+    }
+    this.#onConnected(connection, connack);
+    return connack;
+  }
+
+  #connectPacket(): ConnectPacket {
+    const o = this.options;
+    const source = o.source;
+    const username = source.username ?? this.#address.username;
+    const password = source.password ?? this.#address.password;
+    const v5 = o.protocolVersion === ProtocolVersion.V5;
+    const properties: Properties = { ...source.properties };
+    if (v5 && o.maximumPacketSize !== undefined) properties.maximumPacketSize = o.maximumPacketSize;
+    return {
+      type: PacketType.Connect,
+      protocolName: o.protocolVersion === ProtocolVersion.V31 ? 'MQIsdp' : 'MQTT',
+      protocolVersion: o.protocolVersion,
+      // A reconnect resumes the session when the caller asked for a persistent one.
+      clean: o.clean,
+      keepAlive: o.keepAlive,
+      clientId: this.#attempt > 0 && this.clientId && !o.clientId ? this.clientId : o.clientId,
+      will: source.will && {
+        topic: source.will.topic,
+        payload: toBytes(source.will.payload),
+        qos: source.will.qos ?? 0,
+        retain: source.will.retain ?? false,
+        properties: source.will.properties ?? NO_PROPERTIES,
+      },
+      username,
+      password: password === undefined ? undefined : toBytes(password),
+      properties: v5 ? properties : NO_PROPERTIES,
+    };
+  }
+
+  #onConnected(connection: Connection, connack: ConnackPacket): void {
+    const props = connack.properties;
+    // [MQTT-3.2.2-4] a client that asked for a clean start cannot have a session on the server.
+    if (connack.sessionPresent && this.options.clean) {
+      connection.fail(new MqttClientError('PROTOCOL_ERROR', 'Session Present on a clean start'));
+      return;
+    }
+    connection.established = true;
+    this.#connack = connack;
+    this.#state = 'connected';
+    this.#attempt = 0;
+    this.clientId = props.assignedClientIdentifier ?? this.clientId;
+    this.#writer.maximumPacketSize = props.maximumPacketSize ?? Number.POSITIVE_INFINITY;
+    this.#outbound.receiveMaximum = props.receiveMaximum ?? 65_535;
+    const aliasMaximum = this.options.topicAliases ? (props.topicAliasMaximum ?? 0) : 0;
+    this.#aliases = new TopicAliases(aliasMaximum);
+    this.#inbound.reset(connack.sessionPresent);
+    this.#startKeepAlive(connection, props.serverKeepAlive ?? this.options.keepAlive);
+    this.#outbound.attach(this.#sink);
+    if (!connack.sessionPresent) this.#resubscribe();
+    this.#outbound.resume();
+    this.emit('connect', connack);
+  }
+
+  /** [MQTT-3.1.2-21] [MQTT-3.2.2-21] the Server Keep Alive replaces the client's own. */
+  #startKeepAlive(connection: Connection, seconds: number): void {
+    const intervalMs = seconds * 1000;
+    const pingTimeoutMs = this.options.pingTimeout ?? Math.max(1000, intervalMs / 2);
+    this.#keepAlive = new KeepAlive(
+      intervalMs,
+      pingTimeoutMs,
+      () => this.#writer.lastWrite,
+      () => this.#sink.send({ type: PacketType.Pingreq }),
+      () =>
+        connection.fail(
+          new ConnectionError('PING_TIMEOUT', `No PINGRESP within ${pingTimeoutMs} ms`),
+        ),
+    );
+    this.#keepAlive.start();
+  }
+
+  /** The broker kept no session: subscriptions made before are made again. */
+  #resubscribe(): void {
+    for (const packet of this.#subscriptions.resubscribePackets()) {
+      this.#outbound
+        .subscribe(packet)
+        .then((suback) => this.#subscriptions.onSuback(packet, suback))
+        .catch((error) => this.emit('error', error));
+    }
+  }
+
+  /** Where Outbound and Inbound send packets: applies server limits and Topic Aliases. */
+  readonly #sink: PacketSink = {
+    send: (packet: Packet) => {
+      if (packet.type !== PacketType.Publish) return this.#writer.send(packet);
+      this.#checkServerLimits(packet);
+      const wire = this.#aliases.apply(packet);
+      try {
+        this.#writer.send(wire);
+      } catch (error) {
+        if (wire !== packet) this.#aliases.forget(packet.topic);
+        throw error;
+      }
+    },
+  };
+
+  #checkServerLimits(packet: PublishPacket): void {
+    const props = this.#connack?.properties;
+    if (!props) return;
+    // [MQTT-3.2.2-11] never above the server's Maximum QoS.
+    if (props.maximumQoS !== undefined && packet.qos > props.maximumQoS) {
+      throw new MqttClientError('UNSUPPORTED', `The server's Maximum QoS is ${props.maximumQoS}`, {
+        reasonCode: ReasonCode.QoSNotSupported,
+      });
+    }
+    // [MQTT-3.2.2-14] no RETAIN when the server has Retain Available 0.
+    if (packet.retain && props.retainAvailable === false) {
+      throw new MqttClientError('UNSUPPORTED', 'The server does not support retained messages', {
+        reasonCode: ReasonCode.RetainNotSupported,
+      });
+    }
+  }
+
+  #onPacket(connection: Connection, packet: Packet): void {
+    switch (packet.type) {
+      case PacketType.Publish:
+        this.#inbound.onPublish(packet, this.#sink, this.#deliver);
+        break;
+      case PacketType.Puback:
+      case PacketType.Pubrec:
+      case PacketType.Pubcomp:
+        this.#outbound.onPublishAck(packet);
+        break;
+      case PacketType.Pubrel:
+        this.#inbound.onPubrel(packet, this.#sink);
+        break;
+      case PacketType.Suback:
+      case PacketType.Unsuback:
+        this.#outbound.onSubscribeAck(packet);
+        break;
+      case PacketType.Pingresp:
+        this.#keepAlive?.onPingResponse();
+        break;
+      case PacketType.Disconnect:
+        this.#serverDisconnect = packet;
+        this.emit('disconnect', packet);
+        break;
+      default:
+        connection.fail(
+          new ConnectionError('CONNECTION_LOST', `Unexpected packet type ${packet.type}`),
+        );
+    }
+  }
+
+  readonly #deliver = (message: PublishPacket): void => {
+    this.emit('message', message);
+  };
+
+  #onClose(connection: Connection, error: Error | undefined): void {
+    if (connection !== this.#connection) return;
+    this.#connection = undefined;
+    this.#keepAlive?.stop();
+    this.#keepAlive = undefined;
+    this.#outbound.detach();
+    this.#writer.detach();
+    if (!connection.established || this.#state === 'closed') return;
+    const disconnect = this.#serverDisconnect;
+    const cause = disconnect
+      ? new ServerDisconnectError(disconnect.reasonCode, disconnect.properties.reasonString)
+      : (error ?? new ConnectionError('CONNECTION_LOST', 'Connection closed by the server'));
+    this.emit('offline', cause);
+    const takenOver = disconnect?.reasonCode === ReasonCode.SessionTakenOver;
+    if (this.options.reconnect === false || takenOver) {
+      this.emit('error', cause);
+      this.#close(cause);
+      return;
+    }
+    this.#state = 'reconnecting';
+    this.#scheduleReconnect();
+  }
+
+  /** Exponential backoff with jitter, so a fleet of clients does not reconnect in lockstep. */
+  #scheduleReconnect(): void {
+    const policy = this.options.reconnect;
+    if (policy === false) return;
+    const base = Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** this.#attempt);
+    const delay = Math.round(base * (1 - policy.jitter * Math.random()));
+    this.#attempt++;
+    this.emit('reconnect', { attempt: this.#attempt, delay });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#state !== 'reconnecting') return;
+      this.#open().catch((error) => {
+        if (this.#state !== 'reconnecting') return;
+        this.emit('error', error);
+        this.#scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  /** Final state: pending operations fail with `reason`, iterators end. */
+  #close(reason: Error): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#reconnectTimer);
+    this.#keepAlive?.stop();
+    this.#outbound.failAll(reason);
+    this.#requester.failAll(reason);
+    this.emit('end', undefined);
+  }
+}
