@@ -114,13 +114,21 @@ export interface EnhancedAuthenticator {
   /** The Authentication Method name, e.g. "SCRAM-SHA-256". */
   readonly method: string;
   /** Starts an exchange; `state` is handed back to `continue`. */
-  start(request: ConnectRequest, data: Uint8Array | undefined, state: Map<string, unknown>): Promise<AuthStep>;
+  start(
+    request: ConnectRequest,
+    data: Uint8Array | undefined,
+    state: Map<string, unknown>,
+  ): Promise<AuthStep>;
   continue(data: Uint8Array | undefined, state: Map<string, unknown>): Promise<AuthStep>;
 }
 
 /** Answers true to allow. A sync answer keeps the hot path fast; a promise pauses the client. */
 export interface Authorizer {
-  authorizePublish(client: ClientInfo, topic: string, message: MessageRecord): boolean | Promise<boolean>;
+  authorizePublish(
+    client: ClientInfo,
+    topic: string,
+    message: MessageRecord,
+  ): boolean | Promise<boolean>;
   /** `topicFilter` is the filter as subscribed, `$share/group/` removed. */
   authorizeSubscribe(client: ClientInfo, topicFilter: string): boolean | Promise<boolean>;
   /** Checked for every message delivered, so a wildcard never reads a denied topic. */

@@ -1,0 +1,270 @@
+// One client connection: bytes in → packets → handlers; packets out through a batched buffer.
+// Transport-agnostic: a TCP socket or a WebSocket stream both fit ByteStream.
+import { PacketType, type ProtocolVersion, type QoS, ReasonCode } from '../protocol/constants.js';
+import { MqttError } from '../protocol/errors.js';
+import { encode, PacketDecoder } from '../protocol/index.js';
+import { NO_PROPERTIES, type Packet, type Properties } from '../protocol/packets.js';
+import type { BrokerCore } from './core.js';
+import { dispatch } from './handlers/index.js';
+import { encodedPublish, type Message, publishPacketIdOffset } from './message.js';
+import { OutputBuffer } from './output.js';
+import type { ClientInfo } from './ports.js';
+import type { OutboundEntry, Outlet, Session } from './session.js';
+import type { TopicAliases } from './topic-alias.js';
+
+export interface ByteStream {
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  destroy(): void;
+  pause(): unknown;
+  resume(): unknown;
+  readonly writableLength: number;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+export interface TransportInfo {
+  transport: 'tcp' | 'tls' | 'ws' | 'wss';
+  remoteAddress: string;
+  remotePort?: number;
+  certificate?: { commonName?: string; subjectAltNames: string[] };
+}
+
+export type ConnectionState = 'awaiting-connect' | 'authenticating' | 'connected' | 'closed';
+
+export interface PendingWill {
+  message: Message;
+  /** Will Delay Interval, seconds (5.0). */
+  delay: number;
+}
+
+export class Connection implements Outlet {
+  state: ConnectionState = 'awaiting-connect';
+  protocolVersion: ProtocolVersion = 4;
+  clientId = '';
+  session: Session | undefined;
+  info: ClientInfo | undefined;
+  keepAlive = 0;
+  lastActivity: number;
+  readonly openedAt: number;
+  sendQuota: number;
+  /** Largest packet the client accepts (5.0 Maximum Packet Size). */
+  clientMaximumPacketSize = Number.POSITIVE_INFINITY;
+  aliases: TopicAliases | undefined;
+  will: PendingWill | undefined;
+  /** Set by DISCONNECT: a normal close publishes no will. */
+  disconnectReason: number | undefined;
+  /** QoS 2 PUBLISHes received and not yet released, for our Receive Maximum. */
+  inboundQos2 = 0;
+  /** State kept by an enhanced-authentication exchange. */
+  authState: Map<string, unknown> | undefined;
+  dirty = false;
+  private readonly decoder: PacketDecoder;
+  private readonly output = new OutputBuffer();
+  private paused = false;
+
+  constructor(
+    readonly core: BrokerCore,
+    readonly stream: ByteStream,
+    readonly transport: TransportInfo,
+  ) {
+    this.openedAt = this.lastActivity = core.now();
+    this.sendQuota = core.options.maxInflightMessages;
+    this.decoder = new PacketDecoder({ maximumPacketSize: core.options.maxPacketSize });
+    stream.on('data', (chunk) => this.onData(chunk));
+    stream.on('error', () => this.stream.destroy());
+    stream.on('close', () => core.connectionClosed(this));
+  }
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.core.stats.bytesReceived += chunk.length;
+    this.lastActivity = this.core.now();
+    try {
+      this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.processPackets();
+  }
+
+  private processPackets(): void {
+    while (!this.paused && this.state !== 'closed') {
+      let packet: Packet | undefined;
+      try {
+        packet = this.decoder.next();
+        if (packet === undefined) return;
+        this.core.stats.messagesReceived++;
+        if (this.decoder.protocolVersion !== undefined)
+          this.protocolVersion = this.decoder.protocolVersion;
+        const pending = dispatch(this, packet);
+        if (pending !== undefined) this.waitFor(pending);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
+  }
+
+  /** An asynchronous step (authentication, a slow authorizer): hold later packets until done. */
+  private waitFor(pending: Promise<void>): void {
+    this.paused = true;
+    this.stream.pause();
+    pending.then(
+      () => {
+        this.paused = false;
+        if (this.state === 'closed') return;
+        this.stream.resume();
+        this.processPackets();
+      },
+      (error) => this.fail(error),
+    );
+  }
+
+  /** The one place where errors become CONNACK or DISCONNECT and the connection closes. */
+  fail(error: unknown): void {
+    if (this.state === 'closed') return;
+    const mqtt = error instanceof MqttError ? error : undefined;
+    const reasonCode = mqtt?.reasonCode ?? ReasonCode.UnspecifiedError;
+    this.core.log.debug(
+      { clientId: this.clientId, err: String(error) },
+      'closing connection on error',
+    );
+    if (mqtt === undefined)
+      this.core.log.error({ err: error, clientId: this.clientId }, 'unexpected error');
+    if (this.state === 'awaiting-connect' || this.state === 'authenticating') {
+      // [MQTT-3.2.2-7] a refusing CONNACK carries a reason code ≥ 0x80; then close.
+      if (mqtt !== undefined && this.protocolVersion === 5)
+        this.sendConnack(false, reasonCode, reasonProps(mqtt));
+      else if (mqtt !== undefined && isConnackReturnable(reasonCode))
+        this.sendConnack(false, reasonCode, NO_PROPERTIES);
+    } else if (this.protocolVersion === 5) {
+      // [MQTT-4.13.1-1] a server that detects a Malformed Packet or Protocol Error MAY send
+      // DISCONNECT with the reason code before closing.
+      this.send({
+        type: PacketType.Disconnect,
+        reasonCode,
+        properties: mqtt ? reasonProps(mqtt) : NO_PROPERTIES,
+      });
+    }
+    this.close();
+  }
+
+  /** Closes after writing what is pending. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.flush();
+    this.stream.end();
+    this.core.connectionClosed(this);
+    // A peer that never reads would keep the socket half-open: destroy it soon.
+    setTimeout(() => this.stream.destroy(), 1000).unref();
+  }
+
+  send(packet: Packet): void {
+    this.output.append(encode(packet, this.protocolVersion));
+    this.core.stats.messagesSent++;
+    this.scheduleFlush();
+  }
+
+  sendConnack(sessionPresent: boolean, reasonCode: number, properties: Properties): void {
+    this.send({ type: PacketType.Connack, sessionPresent, reasonCode, properties });
+  }
+
+  sendPublish(
+    entry: OutboundEntry | undefined,
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    subscriptionIdentifiers: number[] | undefined,
+    packetId: number,
+    dup: boolean,
+  ): boolean {
+    const now = this.core.now();
+    const alias = this.aliases?.outbound(message.topic);
+    const bytes = encodedPublish(
+      message,
+      {
+        version: this.protocolVersion,
+        qos,
+        retain,
+        subscriptionIdentifiers,
+        topicAlias: alias?.alias,
+        aliasOnly: alias?.known,
+      },
+      now,
+    );
+    // [MQTT-3.1.2-25] never send a packet larger than the client's Maximum Packet Size.
+    if (bytes.length > this.clientMaximumPacketSize) {
+      this.core.stats.dropped.tooLarge++;
+      return false;
+    }
+    if (qos === 0) this.output.append(bytes);
+    else this.output.appendPublish(bytes, publishPacketIdOffset(bytes), packetId, dup);
+    this.core.stats.publishSent++;
+    this.core.stats.messagesSent++;
+    this.scheduleFlush();
+    void entry;
+    return true;
+  }
+
+  sendPubrel(packetId: number): void {
+    this.send({
+      type: PacketType.Pubrel,
+      packetId,
+      reasonCode: ReasonCode.Success,
+      properties: NO_PROPERTIES,
+    });
+  }
+
+  acceptsQos0(): boolean {
+    return (
+      this.stream.writableLength + this.output.pendingBytes <
+      this.core.options.maxSocketBacklogBytes
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.core.scheduleFlush(this);
+  }
+
+  /** Called once per tick by the broker for each connection with output. */
+  flush(): void {
+    this.dirty = false;
+    if (this.output.isEmpty) return;
+    this.core.stats.bytesSent += this.output.pendingBytes;
+    if (this.state === 'closed') {
+      this.output.clear();
+      return;
+    }
+    this.output.flush(this.stream);
+  }
+
+  markClosed(): void {
+    this.state = 'closed';
+    this.output.clear();
+  }
+}
+
+function reasonProps(error: MqttError): Properties {
+  return { reasonString: error.message };
+}
+
+/** 3.1.1 CONNACK can only say these (section 3.2.2.3); others close without CONNACK. */
+function isConnackReturnable(reasonCode: number): boolean {
+  return (
+    reasonCode === ReasonCode.UnsupportedProtocolVersion ||
+    reasonCode === ReasonCode.ClientIdentifierNotValid ||
+    reasonCode === ReasonCode.ServerUnavailable ||
+    reasonCode === ReasonCode.ServerBusy ||
+    reasonCode === ReasonCode.BadUserNameOrPassword ||
+    reasonCode === ReasonCode.NotAuthorized ||
+    reasonCode === ReasonCode.Banned
+  );
+}

@@ -1,0 +1,238 @@
+// The broker's shared state and the operations handlers call: sessions, routing, retained
+// messages, wills, output batching and the periodic sweep (keep-alive, expiry).
+import { PacketType, ReasonCode } from '../protocol/constants.js';
+import { MqttError } from '../protocol/errors.js';
+import { NO_PROPERTIES } from '../protocol/packets.js';
+import { parseSharedFilter } from '../topic/index.js';
+import type { Connection } from './connection.js';
+import type { BrokerHooks, Logger } from './hooks.js';
+import type { Message } from './message.js';
+import type { BrokerOptions } from './options.js';
+import type {
+  Authenticator,
+  Authorizer,
+  ClientInfo,
+  EnhancedAuthenticator,
+  RetainedStore,
+  SessionStore,
+} from './ports.js';
+import { RetainedMessages } from './retained.js';
+import { Router } from './router.js';
+import { Session } from './session.js';
+import { BrokerStats } from './stats.js';
+import { WillScheduler } from './will.js';
+
+export interface CoreAdapters {
+  sessionStore: SessionStore;
+  retainedStore: RetainedStore;
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  enhancedAuthenticators?: EnhancedAuthenticator[];
+  log: Logger;
+  hooks: BrokerHooks;
+  now?: () => number;
+}
+
+export class BrokerCore {
+  readonly stats = new BrokerStats();
+  readonly sessions = new Map<string, Session>();
+  /** Connected clients by client id (CONNACK sent). */
+  readonly clients = new Map<string, Connection>();
+  readonly connections = new Set<Connection>();
+  readonly router: Router;
+  readonly retained: RetainedMessages;
+  readonly wills: WillScheduler;
+  readonly log: Logger;
+  readonly hooks: BrokerHooks;
+  readonly now: () => number;
+  /** Set by the $SYS publisher. */
+  sysEvents:
+    | { connected(info: ClientInfo): void; disconnected(info: ClientInfo, reason: string): void }
+    | undefined;
+  private dirty: Connection[] = [];
+  private flushScheduled = false;
+  private readonly flushAll = () => this.flushDirty();
+
+  constructor(
+    readonly options: BrokerOptions,
+    readonly adapters: CoreAdapters,
+  ) {
+    this.log = adapters.log;
+    this.hooks = adapters.hooks;
+    this.now = adapters.now ?? Date.now;
+    const authorizer = adapters.authorizer;
+    this.router = new Router({
+      strategy: options.sharedSubscriptionStrategy,
+      mayRead: authorizer?.authorizeRead
+        ? (session, topic) => this.mayRead(session, topic)
+        : undefined,
+    });
+    this.retained = new RetainedMessages(adapters.retainedStore, options.maxRetainedMessages);
+    this.wills = new WillScheduler(this);
+  }
+
+  get sessionStore(): SessionStore {
+    return this.adapters.sessionStore;
+  }
+
+  /** Rebuilds persistent sessions and their subscriptions from the store. */
+  async restoreSessions(): Promise<void> {
+    const persisted = await this.sessionStore.load();
+    for (const record of persisted.sessions) {
+      const session = this.newSession(record.clientId);
+      session.restore(
+        record,
+        persisted.outbound.get(record.clientId) ?? [],
+        persisted.incomingQos2.get(record.clientId) ?? [],
+      );
+      for (const sub of session.subscriptions.values()) {
+        const share = shareOf(sub);
+        this.router.subscribe(session, share ? { ...sub, topicFilter: share.filter } : sub, share);
+      }
+      if (record.delayedWill) this.wills.restore(record.clientId, record.delayedWill);
+    }
+  }
+
+  /** Routes a message accepted from a client or the API; returns how many sessions got it. */
+  publish(message: Message, client?: ClientInfo): number {
+    this.stats.publishReceived++;
+    if (message.retain && !this.retained.set(message))
+      this.log.warn({ topic: message.topic }, 'retained message limit reached');
+    this.hooks.onMessage?.(message, client);
+    return this.router.route(message);
+  }
+
+  newSession(clientId: string): Session {
+    const session = new Session(clientId, {
+      options: this.options,
+      stats: this.stats,
+      store: this.sessionStore,
+      now: this.now,
+    });
+    this.sessions.set(clientId, session);
+    return session;
+  }
+
+  /** Ends a session: its subscriptions leave the router and the store forgets it. */
+  endSession(session: Session): void {
+    if (this.sessions.get(session.clientId) !== session) return;
+    this.sessions.delete(session.clientId);
+    this.unsubscribeAll(session);
+    if (session.persistent) this.sessionStore.deleteSession(session.clientId);
+    this.wills.sessionEnded(session.clientId);
+  }
+
+  unsubscribeAll(session: Session): void {
+    for (const record of session.subscriptions.values()) {
+      this.router.unsubscribe(session, record.topicFilter, shareOf(record));
+    }
+    session.subscriptions.clear();
+  }
+
+  scheduleFlush(connection: Connection): void {
+    this.dirty.push(connection);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  private flushDirty(): void {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+  }
+
+  /** Called once per connection when it closes, whatever the cause. */
+  connectionClosed(connection: Connection): void {
+    if (!this.connections.delete(connection)) return;
+    const wasConnected = connection.state === 'connected';
+    connection.markClosed();
+    if (!wasConnected) return;
+    const session = connection.session!;
+    if (this.clients.get(connection.clientId) === connection)
+      this.clients.delete(connection.clientId);
+    this.wills.connectionClosed(connection, session);
+    session.detach(this.now());
+    if (!session.persistent) {
+      this.redistributeShared(session);
+      this.endSession(session);
+    } else {
+      this.sessionStore.saveSession(session.toRecord());
+    }
+    const reason = connection.disconnectReason === undefined ? 'error' : 'normal';
+    this.hooks.onClientDisconnected?.(connection.info!, reason);
+    this.sysEvents?.disconnected(connection.info!, reason);
+  }
+
+  /** A member of a shared group left for good: its unfinished QoS 1/2 messages go to another member. */
+  private redistributeShared(session: Session): void {
+    if (session.inflight.size === 0 && session.queuedCount === 0) return;
+    const groups = this.router.sharedGroupsOf(session);
+    if (groups.length === 0) return;
+    for (const entry of session.pending()) {
+      if (entry.state === 'pubrel') continue;
+      for (const group of groups) {
+        const member = group.pick(this.options.sharedSubscriptionStrategy, entry.message);
+        if (member === undefined || member.session === session) continue;
+        member.session.deliver(
+          entry.message,
+          entry.qos,
+          entry.retain,
+          member.subscriptionIdentifiers,
+        );
+        break;
+      }
+    }
+  }
+
+  /** Disconnects a client from the server side (takeover, admin kick, shutdown). */
+  disconnect(connection: Connection, reasonCode: number): void {
+    if (connection.protocolVersion === 5 && connection.state === 'connected') {
+      connection.send({ type: PacketType.Disconnect, reasonCode, properties: NO_PROPERTIES });
+    }
+    connection.close();
+  }
+
+  /** Once a second: keep-alive [MQTT-3.1.2-24], connect timeout, session and will expiry. */
+  sweep(): void {
+    const now = this.now();
+    const connectDeadline = now - this.options.connectTimeout * 1000;
+    for (const connection of this.connections) {
+      if (connection.state === 'awaiting-connect' || connection.state === 'authenticating') {
+        if (connection.openedAt < connectDeadline) connection.close();
+      } else if (
+        connection.keepAlive > 0 &&
+        now - connection.lastActivity > connection.keepAlive * 1500
+      ) {
+        this.disconnect(connection, ReasonCode.KeepAliveTimeout);
+      }
+    }
+    for (const session of this.sessions.values()) {
+      if (session.outlet !== undefined || session.disconnectedAt === undefined) continue;
+      if (
+        session.expiryInterval !== 0xffffffff &&
+        now - session.disconnectedAt >= session.expiryInterval * 1000
+      ) {
+        this.endSession(session);
+      }
+    }
+    this.wills.sweep(now);
+  }
+
+  private mayRead(session: Session, topic: string): boolean {
+    const connection = this.clients.get(session.clientId);
+    const info = connection?.info;
+    if (info === undefined) return true;
+    return this.adapters.authorizer!.authorizeRead!(info, topic);
+  }
+}
+
+/** The `$share/` or `$queue/` part of a stored subscription, if any. */
+export function shareOf(record: {
+  topicFilter: string;
+}): { group: string; filter: string } | undefined {
+  const share = parseSharedFilter(record.topicFilter);
+  return share instanceof MqttError ? undefined : share;
+}

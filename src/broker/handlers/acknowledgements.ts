@@ -1,0 +1,53 @@
+// PUBACK, PUBREC, PUBREL and PUBCOMP from a client (MQTT 5.0 sections 3.4 to 3.7, 4.3).
+import { PacketType, ReasonCode } from '../../protocol/constants.js';
+import {
+  NO_PROPERTIES,
+  type PubackPacket,
+  type PubcompPacket,
+  type PubrecPacket,
+  type PubrelPacket,
+} from '../../protocol/packets.js';
+import type { Connection } from '../connection.js';
+
+/** QoS 1 done [MQTT-4.3.2-5]; an unknown id is ignored. */
+export function handlePuback(connection: Connection, packet: PubackPacket): undefined {
+  connection.session!.complete(packet.packetId);
+  return undefined;
+}
+
+/** QoS 2 step 2: answer PUBREL [MQTT-4.3.3-4], or end the flow on an error code. */
+export function handlePubrec(connection: Connection, packet: PubrecPacket): undefined {
+  const session = connection.session!;
+  if (packet.reasonCode >= ReasonCode.UnspecifiedError) {
+    session.complete(packet.packetId);
+    return undefined;
+  }
+  const known = session.released(packet.packetId);
+  connection.send({
+    type: PacketType.Pubrel,
+    packetId: packet.packetId,
+    reasonCode: known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound,
+    properties: NO_PROPERTIES,
+  });
+  return undefined;
+}
+
+/** QoS 2 step 3 from a publisher: forget the id, answer PUBCOMP [MQTT-4.3.3-11]. */
+export function handlePubrel(connection: Connection, packet: PubrelPacket): undefined {
+  const session = connection.session!;
+  const known = session.incomingQos2.delete(packet.packetId);
+  if (known && session.persistent)
+    connection.core.sessionStore.deleteIncomingQos2(connection.clientId, packet.packetId);
+  connection.send({
+    type: PacketType.Pubcomp,
+    packetId: packet.packetId,
+    reasonCode: known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound,
+    properties: NO_PROPERTIES,
+  });
+  return undefined;
+}
+
+export function handlePubcomp(connection: Connection, packet: PubcompPacket): undefined {
+  connection.session!.complete(packet.packetId);
+  return undefined;
+}

@@ -1,0 +1,163 @@
+// The accepting half of CONNECT: takeover, session choice, negotiated limits and CONNACK.
+import { ReasonCode } from '../../protocol/constants.js';
+import { MqttError } from '../../protocol/errors.js';
+import type { ConnectPacket, Properties } from '../../protocol/packets.js';
+import type { Connection } from '../connection.js';
+import type { Message } from '../message.js';
+import type { AuthResult, ClientInfo } from '../ports.js';
+import type { Session } from '../session.js';
+import { TopicAliases } from '../topic-alias.js';
+
+type Accepted = Extract<AuthResult, { ok: true }>;
+
+export function completeConnect(
+  connection: Connection,
+  packet: ConnectPacket,
+  result: Accepted,
+  extra?: Properties,
+): Promise<void> | undefined {
+  const info: ClientInfo = {
+    clientId: connection.clientId,
+    username: result.username ?? packet.username,
+    remoteAddress: connection.remoteAddress,
+    protocolVersion: packet.protocolVersion,
+    attributes: result.attributes ?? {},
+  };
+  connection.info = info;
+  const will = packet.will ? willMessage(connection, packet) : undefined;
+  const authorizer = connection.core.adapters.authorizer;
+  if (will === undefined || authorizer === undefined)
+    return accept(connection, packet, will, extra);
+  // Will messages are authorized like any PUBLISH, at CONNECT time.
+  const verdict = authorizer.authorizePublish(info, will.topic, will);
+  if (verdict instanceof Promise)
+    return verdict.then((ok) => acceptIfAllowed(connection, packet, will, ok, extra));
+  return acceptIfAllowed(connection, packet, will, verdict, extra);
+}
+
+function acceptIfAllowed(
+  connection: Connection,
+  packet: ConnectPacket,
+  will: Message,
+  allowed: boolean,
+  extra?: Properties,
+): undefined {
+  if (!allowed) {
+    connection.core.stats.aclDenials++;
+    connection.core.log.info(
+      { clientId: connection.clientId, topic: will.topic },
+      'will topic not authorized',
+    );
+    throw new MqttError(ReasonCode.NotAuthorized, 'will topic not authorized');
+  }
+  return accept(connection, packet, will, extra);
+}
+
+function accept(
+  connection: Connection,
+  packet: ConnectPacket,
+  will: Message | undefined,
+  extra?: Properties,
+): undefined {
+  if (connection.state !== 'authenticating') return undefined;
+  const core = connection.core;
+  const { options } = core;
+  if (packet.protocolVersion !== 5 && packet.keepAlive > options.maxKeepAlive) {
+    // 3.1.1 has no Server Keep Alive: refuse, as Mosquitto does.
+    throw new MqttError(ReasonCode.ClientIdentifierNotValid, 'keep alive above the server maximum');
+  }
+  takeOver(connection);
+  const { session, present } = chooseSession(connection, packet);
+  const props: Properties = { ...extra };
+  negotiate(connection, packet, session, props);
+  if (will !== undefined)
+    connection.will = { message: will, delay: packet.will!.properties.willDelayInterval ?? 0 };
+  connection.session = session;
+  connection.sendConnack(present, ReasonCode.Success, packet.protocolVersion === 5 ? props : {});
+  connection.state = 'connected';
+  core.clients.set(connection.clientId, connection);
+  core.wills.cancel(connection.clientId);
+  core.stats.connectionsTotal++;
+  if (session.persistent) core.sessionStore.saveSession(session.toRecord());
+  session.attach(connection);
+  core.hooks.onClientConnected?.(connection.info!);
+  core.sysEvents?.connected(connection.info!);
+  return undefined;
+}
+
+/** [MQTT-3.1.4-3] an existing connection with the same client id is closed (0x8E in 5.0). */
+function takeOver(connection: Connection): void {
+  const core = connection.core;
+  const existing = core.clients.get(connection.clientId);
+  if (existing === undefined || existing === connection) return;
+  core.log.info({ clientId: connection.clientId }, 'session taken over');
+  core.disconnect(existing, ReasonCode.SessionTakenOver);
+}
+
+/** [MQTT-3.1.2-4] .. [MQTT-3.1.2-6]: Clean Start discards, otherwise the session resumes. */
+function chooseSession(
+  connection: Connection,
+  packet: ConnectPacket,
+): { session: Session; present: boolean } {
+  const core = connection.core;
+  const existing = core.sessions.get(connection.clientId);
+  if (existing !== undefined && !packet.clean) return { session: existing, present: true };
+  if (existing !== undefined) core.endSession(existing);
+  return { session: core.newSession(connection.clientId), present: false };
+}
+
+function negotiate(
+  connection: Connection,
+  packet: ConnectPacket,
+  session: Session,
+  props: Properties,
+): void {
+  const { options } = connection.core;
+  const requested = packet.properties;
+  session.protocolVersion = packet.protocolVersion;
+  if (packet.protocolVersion !== 5) {
+    session.expiryInterval = packet.clean ? 0 : options.persistentSessionExpiry;
+    connection.keepAlive = packet.keepAlive;
+    return;
+  }
+  let expiry = requested.sessionExpiryInterval ?? 0;
+  if (expiry > options.maxSessionExpiryInterval)
+    expiry = props.sessionExpiryInterval = options.maxSessionExpiryInterval;
+  session.expiryInterval = expiry;
+  connection.keepAlive = packet.keepAlive;
+  // [MQTT-3.1.2-21] the client must use the Server Keep Alive we send.
+  if (
+    packet.keepAlive > options.maxKeepAlive ||
+    (packet.keepAlive === 0 && options.maxKeepAlive < 65535)
+  ) {
+    connection.keepAlive = props.serverKeepAlive = options.maxKeepAlive;
+  }
+  if (packet.clientId === '') props.assignedClientIdentifier = connection.clientId;
+  // [MQTT-3.3.4-9] never more unacknowledged QoS 1/2 PUBLISHes than the client's Receive Maximum.
+  connection.sendQuota = requested.receiveMaximum ?? 65535;
+  if (requested.maximumPacketSize !== undefined)
+    connection.clientMaximumPacketSize = requested.maximumPacketSize;
+  connection.aliases = new TopicAliases(
+    options.topicAliasMaximum,
+    requested.topicAliasMaximum ?? 0,
+  );
+  if (options.receiveMaximum !== 65535) props.receiveMaximum = options.receiveMaximum;
+  props.maximumPacketSize = options.maxPacketSize;
+  if (options.topicAliasMaximum > 0) props.topicAliasMaximum = options.topicAliasMaximum;
+  if (!options.retainAvailable) props.retainAvailable = false;
+  if (options.maximumQoS < 2) props.maximumQoS = options.maximumQoS as 0 | 1;
+}
+
+function willMessage(connection: Connection, packet: ConnectPacket): Message {
+  const will = packet.will!;
+  // Will Delay Interval is for us, not for the subscribers.
+  const { willDelayInterval: _delay, ...properties } = will.properties;
+  return {
+    topic: will.topic,
+    payload: Buffer.from(will.payload),
+    qos: will.qos,
+    retain: will.retain,
+    properties,
+    origin: connection.clientId,
+  };
+}

@@ -1,0 +1,109 @@
+// PUBLISH from a client (MQTT 5.0 section 3.3): checks, authorization, routing, acknowledgement.
+import { PacketType, ReasonCode } from '../../protocol/constants.js';
+import { MqttError, protocolError } from '../../protocol/errors.js';
+import { NO_PROPERTIES, type PublishPacket } from '../../protocol/packets.js';
+import { validateTopicName } from '../../topic/index.js';
+import type { Connection } from '../connection.js';
+import type { Message } from '../message.js';
+
+export function handlePublish(
+  connection: Connection,
+  packet: PublishPacket,
+): Promise<void> | undefined {
+  const core = connection.core;
+  const { options } = core;
+  // [MQTT-3.2.2-11] [MQTT-3.2.2-14] beyond our Maximum QoS or Retain Available: disconnect.
+  if (packet.qos > options.maximumQoS)
+    throw new MqttError(ReasonCode.QoSNotSupported, 'QoS not supported', 'MQTT-3.2.2-11');
+  if (packet.retain && !options.retainAvailable)
+    throw new MqttError(ReasonCode.RetainNotSupported, 'retain not supported', 'MQTT-3.2.2-14');
+  const topic = connection.aliases
+    ? connection.aliases.resolve(packet.topic, packet.properties.topicAlias)
+    : packet.topic;
+  if (topic === '') throw protocolError('empty topic name', 'MQTT-4.7.3-1');
+  const invalid = validateTopicName(topic, {
+    maxLength: options.maxTopicLength,
+    maxLevels: options.maxTopicLevels,
+  });
+  if (invalid !== undefined) throw invalid;
+  if (packet.qos === 2 && !acceptQos2(connection, packet.packetId!)) return undefined;
+  const message = toMessage(connection, packet, topic);
+  const authorizer = core.adapters.authorizer;
+  // Clients may not publish into the broker's own $SYS tree.
+  if (topic.startsWith('$SYS')) return reject(connection, packet);
+  if (authorizer === undefined) return route(connection, packet, message);
+  const verdict = authorizer.authorizePublish(connection.info!, topic, message);
+  if (verdict === true) return route(connection, packet, message);
+  if (verdict === false) return reject(connection, packet);
+  return verdict.then((ok) =>
+    ok ? route(connection, packet, message) : reject(connection, packet),
+  );
+}
+
+/** Duplicate QoS 2 PUBLISH: answer PUBREC again, deliver nothing [MQTT-4.3.3-9]. */
+function acceptQos2(connection: Connection, packetId: number): boolean {
+  const session = connection.session!;
+  if (session.incomingQos2.has(packetId)) {
+    acknowledge(connection, PacketType.Pubrec, packetId, ReasonCode.Success);
+    return false;
+  }
+  // [MQTT-3.3.4-8] more unacknowledged QoS 2 PUBLISHes than our Receive Maximum.
+  if (
+    connection.protocolVersion === 5 &&
+    session.incomingQos2.size >= connection.core.options.receiveMaximum
+  ) {
+    throw new MqttError(
+      ReasonCode.ReceiveMaximumExceeded,
+      'Receive Maximum exceeded',
+      'MQTT-3.3.4-8',
+    );
+  }
+  return true;
+}
+
+function toMessage(connection: Connection, packet: PublishPacket, topic: string): Message {
+  const interval = packet.properties.messageExpiryInterval;
+  return {
+    topic,
+    payload: packet.payload,
+    qos: packet.qos,
+    retain: packet.retain,
+    properties: packet.properties,
+    expiresAt: interval === undefined ? undefined : connection.core.now() + interval * 1000,
+    origin: connection.clientId,
+  };
+}
+
+function route(connection: Connection, packet: PublishPacket, message: Message): undefined {
+  const delivered = connection.core.publish(message, connection.info);
+  // [MQTT-3.3.4-1] acknowledge per QoS; 0x10 tells a 5.0 publisher nobody was listening.
+  const reason = delivered === 0 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
+  if (packet.qos === 1) acknowledge(connection, PacketType.Puback, packet.packetId!, reason);
+  else if (packet.qos === 2) {
+    connection.session!.incomingQos2.add(packet.packetId!);
+    if (connection.session!.persistent)
+      connection.core.sessionStore.saveIncomingQos2(connection.clientId, packet.packetId!);
+    acknowledge(connection, PacketType.Pubrec, packet.packetId!, reason);
+  }
+  return undefined;
+}
+
+/** Not authorized: 0x87 in 5.0; 3.1.1 acknowledges normally and drops [MQTT-3.3.5-2]. */
+function reject(connection: Connection, packet: PublishPacket): undefined {
+  const core = connection.core;
+  core.stats.aclDenials++;
+  core.log.info({ clientId: connection.clientId, topic: packet.topic }, 'publish not authorized');
+  const reason = connection.protocolVersion === 5 ? ReasonCode.NotAuthorized : ReasonCode.Success;
+  if (packet.qos === 1) acknowledge(connection, PacketType.Puback, packet.packetId!, reason);
+  else if (packet.qos === 2) acknowledge(connection, PacketType.Pubrec, packet.packetId!, reason);
+  return undefined;
+}
+
+function acknowledge(
+  connection: Connection,
+  type: typeof PacketType.Puback | typeof PacketType.Pubrec,
+  packetId: number,
+  reasonCode: number,
+): void {
+  connection.send({ type, packetId, reasonCode, properties: NO_PROPERTIES });
+}

@@ -1,0 +1,288 @@
+// A session (MQTT 5.0 section 4.1): subscriptions plus QoS 1/2 state towards its client. It
+// outlives connections when persistent. Only its own connection and the router change it.
+import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import type { Message } from './message.js';
+import type { BrokerOptions } from './options.js';
+import type { OutboundRecord, SessionRecord, SessionStore, SubscriptionRecord } from './ports.js';
+import type { BrokerStats } from './stats.js';
+
+export interface OutboundEntry {
+  seq: number;
+  message: Message;
+  qos: QoS;
+  retain: boolean;
+  subscriptionIdentifiers?: number[];
+  packetId: number;
+  state: 'queued' | 'sent' | 'pubrel';
+}
+
+/** What a session needs from the connection currently attached to it. */
+export interface Outlet {
+  /** The client's Receive Maximum (5.0) or our in-flight limit (3.1.1). */
+  readonly sendQuota: number;
+  /** Writes a PUBLISH; false when it could not be sent (too large for the client). */
+  sendPublish(
+    entry: OutboundEntry | undefined,
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    subscriptionIdentifiers: number[] | undefined,
+    packetId: number,
+    dup: boolean,
+  ): boolean;
+  sendPubrel(packetId: number): void;
+  /** False while the socket is backed up: QoS 0 messages are then dropped. */
+  acceptsQos0(): boolean;
+}
+
+export interface SessionContext {
+  options: BrokerOptions;
+  stats: BrokerStats;
+  store: SessionStore;
+  now(): number;
+}
+
+export class Session {
+  readonly subscriptions = new Map<string, SubscriptionRecord>();
+  readonly inflight = new Map<number, OutboundEntry>();
+  readonly incomingQos2 = new Set<number>();
+  outlet: Outlet | undefined;
+  /** Seconds after disconnect before the session ends (0xFFFFFFFF: never). */
+  expiryInterval = 0;
+  disconnectedAt: number | undefined;
+  protocolVersion: ProtocolVersion = 4;
+  private queue: OutboundEntry[] = [];
+  private queueHead = 0;
+  private nextPacketId = 1;
+  private nextSeq = 1;
+
+  constructor(
+    readonly clientId: string,
+    private readonly context: SessionContext,
+  ) {}
+
+  /** A persistent session is mirrored to the store and survives disconnection. */
+  get persistent(): boolean {
+    return this.expiryInterval > 0;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIdentifiers?: number[]): void {
+    const outlet = this.outlet;
+    if (qos === 0 && (outlet !== undefined || !this.context.options.queueQos0Offline)) {
+      if (outlet === undefined) return;
+      if (outlet.acceptsQos0())
+        outlet.sendPublish(undefined, message, 0, retain, subscriptionIdentifiers, 0, false);
+      else this.context.stats.dropped.slowConsumer++;
+      return;
+    }
+    const entry: OutboundEntry = {
+      seq: this.nextSeq++,
+      message,
+      qos,
+      retain,
+      subscriptionIdentifiers,
+      packetId: 0,
+      state: 'queued',
+    };
+    if (outlet !== undefined && this.queuedCount === 0 && this.inflight.size < outlet.sendQuota) {
+      this.send(entry, outlet);
+    } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
+      this.queue.push(entry);
+      if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
+    } else {
+      this.context.stats.dropped.queueFull++;
+    }
+  }
+
+  /** PUBACK, or PUBCOMP, or a PUBREC with an error code: the message is done [MQTT-4.3.2-5]. */
+  complete(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined) return false;
+    this.inflight.delete(packetId);
+    if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
+    this.drain();
+    return true;
+  }
+
+  /** PUBREC: from now on only PUBREL / PUBCOMP, never the PUBLISH again [MQTT-4.3.3-5]. */
+  released(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined || entry.qos !== 2) return false;
+    entry.state = 'pubrel';
+    if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
+    return true;
+  }
+
+  /** A connection took this session: resend what is in flight, then the queue [MQTT-4.4.0-1]. */
+  attach(outlet: Outlet): void {
+    this.outlet = outlet;
+    this.disconnectedAt = undefined;
+    for (const entry of this.inflight.values()) {
+      if (entry.state === 'pubrel') outlet.sendPubrel(entry.packetId);
+      else if (!this.expired(entry))
+        outlet.sendPublish(
+          entry,
+          entry.message,
+          entry.qos,
+          entry.retain,
+          entry.subscriptionIdentifiers,
+          entry.packetId,
+          true,
+        );
+      else this.complete(entry.packetId);
+    }
+    this.drain();
+  }
+
+  detach(now: number): void {
+    this.outlet = undefined;
+    this.disconnectedAt = now;
+  }
+
+  /** Clean Start: drop all state [MQTT-3.1.2-4]. */
+  clear(): void {
+    this.subscriptions.clear();
+    this.inflight.clear();
+    this.incomingQos2.clear();
+    this.queue = [];
+    this.queueHead = 0;
+  }
+
+  /** Messages still to deliver, in order: in flight first, then queued. */
+  *pending(): Iterable<OutboundEntry> {
+    yield* this.inflight.values();
+    for (let i = this.queueHead; i < this.queue.length; i++) yield this.queue[i]!;
+  }
+
+  /** Restores state loaded from the store at start-up. */
+  restore(record: SessionRecord, outbound: OutboundRecord[], incomingQos2: number[]): void {
+    this.protocolVersion = record.protocolVersion;
+    this.expiryInterval = record.expiryInterval;
+    this.disconnectedAt = record.disconnectedAt ?? this.context.now();
+    for (const sub of record.subscriptions)
+      this.subscriptions.set(subscriptionKey(sub.topicFilter), sub);
+    for (const id of incomingQos2) this.incomingQos2.add(id);
+    for (const r of outbound) {
+      const entry = fromRecord(r);
+      if (entry.packetId > 0) this.inflight.set(entry.packetId, entry);
+      else this.queue.push(entry);
+      this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
+    }
+  }
+
+  toRecord(): SessionRecord {
+    return {
+      clientId: this.clientId,
+      protocolVersion: this.protocolVersion,
+      expiryInterval: this.expiryInterval,
+      disconnectedAt: this.disconnectedAt,
+      subscriptions: [...this.subscriptions.values()],
+    };
+  }
+
+  private drain(): void {
+    const outlet = this.outlet;
+    if (outlet === undefined) return;
+    while (this.queueHead < this.queue.length && this.inflight.size < outlet.sendQuota) {
+      const entry = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as OutboundEntry;
+      if (this.expired(entry)) {
+        if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
+        continue;
+      }
+      this.send(entry, outlet);
+    }
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private send(entry: OutboundEntry, outlet: Outlet): void {
+    if (entry.qos === 0) {
+      outlet.sendPublish(
+        undefined,
+        entry.message,
+        0,
+        entry.retain,
+        entry.subscriptionIdentifiers,
+        0,
+        false,
+      );
+      if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
+      return;
+    }
+    entry.packetId = this.allocatePacketId();
+    entry.state = 'sent';
+    this.inflight.set(entry.packetId, entry);
+    if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
+    if (
+      !outlet.sendPublish(
+        entry,
+        entry.message,
+        entry.qos,
+        entry.retain,
+        entry.subscriptionIdentifiers,
+        entry.packetId,
+        false,
+      )
+    ) {
+      this.complete(entry.packetId);
+    }
+  }
+
+  /** [MQTT-2.2.1-3] a packet id is free again once its flow completes; never reuse one in use. */
+  private allocatePacketId(): number {
+    for (;;) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+
+  private expired(entry: OutboundEntry): boolean {
+    const at = entry.message.expiresAt;
+    if (at === undefined || at > this.context.now()) return false;
+    this.context.stats.dropped.expired++;
+    return true;
+  }
+}
+
+/** Subscriptions are keyed by the whole filter as sent, `$share/…` prefix included. */
+export function subscriptionKey(topicFilter: string): string {
+  return topicFilter;
+}
+
+function toRecord(entry: OutboundEntry): OutboundRecord {
+  const { message } = entry;
+  return {
+    seq: entry.seq,
+    message: {
+      topic: message.topic,
+      payload: message.payload,
+      qos: entry.qos,
+      retain: entry.retain,
+      properties: message.properties,
+      expiresAt: message.expiresAt,
+    },
+    packetId: entry.packetId || undefined,
+    state: entry.state,
+    subscriptionIdentifiers: entry.subscriptionIdentifiers,
+  };
+}
+
+function fromRecord(r: OutboundRecord): OutboundEntry {
+  return {
+    seq: r.seq,
+    message: { ...r.message },
+    qos: r.message.qos,
+    retain: r.message.retain,
+    subscriptionIdentifiers: r.subscriptionIdentifiers,
+    packetId: r.packetId ?? 0,
+    state: r.state,
+  };
+}

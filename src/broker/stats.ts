@@ -1,0 +1,24 @@
+// Broker-wide counters, read by $SYS and the admin API. Plain numbers: cheap on the hot path.
+
+export class BrokerStats {
+  readonly startedAt = Date.now();
+  connectionsTotal = 0;
+  messagesReceived = 0;
+  messagesSent = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  publishReceived = 0;
+  publishSent = 0;
+  /** Messages dropped, by reason. */
+  dropped = {
+    queueFull: 0,
+    expired: 0,
+    tooLarge: 0,
+    slowConsumer: 0,
+    noSubscribers: 0,
+  };
+  authFailures = 0;
+  aclDenials = 0;
+}
+
+export type DropReason = keyof BrokerStats['dropped'];

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `culex` command.
+import { Command } from 'commander';
+import { CULEX_VERSION } from '../broker/sys.js';
+import { registerStart } from './start.js';
+
+const program = new Command('culex');
+program
+  .description('Culex MQTT broker and tools')
+  .version(CULEX_VERSION)
+  .helpOption('--help', 'show help');
+registerStart(program);
+await program.parseAsync(process.argv);

@@ -1,0 +1,127 @@
+// `culex start`: the broker from config file, environment and flags, with logs, a banner and
+// graceful shutdown.
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import {
+  applyEnvironment,
+  applyFlags,
+  type CulexConfig,
+  defaultConfig,
+  effectiveListeners,
+  loadConfigFile,
+} from '../config.js';
+import { CULEX_VERSION } from '../broker/sys.js';
+import { CulexError, ErrorCode } from '../errors.js';
+import { createBroker, type CulexServer, type StoreChoice } from '../server.js';
+import { MemoryRetainedStore, MemorySessionStore } from '../store/memory.js';
+import { openLmdbStores } from '../store/lmdb.js';
+
+interface StartFlags {
+  config?: string;
+  host?: string;
+  port?: string;
+  wsPort?: string;
+  store?: string;
+  dataDir?: string;
+  durability?: string;
+  logLevel?: string;
+}
+
+export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexConfig {
+  const config = defaultConfig();
+  const file = flags.config ?? env.CULEX_CONFIG;
+  if (file) loadConfigFile(config, file);
+  applyEnvironment(config, env);
+  const { config: _file, ...rest } = flags;
+  applyFlags(config, rest as Record<string, string | undefined>);
+  return config;
+}
+
+async function openStore(config: CulexConfig): Promise<StoreChoice> {
+  if (config.store === 'memory')
+    return { sessions: new MemorySessionStore(), retained: new MemoryRetainedStore() };
+  try {
+    return await openLmdbStores({
+      dataDir: config.dataDir,
+      durability: config.durability,
+      flushIntervalMs: config.flushIntervalMs,
+    });
+  } catch (error) {
+    throw new CulexError(ErrorCode.DataDirectory, (error as Error).message);
+  }
+}
+
+export async function startServer(config: CulexConfig): Promise<CulexServer> {
+  const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
+  const store = await openStore(config);
+  const listeners = effectiveListeners(config);
+  let server: CulexServer;
+  try {
+    server = await createBroker({ listeners, broker: config.broker, store, logger: log });
+  } catch (error) {
+    await store.close?.();
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
+      throw new CulexError(ErrorCode.ListenFailed, `cannot listen: ${e.message}`);
+    throw error;
+  }
+  const lines = server.listeners.map(
+    (l) =>
+      `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
+  );
+  log.info(
+    {
+      listeners: server.listeners.map(({ type, host, port }) => ({ type, host, port })),
+      store: config.store,
+    },
+    'culex started',
+  );
+  process.stderr.write(
+    `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}\nListening on:\n${lines.join('\n')}\n`,
+  );
+  return server;
+}
+
+function onSignals(server: CulexServer): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`culex: ${signal}, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => server.reloadCertificates());
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the MQTT broker')
+    .option('-c, --config <file>', 'YAML configuration file (env CULEX_CONFIG)')
+    .option('--host <address>', 'address to listen on (default 0.0.0.0)')
+    .option('--port <port>', 'MQTT over TCP port (default 1883)')
+    .option('--ws-port <port>', 'MQTT over WebSocket port, 0 disables (default 8083)')
+    .option('--store <type>', 'memory or lmdb')
+    .option('--data-dir <dir>', 'data directory of the lmdb store (default ./data)')
+    .option('--durability <mode>', 'sync or periodic')
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
+    .action(async (flags: StartFlags) => {
+      try {
+        const server = await startServer(buildConfig(flags, process.env));
+        onSignals(server);
+      } catch (error) {
+        if (error instanceof CulexError) {
+          process.stderr.write(`culex: ${error.message} (${error.code})\n`);
+          process.exit(1);
+        }
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,267 @@
+// Configuration: defaults ← YAML file ← environment (CULEX_*) ← flags. Every key is checked;
+// an unknown key or a bad value stops start-up with a message naming key, value and what fits.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { type BrokerOptions, defaultBrokerOptions } from './broker/options.js';
+import { CulexError, ErrorCode } from './errors.js';
+
+export type ListenerType = 'tcp' | 'ws' | 'tls' | 'wss';
+
+export interface ListenerConfig {
+  type: ListenerType;
+  host: string;
+  port: number;
+  /** WebSocket path (ws, wss). */
+  path?: string;
+  /** TLS (tls, wss): PEM files. */
+  cert?: string;
+  key?: string;
+  ca?: string;
+  verify?: 'none' | 'optional' | 'required';
+}
+
+export interface CulexConfig {
+  host: string;
+  port: number;
+  wsPort: number;
+  wsPath: string;
+  listeners: ListenerConfig[];
+  store: 'memory' | 'lmdb';
+  dataDir: string;
+  durability: 'sync' | 'periodic';
+  flushIntervalMs: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  broker: BrokerOptions;
+  auth: Record<string, unknown>;
+}
+
+type Rule =
+  | { kind: 'number'; min: number; max: number }
+  | { kind: 'string' }
+  | { kind: 'boolean' }
+  | { kind: 'enum'; values: readonly (string | number)[] };
+
+const port: Rule = { kind: 'number', min: 0, max: 65535 };
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const topRules: Record<string, Rule> = {
+  host: { kind: 'string' },
+  port,
+  wsPort: port,
+  wsPath: { kind: 'string' },
+  store: { kind: 'enum', values: ['memory', 'lmdb'] },
+  dataDir: { kind: 'string' },
+  durability: { kind: 'enum', values: ['sync', 'periodic'] },
+  flushIntervalMs: { kind: 'number', min: 1, max: 60_000 },
+  logLevel: { kind: 'enum', values: LOG_LEVELS },
+};
+
+const listenerRules: Record<string, Rule> = {
+  type: { kind: 'enum', values: ['tcp', 'ws', 'tls', 'wss'] },
+  host: { kind: 'string' },
+  port,
+  path: { kind: 'string' },
+  cert: { kind: 'string' },
+  key: { kind: 'string' },
+  ca: { kind: 'string' },
+  verify: { kind: 'enum', values: ['none', 'optional', 'required'] },
+};
+
+/** Broker options are checked by the type of their default, plus these special cases. */
+const brokerRules: Record<string, Rule> = Object.fromEntries(
+  Object.entries(defaultBrokerOptions).map(([key, value]): [string, Rule] => {
+    if (key === 'sharedSubscriptionStrategy')
+      return [key, { kind: 'enum', values: ['round-robin', 'random', 'hash'] }];
+    if (key === 'maximumQoS') return [key, { kind: 'enum', values: [0, 1, 2] }];
+    if (typeof value === 'boolean') return [key, { kind: 'boolean' }];
+    if (typeof value === 'string') return [key, { kind: 'string' }];
+    return [key, { kind: 'number', min: 0, max: 0xffffffff }];
+  }),
+);
+
+export function defaultConfig(): CulexConfig {
+  return {
+    host: '0.0.0.0',
+    port: 1883,
+    wsPort: 8083,
+    wsPath: '/mqtt',
+    listeners: [],
+    store: 'memory',
+    dataDir: './data',
+    durability: 'sync',
+    flushIntervalMs: 100,
+    logLevel: 'info',
+    broker: { ...defaultBrokerOptions },
+    auth: {},
+  };
+}
+
+function describe(rule: Rule): string {
+  switch (rule.kind) {
+    case 'number':
+      return `a whole number from ${rule.min} to ${rule.max}`;
+    case 'enum':
+      return `one of ${rule.values.join(', ')}`;
+    default:
+      return `a ${rule.kind}`;
+  }
+}
+
+/** Checks and converts one value; `fromText` accepts strings for numbers and booleans (env, flags). */
+export function checkValue(where: string, rule: Rule, value: unknown, fromText = false): unknown {
+  let v = value;
+  if (fromText && typeof v === 'string') {
+    if (rule.kind === 'number' || (rule.kind === 'enum' && typeof rule.values[0] === 'number'))
+      v = v.trim() === '' ? Number.NaN : Number(v);
+    else if (rule.kind === 'boolean') v = v === 'true' ? true : v === 'false' ? false : v;
+  }
+  const ok =
+    (rule.kind === 'number' &&
+      typeof v === 'number' &&
+      Number.isInteger(v) &&
+      v >= rule.min &&
+      v <= rule.max) ||
+    (rule.kind === 'string' && typeof v === 'string') ||
+    (rule.kind === 'boolean' && typeof v === 'boolean') ||
+    (rule.kind === 'enum' && rule.values.includes(v as string | number));
+  if (!ok)
+    throw new CulexError(
+      ErrorCode.ConfigBadValue,
+      `invalid value ${JSON.stringify(value)} for '${where}': expected ${describe(rule)}`,
+    );
+  return v;
+}
+
+function applySection(
+  target: Record<string, unknown>,
+  section: unknown,
+  rules: Record<string, Rule>,
+  prefix: string,
+  fromText = false,
+): void {
+  if (section === null || typeof section !== 'object' || Array.isArray(section)) {
+    throw new CulexError(
+      ErrorCode.ConfigBadValue,
+      `'${prefix || 'configuration'}' must be a mapping of keys to values`,
+    );
+  }
+  for (const [key, value] of Object.entries(section)) {
+    const rule = rules[key];
+    const where = prefix ? `${prefix}.${key}` : key;
+    if (rule === undefined)
+      throw new CulexError(
+        ErrorCode.ConfigUnknownKey,
+        `unknown setting '${where}' (allowed: ${Object.keys(rules).join(', ')})`,
+      );
+    target[key] = checkValue(where, rule, value, fromText);
+  }
+}
+
+/** Merges a parsed YAML document into the config. */
+export function applyDocument(config: CulexConfig, doc: Record<string, unknown>): void {
+  const { broker, listeners, auth, ...top } = doc;
+  applySection(config as unknown as Record<string, unknown>, top, topRules, '');
+  if (broker !== undefined)
+    applySection(
+      config.broker as unknown as Record<string, unknown>,
+      broker,
+      brokerRules,
+      'broker',
+    );
+  if (auth !== undefined) {
+    if (auth === null || typeof auth !== 'object')
+      throw new CulexError(ErrorCode.ConfigBadValue, `'auth' must be a mapping`);
+    config.auth = auth as Record<string, unknown>;
+  }
+  if (listeners !== undefined) {
+    if (!Array.isArray(listeners))
+      throw new CulexError(ErrorCode.ConfigBadValue, `'listeners' must be a list`);
+    config.listeners = listeners.map((l, i) => parseListener(l, i));
+  }
+}
+
+function parseListener(value: unknown, index: number): ListenerConfig {
+  const listener: Record<string, unknown> = { host: '0.0.0.0' };
+  applySection(listener, value, listenerRules, `listeners[${index}]`);
+  if (listener.type === undefined || listener.port === undefined) {
+    throw new CulexError(ErrorCode.ConfigBadValue, `'listeners[${index}]' needs 'type' and 'port'`);
+  }
+  if ((listener.type === 'tls' || listener.type === 'wss') && (!listener.cert || !listener.key)) {
+    throw new CulexError(
+      ErrorCode.ConfigBadValue,
+      `'listeners[${index}]' of type ${listener.type} needs 'cert' and 'key'`,
+    );
+  }
+  if ((listener.type === 'ws' || listener.type === 'wss') && listener.path === undefined)
+    listener.path = '/mqtt';
+  return listener as unknown as ListenerConfig;
+}
+
+export function loadConfigFile(config: CulexConfig, file: string): void {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CulexError(
+      ErrorCode.ConfigUnreadable,
+      `cannot read configuration file ${file}: ${(error as Error).message}`,
+    );
+  }
+  if (doc === null || doc === undefined) return;
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new CulexError(
+      ErrorCode.ConfigBadValue,
+      `configuration file ${file} must be a YAML mapping`,
+    );
+  applyDocument(config, doc as Record<string, unknown>);
+}
+
+/** CULEX_PORT=1884, CULEX_WS_PORT=0, CULEX_BROKER_MAX_KEEP_ALIVE=60 … */
+export function applyEnvironment(config: CulexConfig, env: NodeJS.ProcessEnv): void {
+  const toEnv = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  for (const key of Object.keys(topRules)) {
+    const value = env[`CULEX_${toEnv(key)}`];
+    if (value !== undefined)
+      applySection(
+        config as unknown as Record<string, unknown>,
+        { [key]: value },
+        topRules,
+        '',
+        true,
+      );
+  }
+  for (const key of Object.keys(brokerRules)) {
+    const value = env[`CULEX_BROKER_${toEnv(key)}`];
+    if (value !== undefined)
+      applySection(
+        config.broker as unknown as Record<string, unknown>,
+        { [key]: value },
+        brokerRules,
+        'broker',
+        true,
+      );
+  }
+}
+
+/** Flags given on the command line, already named as config keys. */
+export function applyFlags(config: CulexConfig, flags: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(flags)) {
+    if (value !== undefined)
+      applySection(
+        config as unknown as Record<string, unknown>,
+        { [key]: value },
+        topRules,
+        '',
+        true,
+      );
+  }
+}
+
+/** The listeners to open: the explicit list, or the tcp (+ ws) pair from host/port/wsPort. */
+export function effectiveListeners(config: CulexConfig): ListenerConfig[] {
+  if (config.listeners.length > 0) return config.listeners;
+  const out: ListenerConfig[] = [{ type: 'tcp', host: config.host, port: config.port }];
+  if (config.wsPort > 0)
+    out.push({ type: 'ws', host: config.host, port: config.wsPort, path: config.wsPath });
+  return out;
+}

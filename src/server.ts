@@ -1,0 +1,151 @@
+// Composition: a broker with its stores, authentication and listeners, from options or config.
+import { Broker, type PublishOptions } from './broker/broker.js';
+import { type BrokerHooks, type Logger, silentLogger } from './broker/hooks.js';
+import type { BrokerOptions } from './broker/options.js';
+import type {
+  Authenticator,
+  Authorizer,
+  ClientInfo,
+  ConnectRequest,
+  EnhancedAuthenticator,
+  MessageRecord,
+  RetainedStore,
+  SessionStore,
+} from './broker/ports.js';
+import type { ListenerConfig, ListenerType } from './config.js';
+import { MemoryRetainedStore, MemorySessionStore } from './store/memory.js';
+import { listenTcp, type Listening } from './transport/tcp.js';
+import { listenTls, listenWss, type TlsListening } from './transport/tls.js';
+import { listenWs } from './transport/ws.js';
+
+export interface StoreChoice {
+  sessions: SessionStore;
+  retained: RetainedStore;
+  close?(): Promise<void>;
+}
+
+export interface CreateBrokerOptions {
+  /** Default: one TCP listener on 0.0.0.0:1883. Port 0 picks a free port. */
+  listeners?: (Partial<ListenerConfig> & { type: ListenerType; port: number })[];
+  broker?: Partial<BrokerOptions>;
+  /** Default: in-memory stores. */
+  store?: StoreChoice;
+  /** Hook: decide a CONNECT. true/false, or an AuthResult for reason codes and attributes. */
+  authenticate?(request: ConnectRequest): boolean | Promise<boolean>;
+  authorizePublish?(
+    client: ClientInfo,
+    topic: string,
+    message: MessageRecord,
+  ): boolean | Promise<boolean>;
+  authorizeSubscribe?(client: ClientInfo, topicFilter: string): boolean | Promise<boolean>;
+  /** Ports, for adapters such as the password file or JWT (see src/auth). */
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  enhancedAuthenticators?: EnhancedAuthenticator[];
+  hooks?: BrokerHooks;
+  logger?: Logger;
+}
+
+export interface OpenListener {
+  type: ListenerType;
+  host: string;
+  port: number;
+  listening: Listening | TlsListening;
+}
+
+export class CulexServer {
+  constructor(
+    readonly broker: Broker,
+    readonly listeners: OpenListener[],
+    private readonly store: StoreChoice,
+  ) {}
+
+  /** The first listener of a type, e.g. `server.address('tcp').port`. */
+  address(type: ListenerType = 'tcp'): { host: string; port: number } {
+    const found = this.listeners.find((l) => l.type === type);
+    if (found === undefined) throw new Error(`no ${type} listener`);
+    return { host: found.host, port: found.port };
+  }
+
+  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions): number {
+    return this.broker.publish(topic, payload, options);
+  }
+
+  /** Re-reads TLS certificates (SIGHUP). */
+  reloadCertificates(): void {
+    for (const l of this.listeners) if ('reload' in l.listening) l.listening.reload();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.listening.close()));
+    await this.broker.close();
+    await this.store.close?.();
+  }
+}
+
+function hookAuthenticator(options: CreateBrokerOptions): Authenticator | undefined {
+  const hook = options.authenticate;
+  if (hook === undefined) return options.authenticator;
+  const toResult = (ok: boolean) =>
+    ok ? { ok: true as const } : { ok: false as const, reasonCode: 0x86 };
+  return {
+    authenticate: (request) => {
+      const verdict = hook(request);
+      return verdict instanceof Promise ? verdict.then(toResult) : toResult(verdict);
+    },
+  };
+}
+
+function hookAuthorizer(options: CreateBrokerOptions): Authorizer | undefined {
+  const { authorizePublish, authorizeSubscribe } = options;
+  if (authorizePublish === undefined && authorizeSubscribe === undefined) return options.authorizer;
+  const inner = options.authorizer;
+  return {
+    authorizePublish: authorizePublish ?? ((c, t, m) => inner?.authorizePublish(c, t, m) ?? true),
+    authorizeSubscribe: authorizeSubscribe ?? ((c, f) => inner?.authorizeSubscribe(c, f) ?? true),
+    authorizeRead: inner?.authorizeRead?.bind(inner),
+  };
+}
+
+async function openListener(
+  broker: Broker,
+  l: CreateBrokerOptions['listeners'] extends (infer T)[] | undefined ? T : never,
+): Promise<OpenListener> {
+  const host = l.host ?? '0.0.0.0';
+  const tls = { cert: l.cert ?? '', key: l.key ?? '', ca: l.ca, verify: l.verify ?? 'none' };
+  let listening: Listening | TlsListening;
+  if (l.type === 'tcp') listening = await listenTcp(broker, l.port, host);
+  else if (l.type === 'ws')
+    listening = await listenWs(broker, l.port, host, { path: l.path ?? '/mqtt' });
+  else if (l.type === 'tls') listening = await listenTls(broker, l.port, host, tls);
+  else listening = await listenWss(broker, l.port, host, { ...tls, path: l.path ?? '/mqtt' });
+  return { type: l.type, host, port: listening.port, listening };
+}
+
+/** Starts a broker with its listeners: the embedding API (`import { createBroker } from 'culex'`). */
+export async function createBroker(options: CreateBrokerOptions = {}): Promise<CulexServer> {
+  const store = options.store ?? {
+    sessions: new MemorySessionStore(),
+    retained: new MemoryRetainedStore(),
+  };
+  const broker = new Broker(options.broker ?? {}, {
+    sessionStore: store.sessions,
+    retainedStore: store.retained,
+    authenticator: hookAuthenticator(options),
+    authorizer: hookAuthorizer(options),
+    enhancedAuthenticators: options.enhancedAuthenticators,
+    log: options.logger ?? silentLogger,
+    hooks: options.hooks ?? {},
+  });
+  await broker.open();
+  const listeners: OpenListener[] = [];
+  try {
+    for (const l of options.listeners ?? [{ type: 'tcp', port: 1883 }])
+      listeners.push(await openListener(broker, l));
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.listening.close()));
+    await broker.close();
+    throw error;
+  }
+  return new CulexServer(broker, listeners, store);
+}

@@ -1,0 +1,54 @@
+// MQTT over WebSocket (MQTT 5.0 section 6): binary frames, subprotocol "mqtt", path /mqtt.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { Broker } from '../broker/broker.js';
+import type { TransportInfo } from '../broker/connection.js';
+import { type Listening, startListening } from './tcp.js';
+
+export interface WsOptions {
+  path: string;
+}
+
+export function listenWs(
+  broker: Broker,
+  port: number,
+  host: string,
+  options: WsOptions,
+): Promise<Listening> {
+  const server = createServer((_req, res) => {
+    res
+      .writeHead(426, { 'content-type': 'text/plain' })
+      .end('MQTT over WebSocket: connect with subprotocol "mqtt"\n');
+  });
+  attachWebSocket(broker, server, options, 'ws');
+  return startListening(server, port, host);
+}
+
+export function attachWebSocket(
+  broker: Broker,
+  server: Server,
+  options: WsOptions,
+  transport: TransportInfo['transport'],
+  certificateOf?: (req: IncomingMessage) => TransportInfo['certificate'],
+): void {
+  const wss = new WebSocketServer({
+    server,
+    path: options.path,
+    perMessageDeflate: false,
+    maxPayload: broker.options.maxPacketSize + 8,
+    // [MQTT-6.0.0-3] .. [MQTT-6.0.0-4]: the subprotocol is "mqtt" (3.1 clients may say "mqttv3.1").
+    handleProtocols: (protocols) =>
+      protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false,
+  });
+  wss.on('connection', (ws, req) => {
+    (req.socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+    const stream = createWebSocketStream(ws);
+    broker.accept(stream, {
+      transport,
+      remoteAddress: req.socket.remoteAddress ?? 'unknown',
+      remotePort: req.socket.remotePort,
+      certificate: certificateOf?.(req),
+    });
+  });
+  server.on('close', () => wss.close());
+}
