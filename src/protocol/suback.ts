@@ -11,7 +11,7 @@ import {
   propertyBlockSize,
   writeProperties,
 } from './properties.js';
-import type { Reader } from './reader.js';
+import { type Reader, rule } from './reader.js';
 import { SUBACK_CODES, SUBACK_CODES_V311 } from './reasons.js';
 import { writeU16 } from './writer.js';
 
@@ -28,7 +28,13 @@ export function decodeSuback(r: Reader): SubackPacket {
     if (!codes.has(code)) throw badReasonCode(code, 'SUBACK', 'MQTT-3.9.3-2');
     reasonCodes.push(code);
   }
-  if (reasonCodes.length === 0) throw protocolError('SUBACK without a reason code', 'MQTT-3.8.4-6');
+  if (reasonCodes.length === 0) {
+    // One code per filter, and a SUBSCRIBE has at least one filter.
+    throw protocolError(
+      'SUBACK without a reason code',
+      rule(r.version, 'MQTT-3.8.4-6', 'MQTT-3.8.4-5'),
+    );
+  }
   return { type: PacketType.Suback, packetId, reasonCodes, properties };
 }
 
