@@ -91,7 +91,7 @@ function describeSessions(makeStore: MakeStore<SessionStore>): void {
 function describeOutbound(makeStore: MakeStore<SessionStore>): void {
   it('outbound records load per client, ordered by seq', () =>
     withStore(makeStore, async (handle) => {
-      const seqs = [3, 1, 2 ** 40, 10, 2, 0, 2 ** 32];
+      const seqs = [3, 1, 2 ** 40, 256, 10, 255, 2, 0, 65_536, 2 ** 32, 2 ** 53 - 1];
       for (const seq of seqs) handle.store.saveOutbound('a', outbound(seq));
       handle.store.saveOutbound('b', outbound(7));
       const { loaded } = await restart(handle, handle.store);

@@ -1,0 +1,42 @@
+// Retained messages in LMDB, one record per topic: saving overwrites, deleting removes it.
+import type { MessageRecord, RetainedStore } from '../broker/ports.js';
+import { nameKey } from './lmdb-keys.js';
+import { DataDirectoryError, describe } from './lmdb-open.js';
+import type { LmdbDatabases } from './lmdb-open.js';
+import type { LmdbWriter } from './lmdb-writer.js';
+import { decodeMessage, encodeMessage } from './record-codec.js';
+
+export class LmdbRetainedStore implements RetainedStore {
+  constructor(
+    private readonly databases: LmdbDatabases,
+    private readonly writer: LmdbWriter,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  async load(): Promise<MessageRecord[]> {
+    await this.writer.flush();
+    try {
+      return Array.from(this.databases.retained.getRange(), ({ value }) => decodeMessage(value));
+    } catch (error) {
+      const problem = `a retained message record is damaged (${describe(error)})`;
+      throw new DataDirectoryError(this.writer.dataDir, problem, { cause: error });
+    }
+  }
+
+  save(message: MessageRecord): void {
+    // The topic is in the value too, so a digest key loses nothing.
+    this.writer.put(this.databases.retained, nameKey(message.topic), encodeMessage(message));
+  }
+
+  delete(topic: string): void {
+    this.writer.remove(this.databases.retained, nameKey(topic));
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
+}

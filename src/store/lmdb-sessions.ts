@@ -1,0 +1,189 @@
+// Sessions in LMDB: `sessions` by client, `outbound` by (client, seq), `incomingQos2` by
+// (client, packet id). Deleting a session must also delete writes still queued in this very
+// event-loop turn, which a range scan of the committed data cannot see; so the store keeps an
+// index of the keys each client has (numbers only, proportional to the live state) and
+// deletes exactly those.
+import type {
+  OutboundRecord,
+  PersistedSessions,
+  SessionRecord,
+  SessionStore,
+} from '../broker/ports.js';
+import { clientScopedKey, nameKey, nameOfKey, parseClientScopedKey } from './lmdb-keys.js';
+import { DataDirectoryError, describe } from './lmdb-open.js';
+import type { LmdbDatabases } from './lmdb-open.js';
+import type { LmdbWriter } from './lmdb-writer.js';
+import {
+  decodeOutbound,
+  decodeSession,
+  encodeOutbound,
+  encodeSession,
+  outboundClientId,
+} from './record-codec.js';
+
+interface ClientKeys {
+  key: Buffer;
+  /** The key holds a digest: values must carry the client id. */
+  hashed: boolean;
+  hasSession: boolean;
+  outbound: Set<number>;
+  incomingQos2: Set<number>;
+}
+
+export class LmdbSessionStore implements SessionStore {
+  private clients: Map<string, ClientKeys> | undefined;
+
+  constructor(
+    private readonly databases: LmdbDatabases,
+    private readonly writer: LmdbWriter,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  async load(): Promise<PersistedSessions> {
+    await this.writer.flush();
+    const persisted = this.readAll();
+    // An index kept up to date by earlier writes also knows writes not yet committed.
+    if (!this.clients) this.indexFrom(persisted);
+    return persisted;
+  }
+
+  saveSession(record: SessionRecord): void {
+    const client = this.client(record.clientId);
+    client.hasSession = true;
+    this.writer.put(this.databases.sessions, client.key, encodeSession(record));
+  }
+
+  deleteSession(clientId: string): void {
+    const clients = this.index();
+    const client = clients.get(clientId);
+    if (!client) return;
+    const { sessions, outbound, incomingQos2 } = this.databases;
+    this.writer.remove(sessions, client.key);
+    for (const seq of client.outbound)
+      this.writer.remove(outbound, clientScopedKey(client.key, seq));
+    for (const id of client.incomingQos2) {
+      this.writer.remove(incomingQos2, clientScopedKey(client.key, id));
+    }
+    clients.delete(clientId);
+  }
+
+  saveOutbound(clientId: string, record: OutboundRecord): void {
+    const client = this.client(clientId);
+    client.outbound.add(record.seq);
+    const value = encodeOutbound(record, client.hashed ? clientId : undefined);
+    this.writer.put(this.databases.outbound, clientScopedKey(client.key, record.seq), value);
+  }
+
+  deleteOutbound(clientId: string, seq: number): void {
+    const client = this.index().get(clientId);
+    if (!client?.outbound.delete(seq)) return;
+    this.writer.remove(this.databases.outbound, clientScopedKey(client.key, seq));
+    this.forgetIfEmpty(clientId, client);
+  }
+
+  saveIncomingQos2(clientId: string, packetId: number): void {
+    const client = this.client(clientId);
+    client.incomingQos2.add(packetId);
+    // The value only matters for a digest key: it names the client.
+    const value = client.hashed ? clientId : true;
+    this.writer.put(this.databases.incomingQos2, clientScopedKey(client.key, packetId), value);
+  }
+
+  deleteIncomingQos2(clientId: string, packetId: number): void {
+    const client = this.index().get(clientId);
+    if (!client?.incomingQos2.delete(packetId)) return;
+    this.writer.remove(this.databases.incomingQos2, clientScopedKey(client.key, packetId));
+    this.forgetIfEmpty(clientId, client);
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
+
+  private readAll(): PersistedSessions {
+    try {
+      return {
+        sessions: Array.from(this.databases.sessions.getRange(), ({ value }) =>
+          decodeSession(value),
+        ),
+        outbound: this.readOutbound(),
+        incomingQos2: this.readIncomingQos2(),
+      };
+    } catch (error) {
+      const problem = `a session record is damaged (${describe(error)})`;
+      throw new DataDirectoryError(this.writer.dataDir, problem, { cause: error });
+    }
+  }
+
+  private readOutbound(): Map<string, OutboundRecord[]> {
+    const outbound = new Map<string, OutboundRecord[]>();
+    for (const { key, value } of this.databases.outbound.getRange()) {
+      const { client, n: seq } = parseClientScopedKey(key as Buffer);
+      const clientId = nameOfKey(client) ?? outboundClientId(value) ?? missingClientId();
+      append(outbound, clientId, decodeOutbound(value, seq));
+    }
+    return outbound;
+  }
+
+  private readIncomingQos2(): Map<string, number[]> {
+    const incomingQos2 = new Map<string, number[]>();
+    for (const { key, value } of this.databases.incomingQos2.getRange()) {
+      const { client, n: packetId } = parseClientScopedKey(key as Buffer);
+      const clientId = nameOfKey(client) ?? (typeof value === 'string' ? value : missingClientId());
+      append(incomingQos2, clientId, packetId);
+    }
+    return incomingQos2;
+  }
+
+  /** The key index; built from the data on first use if a write comes before load(). */
+  private index(): Map<string, ClientKeys> {
+    if (!this.clients) this.indexFrom(this.readAll());
+    return this.clients!;
+  }
+
+  private indexFrom(persisted: PersistedSessions): void {
+    this.clients = new Map();
+    for (const session of persisted.sessions) this.client(session.clientId).hasSession = true;
+    for (const [clientId, records] of persisted.outbound) {
+      const seqs = this.client(clientId).outbound;
+      for (const record of records) seqs.add(record.seq);
+    }
+    for (const [clientId, packetIds] of persisted.incomingQos2) {
+      const ids = this.client(clientId).incomingQos2;
+      for (const packetId of packetIds) ids.add(packetId);
+    }
+  }
+
+  private client(clientId: string): ClientKeys {
+    const clients = this.index();
+    let client = clients.get(clientId);
+    if (!client) {
+      const key = nameKey(clientId);
+      const hashed = nameOfKey(key) === undefined;
+      client = { key, hashed, hasSession: false, outbound: new Set(), incomingQos2: new Set() };
+      clients.set(clientId, client);
+    }
+    return client;
+  }
+
+  /** Keeps the index proportional to the live state. */
+  private forgetIfEmpty(clientId: string, client: ClientKeys): void {
+    if (!client.hasSession && client.outbound.size === 0 && client.incomingQos2.size === 0) {
+      this.clients?.delete(clientId);
+    }
+  }
+}
+
+function append<T>(map: Map<string, T[]>, clientId: string, item: T): void {
+  const list = map.get(clientId);
+  if (list) list.push(item);
+  else map.set(clientId, [item]);
+}
+
+function missingClientId(): never {
+  throw new Error('a record under a digest key does not name its client');
+}
