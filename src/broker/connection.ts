@@ -60,6 +60,11 @@ export class Connection implements Outlet {
   /** State kept by an enhanced-authentication exchange. */
   authState: Map<string, unknown> | undefined;
   dirty = false;
+  /** Per-client figures for the admin API: PUBLISH packets and wire bytes. */
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
   private readonly decoder: PacketDecoder;
   private readonly output = new OutputBuffer();
   private paused = false;
@@ -83,6 +88,7 @@ export class Connection implements Outlet {
 
   private onData(chunk: Buffer): void {
     this.core.stats.bytesReceived += chunk.length;
+    this.bytesIn += chunk.length;
     this.lastActivity = this.core.now();
     try {
       this.decoder.push(chunk);
@@ -100,6 +106,7 @@ export class Connection implements Outlet {
         packet = this.decoder.next();
         if (packet === undefined) return;
         this.core.stats.messagesReceived++;
+        if (packet.type === PacketType.Publish) this.messagesIn++;
         if (this.decoder.protocolVersion !== undefined)
           this.protocolVersion = this.decoder.protocolVersion;
         const pending = dispatch(this, packet);
@@ -207,6 +214,9 @@ export class Connection implements Outlet {
     else this.output.appendPublish(bytes, publishPacketIdOffset(bytes), packetId, dup);
     this.core.stats.publishSent++;
     this.core.stats.messagesSent++;
+    this.core.stats.publishSentByQos[qos]++;
+    this.core.stats.payloadBytesSentByQos[qos] += message.payload.length;
+    this.messagesOut++;
     this.scheduleFlush();
     void entry;
     return true;
@@ -239,6 +249,7 @@ export class Connection implements Outlet {
     this.dirty = false;
     if (this.output.isEmpty) return;
     this.core.stats.bytesSent += this.output.pendingBytes;
+    this.bytesOut += this.output.pendingBytes;
     if (this.state === 'closed') {
       this.output.clear();
       return;

@@ -49,6 +49,12 @@ export class BrokerCore {
   sysEvents:
     | { connected(info: ClientInfo): void; disconnected(info: ClientInfo, reason: string): void }
     | undefined;
+  /** Set by the admin facade: refuses banned clients at CONNECT. */
+  banned:
+    | { isBanned(clientId: string, username: string | undefined, ip: string): boolean }
+    | undefined;
+  /** Observers of every routed message (the admin trace); called synchronously. */
+  readonly taps = new Set<(message: Message, client: ClientInfo | undefined) => void>();
   private dirty: Connection[] = [];
   private flushScheduled = false;
   private readonly flushAll = () => this.flushDirty();
@@ -96,6 +102,9 @@ export class BrokerCore {
   /** Routes a message accepted from a client or the API; returns how many sessions got it. */
   publish(message: Message, client?: ClientInfo): number {
     this.stats.publishReceived++;
+    this.stats.publishReceivedByQos[message.qos]++;
+    this.stats.payloadBytesReceivedByQos[message.qos] += message.payload.length;
+    if (this.taps.size > 0) for (const tap of this.taps) tap(message, client);
     if (message.retain && !this.retained.set(message))
       this.log.warn({ topic: message.topic }, 'retained message limit reached');
     this.hooks.onMessage?.(message, client);

@@ -9,6 +9,11 @@ export class BrokerStats {
   bytesSent = 0;
   publishReceived = 0;
   publishSent = 0;
+  /** PUBLISH messages and their payload bytes, indexed by QoS (received: before routing). */
+  publishReceivedByQos = [0, 0, 0];
+  publishSentByQos = [0, 0, 0];
+  payloadBytesReceivedByQos = [0, 0, 0];
+  payloadBytesSentByQos = [0, 0, 0];
   /** Messages dropped, by reason. */
   dropped = {
     queueFull: 0,

@@ -20,6 +20,10 @@ export function handleConnect(
   connection.protocolVersion = packet.protocolVersion;
   connection.clientId = checkClientId(connection, packet);
   checkWill(connection, packet);
+  if (
+    connection.core.banned?.isBanned(connection.clientId, packet.username, connection.remoteAddress)
+  )
+    throw new MqttError(ReasonCode.Banned, 'banned');
   connection.state = 'authenticating';
   const request: ConnectRequest = {
     clientId: connection.clientId,
