@@ -67,7 +67,7 @@ export class PacketDecoder {
     const buf = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pos === this.current.length) {
+    if (this.pos === this.current.length && this.queue.length === 0) {
       this.current = buf;
       this.pos = 0;
     } else {

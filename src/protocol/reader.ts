@@ -49,19 +49,17 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, version: Pro
     }
     if (i === end) return fast.latin1Slice(start, end);
   }
-  if (!isUtf8(buf.subarray(start, end))) throw invalidUtf8(version);
-  const nul = buf.indexOf(NUL, start);
-  if (nul !== -1 && nul < end) throw nulInString(version);
+  const bytes = buf.subarray(start, end);
+  if (!isUtf8(bytes)) throw invalidUtf8(version);
+  if (bytes.includes(NUL)) throw nulInString(version);
   return fast.utf8Slice(start, end);
 }
 
 /** True when bytes [start, end) hold '+' or '#'; UTF-8 multi-byte sequences never do. */
 export function hasWildcard(buf: Buffer, start: number, end: number): boolean {
   if (end - start >= NATIVE_SCAN_LENGTH) {
-    const plus = buf.indexOf(PLUS, start);
-    if (plus !== -1 && plus < end) return true;
-    const hash = buf.indexOf(HASH, start);
-    return hash !== -1 && hash < end;
+    const bytes = buf.subarray(start, end);
+    return bytes.includes(PLUS) || bytes.includes(HASH);
   }
   for (let i = start; i < end; i++) {
     const b = buf[i];

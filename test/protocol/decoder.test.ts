@@ -120,6 +120,16 @@ describe('PacketDecoder framing', () => {
     assert.ok(Buffer.from(p.payload).equals(Buffer.alloc(300, 7)), 'payload is a copy');
   });
 
+  it('keeps chunk order when a chunk is pushed while others wait', () => {
+    const wires = packets.map((p) => encode(p, V5));
+    const decoder = new PacketDecoder({ protocolVersion: V5 });
+    decoder.push(wires[0]);
+    decoder.push(wires[1]);
+    assert.deepEqual(decoder.next(), packets[0]);
+    decoder.push(wires[2]); // the first chunk is used up, the second still queued
+    assert.deepEqual(drain(decoder), packets.slice(1, 3));
+  });
+
   it('accepts plain Uint8Array chunks', () => {
     const decoder = new PacketDecoder({ protocolVersion: V5 });
     decoder.push(new Uint8Array(stream));
