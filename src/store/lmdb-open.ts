@@ -25,6 +25,8 @@ const FORMAT_VERSION_KEY = Buffer.from('formatVersion');
 /** An operator-facing failure to open a data directory; the message says what to do. */
 export class DataDirectoryError extends Error {
   override name = 'DataDirectoryError';
+  /** The code of src/errors.ts's catalog (ErrorCode.DataDirectory). */
+  readonly code = 'CULEX_E_DATA_DIRECTORY';
   constructor(
     readonly dataDir: string,
     problem: string,

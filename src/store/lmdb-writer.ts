@@ -9,7 +9,8 @@
 //  - periodic: commits skip fsync; flush() resolves once the writes are committed to the OS,
 //    so they survive the broker process being killed (SIGKILL, crash). A timer forces them to
 //    disk every flushIntervalMs; an OS crash or power loss can lose the writes of the last
-//    flushIntervalMs plus one commit.
+//    flushIntervalMs plus one commit, and (LMDB's noSync caveat: unsynced pages reach the disk
+//    in any order) may leave the file inconsistent. See README.md.
 import type { Database, RootDatabase } from 'lmdb';
 import type { Durability } from './lmdb-open.js';
 

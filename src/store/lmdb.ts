@@ -34,6 +34,7 @@ const openDirectories = new Set<string>();
 
 export async function openLmdbStores(options: LmdbStoreOptions): Promise<LmdbStores> {
   const { dataDir, durability, flushIntervalMs } = options;
+  checkOptions(options);
   const directory = resolve(dataDir);
   if (openDirectories.has(directory)) {
     // lmdb-js would hand back the environment already open, and closing one would close both.
@@ -61,6 +62,17 @@ export async function openLmdbStores(options: LmdbStoreOptions): Promise<LmdbSto
     retained: new LmdbRetainedStore(databases, writer, once(release)),
     close,
   };
+}
+
+function checkOptions({ durability, flushIntervalMs }: LmdbStoreOptions): void {
+  if (durability !== 'sync' && durability !== 'periodic') {
+    throw new TypeError(
+      `culex store: durability must be 'sync' or 'periodic', not '${durability}'`,
+    );
+  }
+  if (flushIntervalMs !== undefined && !(flushIntervalMs > 0 && flushIntervalMs < 2 ** 31)) {
+    throw new RangeError(`culex store: flushIntervalMs must be a positive number of ms`);
+  }
 }
 
 function once(release: () => Promise<void>): () => Promise<void> {

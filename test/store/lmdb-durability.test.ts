@@ -61,6 +61,24 @@ describe('lmdb store: durability', () => {
   }
 });
 
+describe('lmdb store: periodic sync', () => {
+  it('forces commits to disk on its timer without failing later flushes', async () => {
+    const dataDir = await tempDir();
+    try {
+      const stores = await openLmdbStores({ dataDir, durability: 'periodic', flushIntervalMs: 5 });
+      for (let round = 0; round < 5; round++) {
+        stores.retained.save(message(`t/${round}`));
+        await stores.retained.flush();
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+      await stores.retained.flush();
+      await stores.close();
+    } finally {
+      await removeDir(dataDir);
+    }
+  });
+});
+
 describe('lmdb store: size follows the live state', () => {
   it('reuses the space of deleted records instead of growing', async (t: TestContext) => {
     const dataDir = await tempDir();

@@ -37,6 +37,7 @@ function openMeta(dataDir: string) {
 async function assertRefused(dataDir: string, ...patterns: RegExp[]): Promise<void> {
   await assert.rejects(openLmdbStores({ dataDir, durability: 'sync' }), (error: Error) => {
     assert.ok(error instanceof DataDirectoryError, `a DataDirectoryError, got ${error}`);
+    assert.equal(error.code, 'CULEX_E_DATA_DIRECTORY');
     assert.ok(error.message.includes(dataDir), `names the directory: ${error.message}`);
     for (const pattern of patterns) assert.match(error.message, pattern);
     return true;
@@ -52,6 +53,23 @@ describe('lmdb store: format version', () => {
       const stores = await openLmdbStores({ dataDir, durability: 'periodic' });
       assert.equal((await stores.retained.load()).length, 1);
       await stores.close();
+    }));
+
+  it('keeps the data when the durability setting changes between restarts', () =>
+    withExistingStore(async (dataDir) => {
+      const steps = [
+        ['periodic', 'u', ['t']],
+        ['sync', 'v', ['t', 'u']],
+        ['periodic', 'w', ['t', 'u', 'v']],
+        ['sync', undefined, ['t', 'u', 'v', 'w']],
+      ] as const;
+      for (const [durability, topic, expected] of steps) {
+        const stores = await openLmdbStores({ dataDir, durability });
+        const topics = (await stores.retained.load()).map((m) => m.topic).sort();
+        assert.deepStrictEqual(topics, expected, `opened with ${durability}`);
+        if (topic) stores.retained.save(message(topic));
+        await stores.close();
+      }
     }));
 
   it('refuses a newer format version, naming found and supported versions', () =>
@@ -175,6 +193,21 @@ describe('lmdb store: damaged or unreadable data directories', () => {
       }
       const again = await openLmdbStores({ dataDir, durability: 'sync' });
       await again.close();
+    } finally {
+      await removeDir(dataDir);
+    }
+  });
+
+  it('refuses unknown durability settings and bad flush intervals', async () => {
+    const dataDir = await tempDir();
+    try {
+      const open = (options: object) =>
+        openLmdbStores({ dataDir, durability: 'sync', ...options } as never);
+      await assert.rejects(open({ durability: 'fast' }), /durability must be 'sync' or 'periodic'/);
+      await assert.rejects(open({ flushIntervalMs: 0 }), /flushIntervalMs/);
+      await assert.rejects(open({ flushIntervalMs: Number.NaN }), /flushIntervalMs/);
+      const stores = await open({ durability: 'periodic', flushIntervalMs: 5 });
+      await stores.close();
     } finally {
       await removeDir(dataDir);
     }
