@@ -2,8 +2,14 @@
 // Transport-agnostic: a TCP socket or a WebSocket stream both fit ByteStream.
 import { PacketType, type ProtocolVersion, type QoS, ReasonCode } from '../protocol/constants.js';
 import { MqttError } from '../protocol/errors.js';
-import { encode, PacketDecoder } from '../protocol/index.js';
-import { NO_PROPERTIES, type Packet, type Properties } from '../protocol/packets.js';
+import { encode, encodedSize, PacketDecoder } from '../protocol/index.js';
+import {
+  type ConnackPacket,
+  type DisconnectPacket,
+  NO_PROPERTIES,
+  type Packet,
+  type Properties,
+} from '../protocol/packets.js';
 import type { BrokerCore } from './core.js';
 import { dispatch } from './handlers/index.js';
 import { encodedPublish, type Message, publishPacketIdOffset } from './message.js';
@@ -147,19 +153,31 @@ export class Connection implements Outlet {
     if (this.state === 'awaiting-connect' || this.state === 'authenticating') {
       // [MQTT-3.2.2-7] a refusing CONNACK carries a reason code ≥ 0x80; then close.
       if (mqtt !== undefined && this.protocolVersion === 5)
-        this.sendConnack(false, reasonCode, reasonProps(mqtt));
+        this.sendFitting({
+          type: PacketType.Connack,
+          sessionPresent: false,
+          reasonCode,
+          properties: reasonProps(mqtt),
+        });
       else if (mqtt !== undefined && isConnackReturnable(reasonCode))
         this.sendConnack(false, reasonCode, NO_PROPERTIES);
     } else if (this.protocolVersion === 5) {
       // [MQTT-4.13.1-1] a server that detects a Malformed Packet or Protocol Error MAY send
       // DISCONNECT with the reason code before closing.
-      this.send({
+      this.sendFitting({
         type: PacketType.Disconnect,
         reasonCode,
         properties: mqtt ? reasonProps(mqtt) : NO_PROPERTIES,
       });
     }
     this.close();
+  }
+
+  /** [MQTT-3.2.2-19] [MQTT-3.14.2-3] the Reason String goes only if the client's Maximum Packet Size allows. */
+  private sendFitting(packet: ConnackPacket | DisconnectPacket): void {
+    if (encodedSize(packet, this.protocolVersion) > this.clientMaximumPacketSize)
+      packet = { ...packet, properties: NO_PROPERTIES };
+    this.send(packet);
   }
 
   /** Closes after writing what is pending. */

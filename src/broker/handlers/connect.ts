@@ -18,6 +18,9 @@ export function handleConnect(
   if (connection.state !== 'awaiting-connect')
     throw protocolError('second CONNECT', 'MQTT-3.1.0-2');
   connection.protocolVersion = packet.protocolVersion;
+  // Known before any refusal, so a refusing CONNACK fits it too [MQTT-3.2.2-19].
+  if (packet.properties.maximumPacketSize !== undefined)
+    connection.clientMaximumPacketSize = packet.properties.maximumPacketSize;
   connection.clientId = checkClientId(connection, packet);
   checkWill(connection, packet);
   if (
