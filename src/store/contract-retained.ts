@@ -88,6 +88,15 @@ export function runRetainedStoreContract(name: string, makeStore: MakeStore<Reta
         assertSameRecords(await reopened.load(), [message('t')]);
       }));
 
+    it('a closed store refuses writes and loads', () =>
+      withStore(makeStore, async ({ store }) => {
+        store.save(message('t'));
+        await store.close();
+        assert.throws(() => store.save(message('u')), /closed/);
+        assert.throws(() => store.delete('t'), /closed/);
+        await assert.rejects(store.load(), /closed/);
+      }));
+
     it('holds thousands of messages across a restart', () =>
       withStore(makeStore, async (handle) => {
         const messages: MessageRecord[] = [];

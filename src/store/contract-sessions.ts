@@ -251,6 +251,17 @@ function describeLifecycle(makeStore: MakeStore<SessionStore>): void {
       assertClients(await reopened.load(), ['c']);
     }));
 
+  it('a closed store refuses writes and loads', () =>
+    withStore(makeStore, async ({ store }) => {
+      store.saveSession(plainSession('c'));
+      await store.close();
+      assert.throws(() => store.saveSession(plainSession('d')), /closed/);
+      assert.throws(() => store.saveOutbound('c', outbound(1)), /closed/);
+      assert.throws(() => store.deleteSession('c'), /closed/);
+      assert.throws(() => store.saveIncomingQos2('c', 1), /closed/);
+      await assert.rejects(store.load(), /closed/);
+    }));
+
   it('load() returns copies: changing them changes nothing stored', () =>
     withStore(makeStore, async (handle) => {
       fillClients(handle.store, ['c']);

@@ -7,6 +7,8 @@ import type { LmdbWriter } from './lmdb-writer.js';
 import { decodeMessage, encodeMessage } from './record-codec.js';
 
 export class LmdbRetainedStore implements RetainedStore {
+  private closed = false;
+
   constructor(
     private readonly databases: LmdbDatabases,
     private readonly writer: LmdbWriter,
@@ -14,6 +16,7 @@ export class LmdbRetainedStore implements RetainedStore {
   ) {}
 
   async load(): Promise<MessageRecord[]> {
+    this.checkOpen();
     await this.writer.flush();
     try {
       return Array.from(this.databases.retained.getRange(), ({ value }) => decodeMessage(value));
@@ -24,11 +27,13 @@ export class LmdbRetainedStore implements RetainedStore {
   }
 
   save(message: MessageRecord): void {
+    this.checkOpen();
     // The topic is in the value too, so a digest key loses nothing.
     this.writer.put(this.databases.retained, nameKey(message.topic), encodeMessage(message));
   }
 
   delete(topic: string): void {
+    this.checkOpen();
     this.writer.remove(this.databases.retained, nameKey(topic));
   }
 
@@ -37,6 +42,13 @@ export class LmdbRetainedStore implements RetainedStore {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.release();
+  }
+
+  private checkOpen(): void {
+    if (this.closed)
+      throw new Error(`culex: the retained store in ${this.writer.dataDir} is closed`);
+    this.writer.checkOpen();
   }
 }

@@ -32,6 +32,7 @@ interface ClientKeys {
 
 export class LmdbSessionStore implements SessionStore {
   private clients: Map<string, ClientKeys> | undefined;
+  private closed = false;
 
   constructor(
     private readonly databases: LmdbDatabases,
@@ -40,6 +41,7 @@ export class LmdbSessionStore implements SessionStore {
   ) {}
 
   async load(): Promise<PersistedSessions> {
+    this.checkOpen();
     await this.writer.flush();
     const persisted = this.readAll();
     // An index kept up to date by earlier writes also knows writes not yet committed.
@@ -48,12 +50,14 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   saveSession(record: SessionRecord): void {
+    this.checkOpen();
     const client = this.client(record.clientId);
     client.hasSession = true;
     this.writer.put(this.databases.sessions, client.key, encodeSession(record));
   }
 
   deleteSession(clientId: string): void {
+    this.checkOpen();
     const clients = this.index();
     const client = clients.get(clientId);
     if (!client) return;
@@ -68,6 +72,7 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   saveOutbound(clientId: string, record: OutboundRecord): void {
+    this.checkOpen();
     const client = this.client(clientId);
     client.outbound.add(record.seq);
     const value = encodeOutbound(record, client.hashed ? clientId : undefined);
@@ -75,6 +80,7 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   deleteOutbound(clientId: string, seq: number): void {
+    this.checkOpen();
     const client = this.index().get(clientId);
     if (!client?.outbound.delete(seq)) return;
     this.writer.remove(this.databases.outbound, clientScopedKey(client.key, seq));
@@ -82,6 +88,7 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   saveIncomingQos2(clientId: string, packetId: number): void {
+    this.checkOpen();
     const client = this.client(clientId);
     client.incomingQos2.add(packetId);
     // The value only matters for a digest key: it names the client.
@@ -90,6 +97,7 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
+    this.checkOpen();
     const client = this.index().get(clientId);
     if (!client?.incomingQos2.delete(packetId)) return;
     this.writer.remove(this.databases.incomingQos2, clientScopedKey(client.key, packetId));
@@ -101,7 +109,14 @@ export class LmdbSessionStore implements SessionStore {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.release();
+  }
+
+  private checkOpen(): void {
+    if (this.closed)
+      throw new Error(`culex: the session store in ${this.writer.dataDir} is closed`);
+    this.writer.checkOpen();
   }
 
   private readAll(): PersistedSessions {

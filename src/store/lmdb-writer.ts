@@ -43,11 +43,18 @@ export class LmdbWriter {
   }
 
   put(db: Database, key: Buffer, value: unknown): void {
+    this.checkOpen();
     this.watch(db.put(key, value));
   }
 
   remove(db: Database, key: Buffer): void {
+    this.checkOpen();
     this.watch(db.remove(key));
+  }
+
+  /** lmdb-js would accept the write and then crash the process from its commit callback. */
+  checkOpen(): void {
+    if (this.closed) throw new Error(`culex: the store in ${this.dataDir} is closed`);
   }
 
   async flush(): Promise<void> {

@@ -31,6 +31,7 @@ export class MemorySessionStore implements SessionStore {
   constructor(readonly data: MemorySessionData = createMemorySessionData()) {}
 
   async load(): Promise<PersistedSessions> {
+    this.writable();
     const outbound = new Map<string, OutboundRecord[]>();
     for (const [clientId, records] of this.data.outbound) {
       outbound.set(clientId, [...records.values()].sort(bySeq).map(copyOutbound));
@@ -101,7 +102,7 @@ export class MemoryRetainedStore implements RetainedStore {
   constructor(readonly data: Map<string, MessageRecord> = new Map()) {}
 
   async load(): Promise<MessageRecord[]> {
-    return [...this.data.values()];
+    return [...this.writable().values()];
   }
 
   save(message: MessageRecord): void {
