@@ -63,8 +63,9 @@ export class LmdbSessionStore implements SessionStore {
     if (!client) return;
     const { sessions, outbound, incomingQos2 } = this.databases;
     this.writer.remove(sessions, client.key);
-    for (const seq of client.outbound)
+    for (const seq of client.outbound) {
       this.writer.remove(outbound, clientScopedKey(client.key, seq));
+    }
     for (const id of client.incomingQos2) {
       this.writer.remove(incomingQos2, clientScopedKey(client.key, id));
     }
