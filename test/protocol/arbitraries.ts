@@ -294,13 +294,3 @@ export function packet(v: ProtocolVersion): fc.Arbitrary<Packet> {
 export function streamPacket(v: ProtocolVersion): fc.Arbitrary<Packet> {
   return fc.oneof(publish(v), pubResponse(v), subscribe(v), acks(v), control(v));
 }
-
-/** Byte arrays as plain arrays, so Buffer and Uint8Array values compare equal. */
-export function normalize(value: unknown): unknown {
-  if (value instanceof Uint8Array) return [...value];
-  if (Array.isArray(value)) return value.map(normalize);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
-  }
-  return value;
-}

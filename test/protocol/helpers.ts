@@ -1,10 +1,14 @@
 // Test helpers: byte fixtures written as annotated hex lines, and decoding whole buffers.
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import {
   MqttError,
   type Packet,
   PacketDecoder,
+  PacketType,
   type ProtocolVersion,
+  encode,
+  encodedSize,
 } from '../../src/protocol/index.js';
 
 /** Hex bytes, one field per line; text after '#' is a comment. */
@@ -47,4 +51,81 @@ export function decodeError(data: Uint8Array, version: ProtocolVersion | undefin
     return err;
   }
   assert.fail('decoding did not throw');
+}
+
+/** Byte arrays as plain arrays, so Buffer and Uint8Array values compare equal. */
+export function normalize(value: unknown): unknown {
+  if (value instanceof Uint8Array) return [...value];
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+  }
+  return value;
+}
+
+/** One malformed input: the reason code the decoder must report and the rule it cites. */
+export interface MalformedRow {
+  what: string;
+  /** undefined: a server before CONNECT, which learns the version from the packet. */
+  version: ProtocolVersion | undefined;
+  wire: string;
+  reasonCode: number;
+  ruleId?: string;
+  maximumPacketSize?: number;
+}
+
+function checkMalformed(row: MalformedRow): void {
+  const decoder = new PacketDecoder({
+    protocolVersion: row.version,
+    maximumPacketSize: row.maximumPacketSize,
+  });
+  decoder.push(bytes(row.wire));
+  let error: unknown;
+  try {
+    while (decoder.next() !== undefined);
+  } catch (err) {
+    error = err;
+  }
+  assert.ok(error instanceof MqttError, `expected an MqttError, got ${error}`);
+  assert.equal(error.reasonCode, row.reasonCode, error.message);
+  assert.equal(error.ruleId, row.ruleId, error.message);
+}
+
+/** One test per row, named by its rule id, what is wrong and the reason code expected. */
+export function describeMalformed(name: string, rows: MalformedRow[]): void {
+  describe(`malformed input: ${name}`, () => {
+    for (const row of rows) {
+      const level = row.version === undefined ? 'server' : `level ${row.version}`;
+      const id = row.ruleId ? `[${row.ruleId}] ` : '';
+      it(`${id}${row.what} (${level}) → 0x${row.reasonCode.toString(16)}`, () =>
+        checkMalformed(row));
+    }
+  });
+}
+
+/** A packet and its exact bytes, built from the specification's field tables. */
+export interface Fixture {
+  name: string;
+  versions: ProtocolVersion[];
+  wire: Buffer;
+  packet: Packet;
+  /** The bytes are an alternative form the encoder does not produce. */
+  decodeOnly?: boolean;
+}
+
+/** Each fixture must decode to its packet and (unless decodeOnly) encode to its bytes. */
+export function describeFixtures(name: string, fixtures: Fixture[]): void {
+  describe(`byte-exact fixtures: ${name}`, () => {
+    for (const f of fixtures) {
+      for (const version of f.versions) {
+        it(`${f.name} (level ${version})`, () => {
+          const server = f.packet.type === PacketType.Connect ? undefined : version;
+          assert.deepEqual(normalize(decodeOne(f.wire, server)), normalize(f.packet));
+          if (f.decodeOnly) return;
+          assert.equal(encode(f.packet, version).toString('hex'), f.wire.toString('hex'));
+          assert.equal(encodedSize(f.packet, version), f.wire.length);
+        });
+      }
+    }
+  });
 }

@@ -12,7 +12,8 @@ import {
   encode,
   encodedSize,
 } from '../../src/protocol/index.js';
-import { normalize, packet, streamPacket } from './arbitraries.js';
+import { packet, streamPacket } from './arbitraries.js';
+import { normalize } from './helpers.js';
 
 const VERSIONS = [ProtocolVersion.V31, ProtocolVersion.V311, ProtocolVersion.V5];
 const RUNS = 400;
@@ -69,6 +70,43 @@ for (const version of VERSIONS) {
           },
         ),
         { numRuns: RUNS / 2, interruptAfterTimeLimit: TIME_LIMIT_MS },
+      );
+    });
+
+    it('pushing while earlier chunks wait still yields the packets in order', () => {
+      // Each step: where to cut (snapped to a packet boundary or not), then how many reads.
+      const step = fc.tuple(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.boolean(),
+        fc.nat({ max: 2 }),
+      );
+      fc.assert(
+        fc.property(
+          fc.array(streamPacket(version), { minLength: 1, maxLength: 6 }),
+          fc.array(step, { maxLength: 8 }),
+          (packets, steps) => {
+            const wires = packets.map((p) => encode(p, version));
+            const ends = wires.map((_, i) =>
+              wires.slice(0, i + 1).reduce((n, w) => n + w.length, 0),
+            );
+            const wire = Buffer.concat(wires);
+            const cuts = steps.map(([at, snap]) =>
+              snap ? ends[Math.floor(at * (ends.length - 1))] / wire.length : at,
+            );
+            const decoder = new PacketDecoder({ protocolVersion: version });
+            const out: Packet[] = [];
+            split(wire, cuts).forEach((chunk, i) => {
+              decoder.push(chunk);
+              for (let n = steps[i]?.[2] ?? 0; n > 0; n--) {
+                const p = decoder.next();
+                if (p !== undefined) out.push(p);
+              }
+            });
+            for (let p = decoder.next(); p !== undefined; p = decoder.next()) out.push(p);
+            assert.deepEqual(normalize(out), normalize(packets));
+          },
+        ),
+        { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS },
       );
     });
   });
