@@ -243,6 +243,33 @@ export function pubResponse<
   return { type, packetId, reasonCode, properties: {} } as unknown as PacketOf<T>;
 }
 
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  dup?: boolean;
+  packetId?: number;
+  properties?: Properties;
+}
+
+/** A PUBLISH packet with defaults (QoS 0, no flags, packet id 1 for QoS 1/2). */
+export function publishPacket(
+  topic: string,
+  payload: string | Uint8Array,
+  options: PublishOptions = {},
+): PacketOf<typeof PacketType.Publish> {
+  const qos = options.qos ?? 0;
+  return {
+    type: PacketType.Publish,
+    topic,
+    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+    qos,
+    retain: options.retain ?? false,
+    dup: options.dup ?? false,
+    packetId: qos > 0 ? (options.packetId ?? 1) : undefined,
+    properties: options.properties ?? {},
+  };
+}
+
 export function subscription(f: string | (Partial<Subscription> & { topicFilter: string })) {
   const given = typeof f === 'string' ? { topicFilter: f } : f;
   return {
