@@ -23,6 +23,8 @@ const EMPTY = Buffer.alloc(0);
 /** A split packet's buffer starts at most this big and doubles as its bytes arrive. */
 const INITIAL_ASSEMBLY_BYTES = 64 * 1024;
 const MAX_HEADER_BYTES = 5;
+/** Consumed queue slots kept before the queue array is compacted. */
+const QUEUE_COMPACTION = 1024;
 
 export interface PacketDecoderOptions {
   maximumPacketSize?: number;
@@ -38,7 +40,9 @@ export class PacketDecoder {
   private readonly reader = new Reader();
   private current: Buffer = EMPTY;
   private pos = 0;
-  private readonly queue: Buffer[] = [];
+  /** Chunks pushed after `current`; queue[queueHead] is the next one (no O(n) shifts). */
+  private queue: Buffer[] = [];
+  private queueHead = 0;
   private queuedBytes = 0;
   /** Fixed-header bytes of a packet whose header is split across chunks. */
   private readonly head = Buffer.alloc(MAX_HEADER_BYTES);
@@ -67,7 +71,7 @@ export class PacketDecoder {
     const buf = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pos === this.current.length && this.queue.length === 0) {
+    if (this.pos === this.current.length && this.queueHead === this.queue.length) {
       this.current = buf;
       this.pos = 0;
     } else {
@@ -94,7 +98,8 @@ export class PacketDecoder {
     this.error = err;
     this.current = EMPTY;
     this.pos = 0;
-    this.queue.length = 0;
+    this.queue = [];
+    this.queueHead = 0;
     this.queuedBytes = 0;
     this.assembly = undefined;
     this.assembled = 0;
@@ -140,10 +145,22 @@ export class PacketDecoder {
 
   /** Moves to the next queued chunk; false when none is left. */
   private advance(): boolean {
-    const next = this.queue.shift();
-    this.current = next ?? EMPTY;
     this.pos = 0;
-    if (next === undefined) return false;
+    if (this.queueHead === this.queue.length) {
+      this.current = EMPTY;
+      return false;
+    }
+    const next = this.queue[this.queueHead++];
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead >= QUEUE_COMPACTION) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    } else {
+      this.queue[this.queueHead - 1] = EMPTY; // drop the reference: the chunk may be large
+    }
+    this.current = next;
     this.queuedBytes -= next.length;
     return true;
   }

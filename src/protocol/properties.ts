@@ -1,6 +1,6 @@
 // 5.0 properties (section 2.2.2): one table of identifier, name, data type and the packets
 // that may carry each, and the decode / size / encode of a property list driven by it.
-import { PacketType, PropertyId } from './constants.js';
+import { PacketType, PropertyId, ReasonCode } from './constants.js';
 import { MqttError, malformed, protocolError } from './errors.js';
 import { NO_PROPERTIES, type Properties, type UserProperty } from './packets.js';
 import { type Reader, pastEnd } from './reader.js';
@@ -14,7 +14,6 @@ import {
   writeUtf8,
   writeVbi,
 } from './writer.js';
-import { ReasonCode } from './constants.js';
 
 /** Property data types (2.2.2.2). Flag is a Byte restricted to 0 or 1 and modelled as boolean. */
 const Type = { Byte: 0, Flag: 1, U16: 2, U32: 3, Vbi: 4, Utf8: 5, Binary: 6, Pair: 7 } as const;

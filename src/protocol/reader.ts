@@ -1,16 +1,14 @@
 // Primitive reads over one packet's bytes (section 1.5 data representation). A Reader is
 // reused from packet to packet, so decoding allocates only the values it returns.
 import { isUtf8 } from 'node:buffer';
-import { ProtocolVersion } from './constants.js';
+import { ProtocolVersion, ReasonCode } from './constants.js';
 import { MqttError, malformed } from './errors.js';
-import { ReasonCode } from './constants.js';
 
 /** Buffer's native slicers, present on every Node Buffer but missing from @types/node. */
 export interface FastBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
   utf8Write(value: string, offset: number): number;
-  latin1Write(value: string, offset: number): number;
 }
 
 /** The statement id in the version the peer speaks: 5.0 renumbered most of 3.1.1's rules. */

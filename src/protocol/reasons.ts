@@ -60,8 +60,13 @@ export const SUBACK_CODES = set(
   R.WildcardSubscriptionsNotSupported,
 );
 
-/** 3.1.1 SUBACK return codes (3.9.3): granted QoS or 0x80 Failure. */
-export const SUBACK_CODES_V311 = set(R.GrantedQoS0, R.GrantedQoS1, R.GrantedQoS2, 0x80);
+/** 3.1.1 SUBACK return codes (3.9.3): granted QoS or Failure, the value of 5.0's 0x80. */
+export const SUBACK_CODES_V311 = set(
+  R.GrantedQoS0,
+  R.GrantedQoS1,
+  R.GrantedQoS2,
+  R.UnspecifiedError,
+);
 
 export const UNSUBACK_CODES = set(
   R.Success,

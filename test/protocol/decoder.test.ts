@@ -80,6 +80,15 @@ describe('PacketDecoder framing', () => {
     assert.equal(decoder.bufferedBytes, 0);
   });
 
+  it('decodes thousands of one-byte chunks pushed before any read', () => {
+    const decoder = new PacketDecoder({ protocolVersion: V5 });
+    const repeated = Buffer.concat([stream, stream, stream, stream, stream]);
+    for (const byte of repeated) decoder.push(Uint8Array.of(byte));
+    assert.equal(decoder.bufferedBytes, repeated.length);
+    assert.deepEqual(drain(decoder), [...packets, ...packets, ...packets, ...packets, ...packets]);
+    assert.equal(decoder.bufferedBytes, 0);
+  });
+
   it('decodes the stream split at every pair of offsets', () => {
     for (let i = 0; i <= stream.length; i++) {
       for (let j = i; j <= stream.length; j += 7) {
