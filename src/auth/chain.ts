@@ -184,7 +184,7 @@ export class AuthorizerChain implements Authorizer {
       if (decided) return decided;
       if (result.decision === 'allow') allowed ??= result;
     }
-    return allowed ?? { decision: this.noMatch, rule: 'no authorizer had a rule', source: 'chain' };
+    return allowed ?? { decision: 'ignore', rule: 'no authorizer had a rule', source: 'chain' };
   }
 
   /** The verdict that ends the evaluation, if this one does. */
@@ -201,7 +201,9 @@ export class AuthorizerChain implements Authorizer {
   ): boolean | Promise<boolean> {
     const decide = (v: SourcedVerdict) => {
       const denial = { ...describeClient(client), action, topic, source: v.source ?? 'chain' };
-      return settle(v, this.noMatch, denial, this.options.log);
+      // A delivered message that no authorizer has a read rule for is allowed: its
+      // subscription was authorized at SUBSCRIBE (the HTTP hook, for one, only checks there).
+      return settle(v, action === 'read' ? 'allow' : this.noMatch, denial, this.options.log);
     };
     return verdict instanceof Promise ? verdict.then(decide) : decide(verdict);
   }

@@ -161,6 +161,10 @@ describe('AuthorizerChain', () => {
     assert.equal(chain.authorizeSubscribe(aliceWithToken, 'c/+'), true, 'the file abstains');
     assert.equal(chain.authorizeSubscribe(alice, 'c/+'), false, 'nobody has a rule: deny');
     assert.equal(chain.authorizeRead(aliceWithToken, 'b/1'), true);
+    // Delivery with no read rule anywhere: the subscription was checked at SUBSCRIBE.
+    assert.equal(chain.authorizeRead(alice, 'c/1'), true);
+    const narrow = client({ attributes: { jwt: { acl: { sub: ['b/#'] } } } });
+    assert.equal(chain.authorizeRead(narrow, 'c/1'), false, 'the claims have rules, none matches');
     assert.equal(
       new AuthorizerChain([acl], { noMatch: 'allow' }).authorizeSubscribe(alice, 'c/+'),
       true,
@@ -240,6 +244,11 @@ describe('createAuth', () => {
     const http = await createAuth({ http: { url, authenticate: false } });
     assert.equal(http.authenticator.authenticators.length, 0);
     assert.equal(await http.authorizer.authorizePublish(client(), 'x', message), true);
+    assert.equal(
+      http.authorizer.authorizeRead(client(), 'x'),
+      true,
+      'the hook is asked at SUBSCRIBE',
+    );
     const scram = await createAuth({ scram: { users: { u: await deriveScramCredential('p') } } });
     assert.ok(scram.enhanced.get('SCRAM-SHA-256'));
     assert.equal(scram.authenticator.allowAnonymous, false);
