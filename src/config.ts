@@ -86,7 +86,7 @@ export function defaultConfig(): CulexConfig {
     wsPort: 8083,
     wsPath: '/mqtt',
     listeners: [],
-    store: 'memory',
+    store: 'lmdb',
     dataDir: './data',
     durability: 'sync',
     flushIntervalMs: 100,

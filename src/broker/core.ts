@@ -2,9 +2,10 @@
 // messages, wills, output batching and the periodic sweep (keep-alive, expiry).
 import { PacketType, ReasonCode } from '../protocol/constants.js';
 import { MqttError } from '../protocol/errors.js';
-import { NO_PROPERTIES } from '../protocol/packets.js';
+import { NO_PROPERTIES, type Packet } from '../protocol/packets.js';
 import { parseSharedFilter } from '../topic/index.js';
 import type { Connection } from './connection.js';
+import { countingRetainedStore, countingSessionStore, DurabilityGate } from './durability.js';
 import type { BrokerHooks, Logger } from './hooks.js';
 import type { Message } from './message.js';
 import type { BrokerOptions } from './options.js';
@@ -45,6 +46,9 @@ export class BrokerCore {
   readonly log: Logger;
   readonly hooks: BrokerHooks;
   readonly now: () => number;
+  /** Present with acknowledgeAfterFlush: holds acknowledgements until the store is durable. */
+  readonly gate: DurabilityGate | undefined;
+  private readonly sessionStoreInUse: SessionStore;
   /** Set by the $SYS publisher. */
   sysEvents:
     | { connected(info: ClientInfo): void; disconnected(info: ClientInfo, reason: string): void }
@@ -73,12 +77,43 @@ export class BrokerCore {
         ? (session, topic) => this.mayRead(session, topic)
         : undefined,
     });
-    this.retained = new RetainedMessages(adapters.retainedStore, options.maxRetainedMessages);
+    let { sessionStore, retainedStore } = adapters;
+    if (options.acknowledgeAfterFlush) {
+      this.gate = new DurabilityGate(sessionStore, retainedStore, (error) =>
+        this.storeFailed(error),
+      );
+      sessionStore = countingSessionStore(sessionStore, this.gate);
+      retainedStore = countingRetainedStore(retainedStore, this.gate);
+    }
+    this.sessionStoreInUse = sessionStore;
+    this.retained = new RetainedMessages(retainedStore, options.maxRetainedMessages);
     this.wills = new WillScheduler(this);
   }
 
   get sessionStore(): SessionStore {
-    return this.adapters.sessionStore;
+    return this.sessionStoreInUse;
+  }
+
+  /** Store writes so far; compare before and after routing to see if a message was stored. */
+  get storeWrites(): number {
+    return this.gate?.writes ?? 0;
+  }
+
+  /**
+   * Sends PUBACK / PUBREC: after the store flush when routing wrote to the store and
+   * durability is sync, else at once (still behind acknowledgements waiting for a flush).
+   */
+  acknowledge(connection: Connection, packet: Packet, writesBefore: number): void {
+    const gate = this.gate;
+    if (gate === undefined) connection.send(packet);
+    else if (gate.writes !== writesBefore) gate.sendAfterFlush(connection, packet);
+    else gate.send(connection, packet);
+  }
+
+  /** A store that cannot write cannot keep our promise: stop accepting rather than lie. */
+  private storeFailed(error: unknown): void {
+    this.log.error({ err: error }, 'store flush failed; closing all connections');
+    for (const connection of this.connections) connection.close();
   }
 
   /** Rebuilds persistent sessions and their subscriptions from the store. */
@@ -122,12 +157,20 @@ export class BrokerCore {
     return session;
   }
 
+  /** Mirrors a persistent session's record (subscriptions, expiry) to the store. */
+  persistSession(session: Session): void {
+    if (!session.persistent) return;
+    session.stored = true;
+    this.sessionStore.saveSession(session.toRecord());
+  }
+
   /** Ends a session: its subscriptions leave the router and the store forgets it. */
   endSession(session: Session): void {
     if (this.sessions.get(session.clientId) !== session) return;
     this.sessions.delete(session.clientId);
     this.unsubscribeAll(session);
-    if (session.persistent) this.sessionStore.deleteSession(session.clientId);
+    // A session whose expiry dropped to 0 at DISCONNECT was stored before: forget it too.
+    if (session.persistent || session.stored) this.sessionStore.deleteSession(session.clientId);
     this.wills.sessionEnded(session.clientId);
   }
 
@@ -168,7 +211,7 @@ export class BrokerCore {
       this.redistributeShared(session);
       this.endSession(session);
     } else {
-      this.sessionStore.saveSession(session.toRecord());
+      this.persistSession(session);
     }
     const reason = connection.disconnectReason === undefined ? 'error' : 'normal';
     this.hooks.onClientDisconnected?.(connection.info!, reason);

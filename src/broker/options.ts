@@ -40,6 +40,8 @@ export interface BrokerOptions {
   maxSubscriptionsPerClient: number;
   /** Longest client identifier accepted, characters. */
   maxClientIdLength: number;
+  /** durability: sync — PUBACK/PUBREC only once the store has made the message durable. */
+  acknowledgeAfterFlush: boolean;
 }
 
 export const defaultBrokerOptions: BrokerOptions = {
@@ -64,4 +66,5 @@ export const defaultBrokerOptions: BrokerOptions = {
   maxTopicLevels: 128,
   maxSubscriptionsPerClient: 10_000,
   maxClientIdLength: 65535,
+  acknowledgeAfterFlush: false,
 };

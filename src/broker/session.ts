@@ -51,6 +51,8 @@ export class Session {
   expiryInterval = 0;
   disconnectedAt: number | undefined;
   protocolVersion: ProtocolVersion = 4;
+  /** True once the store holds a record of this session. */
+  stored = false;
   private queue: OutboundEntry[] = [];
   private queueHead = 0;
   private nextPacketId = 1;
@@ -160,6 +162,7 @@ export class Session {
 
   /** Restores state loaded from the store at start-up. */
   restore(record: SessionRecord, outbound: OutboundRecord[], incomingQos2: number[]): void {
+    this.stored = true;
     this.protocolVersion = record.protocolVersion;
     this.expiryInterval = record.expiryInterval;
     this.disconnectedAt = record.disconnectedAt ?? this.context.now();

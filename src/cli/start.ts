@@ -57,7 +57,14 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
   const listeners = effectiveListeners(config);
   let server: CulexServer;
   try {
-    server = await createBroker({ listeners, broker: config.broker, store, logger: log });
+    // durability: sync means no PUBACK/PUBREC before the message is on disk.
+    const acknowledgeAfterFlush = config.store === 'lmdb' && config.durability === 'sync';
+    server = await createBroker({
+      listeners,
+      broker: { ...config.broker, acknowledgeAfterFlush },
+      store,
+      logger: log,
+    });
   } catch (error) {
     await store.close?.();
     const e = error as NodeJS.ErrnoException;

@@ -78,7 +78,7 @@ function accept(
   core.clients.set(connection.clientId, connection);
   core.wills.cancel(connection.clientId);
   core.stats.connectionsTotal++;
-  if (session.persistent) core.sessionStore.saveSession(session.toRecord());
+  core.persistSession(session);
   session.attach(connection);
   core.hooks.onClientConnected?.(connection.info!);
   core.sysEvents?.connected(connection.info!);

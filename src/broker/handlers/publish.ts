@@ -75,15 +75,20 @@ function toMessage(connection: Connection, packet: PublishPacket, topic: string)
 }
 
 function route(connection: Connection, packet: PublishPacket, message: Message): undefined {
-  const delivered = connection.core.publish(message, connection.info);
+  const core = connection.core;
+  const writesBefore = core.storeWrites;
+  const delivered = core.publish(message, connection.info);
   // [MQTT-3.3.4-1] acknowledge per QoS; 0x10 tells a 5.0 publisher nobody was listening.
   const reason = delivered === 0 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
-  if (packet.qos === 1) acknowledge(connection, PacketType.Puback, packet.packetId!, reason);
+  if (packet.qos === 1)
+    acknowledge(connection, PacketType.Puback, packet.packetId!, reason, writesBefore);
   else if (packet.qos === 2) {
-    connection.session!.incomingQos2.add(packet.packetId!);
-    if (connection.session!.persistent)
-      connection.core.sessionStore.saveIncomingQos2(connection.clientId, packet.packetId!);
-    acknowledge(connection, PacketType.Pubrec, packet.packetId!, reason);
+    const session = connection.session!;
+    session.incomingQos2.add(packet.packetId!);
+    // [MQTT-4.3.3-9] remembered across restarts too, so a resent PUBLISH is not delivered twice.
+    if (session.persistent)
+      core.sessionStore.saveIncomingQos2(connection.clientId, packet.packetId!);
+    acknowledge(connection, PacketType.Pubrec, packet.packetId!, reason, writesBefore);
   }
   return undefined;
 }
@@ -104,6 +109,8 @@ function acknowledge(
   type: typeof PacketType.Puback | typeof PacketType.Pubrec,
   packetId: number,
   reasonCode: number,
+  writesBefore = connection.core.storeWrites,
 ): void {
-  connection.send({ type, packetId, reasonCode, properties: NO_PROPERTIES });
+  const packet = { type, packetId, reasonCode, properties: NO_PROPERTIES };
+  connection.core.acknowledge(connection, packet, writesBefore);
 }

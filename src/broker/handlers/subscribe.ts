@@ -110,7 +110,7 @@ function finish(
     reasonCodes,
     properties: NO_PROPERTIES,
   });
-  if (session.persistent) core.sessionStore.saveSession(session.toRecord());
+  core.persistSession(session);
   for (const { record, isNew } of retainedFor) sendRetained(connection, record, isNew);
   return undefined;
 }

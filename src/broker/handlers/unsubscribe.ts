@@ -22,6 +22,6 @@ export function handleUnsubscribe(connection: Connection, packet: UnsubscribePac
     reasonCodes,
     properties: NO_PROPERTIES,
   });
-  if (session.persistent) core.sessionStore.saveSession(session.toRecord());
+  core.persistSession(session);
   return undefined;
 }

@@ -1,0 +1,109 @@
+// Acknowledge-after-flush (durability: sync): a PUBACK or PUBREC whose message was written to
+// the store leaves only once the store has made that write durable. Flushes are batched per
+// tick; acknowledgements keep their order per connection [MQTT-4.6.0-2] [MQTT-4.6.0-3].
+import type { Packet } from '../protocol/packets.js';
+import type { RetainedStore, SessionStore } from './ports.js';
+
+export interface AckSink {
+  send(packet: Packet): void;
+  readonly state: string;
+}
+
+interface Waiting {
+  packet: Packet;
+  /** The flush generation that must complete first (0: none, only order). */
+  generation: number;
+}
+
+export class DurabilityGate {
+  /** Bumped by every store write; a publish compares it before and after routing. */
+  writes = 0;
+  private nextGeneration = 1;
+  private completed = 0;
+  private scheduled = false;
+  private readonly queues = new Map<AckSink, Waiting[]>();
+
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly retained: RetainedStore,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Sends now, unless earlier acknowledgements of this connection are still waiting. */
+  send(sink: AckSink, packet: Packet): void {
+    const queue = this.queues.get(sink);
+    if (queue === undefined) sink.send(packet);
+    else queue.push({ packet, generation: 0 });
+  }
+
+  /** Sends once everything written so far is durable. */
+  sendAfterFlush(sink: AckSink, packet: Packet): void {
+    let queue = this.queues.get(sink);
+    if (queue === undefined) {
+      queue = [];
+      this.queues.set(sink, queue);
+    }
+    queue.push({ packet, generation: this.nextGeneration });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const generation = this.nextGeneration++;
+    Promise.all([this.sessions.flush(), this.retained.flush()]).then(
+      () => this.release(generation),
+      (error) => this.onError(error),
+    );
+  }
+
+  private release(generation: number): void {
+    this.completed = Math.max(this.completed, generation);
+    for (const [sink, queue] of this.queues) {
+      let i = 0;
+      while (i < queue.length && queue[i]!.generation <= this.completed) i++;
+      if (sink.state !== 'closed') for (let j = 0; j < i; j++) sink.send(queue[j]!.packet);
+      if (i === queue.length || sink.state === 'closed') this.queues.delete(sink);
+      else queue.splice(0, i);
+    }
+  }
+}
+
+/** Wraps a session store so that every write bumps the gate's counter. */
+export function countingSessionStore(store: SessionStore, gate: DurabilityGate): SessionStore {
+  const bump =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A) => {
+      gate.writes++;
+      fn(...args);
+    };
+  return {
+    load: () => store.load(),
+    saveSession: bump((r) => store.saveSession(r)),
+    deleteSession: bump((id) => store.deleteSession(id)),
+    saveOutbound: bump((id, r) => store.saveOutbound(id, r)),
+    deleteOutbound: bump((id, seq) => store.deleteOutbound(id, seq)),
+    saveIncomingQos2: bump((id, p) => store.saveIncomingQos2(id, p)),
+    deleteIncomingQos2: bump((id, p) => store.deleteIncomingQos2(id, p)),
+    flush: () => store.flush(),
+    close: () => store.close(),
+  };
+}
+
+export function countingRetainedStore(store: RetainedStore, gate: DurabilityGate): RetainedStore {
+  return {
+    load: () => store.load(),
+    save: (m) => {
+      gate.writes++;
+      store.save(m);
+    },
+    delete: (t) => {
+      gate.writes++;
+      store.delete(t);
+    },
+    flush: () => store.flush(),
+    close: () => store.close(),
+  };
+}
