@@ -77,8 +77,11 @@ export class CulexServer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.listeners.map((l) => l.listening.close()));
+    // Stop accepting first, but await the listeners only after the broker has closed the
+    // open connections: a net.Server's close waits for every connection to end.
+    const listenersClosed = Promise.all(this.listeners.map((l) => l.listening.close()));
     await this.broker.close();
+    await listenersClosed;
     await this.store.close?.();
   }
 }
