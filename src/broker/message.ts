@@ -10,6 +10,19 @@ export interface Message extends MessageRecord {
   origin?: string;
   /** Encoded PUBLISH per variant (see variantIndex), filled on first use. */
   encoded?: (Buffer | undefined)[];
+  /** True once the payload is a copy of its own (see ownPayload). */
+  ownsPayload?: boolean;
+}
+
+/**
+ * A decoded payload is a view into the socket's read chunk. A message that waits in a queue
+ * must not pin that whole chunk (up to 64 KiB for a few bytes): copy it, once per message.
+ */
+export function ownPayload(message: Message): void {
+  const payload = message.payload;
+  if (message.ownsPayload || payload.byteLength === payload.buffer.byteLength) return;
+  message.payload = Buffer.from(payload);
+  message.ownsPayload = true;
 }
 
 /** What varies per recipient beyond the shared encoding. */

@@ -1,7 +1,7 @@
 // A session (MQTT 5.0 section 4.1): subscriptions plus QoS 1/2 state towards its client. It
 // outlives connections when persistent. Only its own connection and the router change it.
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
-import type { Message } from './message.js';
+import { type Message, ownPayload } from './message.js';
 import type { BrokerOptions } from './options.js';
 import type { OutboundRecord, SessionRecord, SessionStore, SubscriptionRecord } from './ports.js';
 import type { BrokerStats } from './stats.js';
@@ -93,6 +93,7 @@ export class Session {
     if (outlet !== undefined && this.queuedCount === 0 && this.inflight.size < outlet.sendQuota) {
       this.send(entry, outlet);
     } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
+      ownPayload(message);
       this.queue.push(entry);
       if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
     } else {

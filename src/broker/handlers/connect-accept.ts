@@ -134,7 +134,8 @@ function negotiate(
   }
   if (packet.clientId === '') props.assignedClientIdentifier = connection.clientId;
   // [MQTT-3.3.4-9] never more unacknowledged QoS 1/2 PUBLISHes than the client's Receive Maximum.
-  connection.sendQuota = requested.receiveMaximum ?? 65535;
+  // Our own in-flight bound applies too: each message in flight is memory held for the client.
+  connection.sendQuota = Math.min(requested.receiveMaximum ?? 65535, options.maxInflightMessages);
   if (requested.maximumPacketSize !== undefined)
     connection.clientMaximumPacketSize = requested.maximumPacketSize;
   connection.aliases = new TopicAliases(
