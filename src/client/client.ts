@@ -437,8 +437,10 @@ export class MqttClient extends Emitter<ClientEvents> {
         this.#keepAlive?.onPingResponse();
         break;
       case PacketType.Disconnect:
+        // The server closes after DISCONNECT; closing from this side too frees us at once.
         this.#serverDisconnect = packet;
         this.emit('disconnect', packet);
+        connection.fail(new ServerDisconnectError(packet.reasonCode, packet.properties.reasonString));
         break;
       default:
         connection.fail(
