@@ -74,9 +74,13 @@ export class CulexServer {
     return this.broker.publish(topic, payload, options);
   }
 
-  /** Re-reads TLS certificates (SIGHUP). */
-  reloadCertificates(): void {
+  /** Extra work for `reload()`, such as re-reading password and ACL files. */
+  readonly reloaders: (() => Promise<void>)[] = [];
+
+  /** SIGHUP: re-reads TLS certificates and whatever else registered; connections stay. */
+  async reload(): Promise<void> {
     for (const l of this.listeners) if ('reload' in l.listening) l.listening.reload();
+    for (const reload of this.reloaders) await reload();
   }
 
   async close(): Promise<void> {
