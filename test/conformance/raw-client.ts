@@ -137,6 +137,29 @@ export class RawClient {
     return packet as PacketOf<T>;
   }
 
+  /**
+   * The first packet of `type` with `packetId`, taken from anywhere in the queue: other packets
+   * (PUBLISHes interleaved with a QoS 2 handshake) stay where they are.
+   */
+  async take<T extends PacketType>(
+    type: T,
+    packetId: number,
+    timeoutMs = DEFAULT_TIMEOUT,
+  ): Promise<PacketOf<T>> {
+    const find = () =>
+      this.packets.findIndex(
+        (p) => p.type === type && (p as { packetId?: number }).packetId === packetId,
+      );
+    await this.waitUntil(() => find() >= 0 || this.closed, timeoutMs);
+    if (this.decodeError) throw this.decodeError;
+    const at = find();
+    if (at < 0)
+      throw new Error(
+        `expected ${typeName(type)} ${packetId}: ${this.closed ? 'closed' : 'timeout'}`,
+      );
+    return this.packets.splice(at, 1)[0] as PacketOf<T>;
+  }
+
   /** Asserts that no packet arrives for `ms` (the connection may stay open). */
   async expectNothing(ms = 300): Promise<void> {
     await this.waitUntil(() => this.packets.length > 0, ms);
@@ -210,8 +233,7 @@ export class RawClient {
     if (publish.qos === 1) this.send(pubResponse(PacketType.Puback, publish.packetId!));
     if (publish.qos !== 2) return;
     this.send(pubResponse(PacketType.Pubrec, publish.packetId!));
-    const rel = await this.expect(PacketType.Pubrel);
-    assert.equal(rel.packetId, publish.packetId);
+    await this.take(PacketType.Pubrel, publish.packetId!);
     this.send(pubResponse(PacketType.Pubcomp, publish.packetId!));
   }
 
