@@ -1,4 +1,4 @@
-// Encoding: the size first, then one Buffer.allocUnsafe of exactly that size, then the fields
+// Encoding: the size first, then one allocation of exactly that size (alloc.ts), then the fields
 // written in place. No intermediate buffers and no concatenation.
 import { PacketType, type ProtocolVersion } from './constants.js';
 import { authSize, writeAuth } from './auth.js';
@@ -13,6 +13,7 @@ import { subscribeSize, writeSubscribe } from './subscribe.js';
 import { unsubackSize, writeUnsuback } from './unsuback.js';
 import { unsubscribeSize, writeUnsubscribe } from './unsubscribe.js';
 import { vbiSize, writeVbi } from './writer.js';
+import { allocate } from './alloc.js';
 
 /** PUBREL, SUBSCRIBE and UNSUBSCRIBE have fixed-header flags 0010 (2.1.3); the rest 0000. */
 const FLAGS_0010 = 0x02;
@@ -102,7 +103,7 @@ export function encodedSize(packet: Packet, version: ProtocolVersion): number {
 function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffer {
   const propsSize = publishPropertiesSize(p, version);
   const rl = publishSize(p, version, propsSize);
-  const buf = Buffer.allocUnsafe(1 + vbiSize(rl) + rl);
+  const buf = allocate(1 + vbiSize(rl) + rl);
   buf[0] = (PacketType.Publish << 4) | publishFlags(p);
   writePublish(buf, writeVbi(buf, 1, rl), p, version, propsSize);
   return buf;
@@ -117,7 +118,7 @@ function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffer {
 export function encode(packet: Packet, version: ProtocolVersion): Buffer {
   if (packet.type === PacketType.Publish) return encodePublish(packet, version);
   const rl = remainingLength(packet, version);
-  const buf = Buffer.allocUnsafe(1 + vbiSize(rl) + rl);
+  const buf = allocate(1 + vbiSize(rl) + rl);
   buf[0] = firstByte(packet);
   const end = writeBody(buf, writeVbi(buf, 1, rl), packet, version, rl);
   if (end !== buf.length) throw new Error(`codec: wrote ${end} of ${buf.length} bytes`);
