@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 
 if (!existsSync('node_modules/.package-lock.json')) {
-  run('npm ci --no-audit --no-fund');
+  run('npm install --no-audit --no-fund');
 }
 try {
   run('npx tsc -p tsconfig.json');
