@@ -151,6 +151,13 @@ const connect: MalformedRow[] = [
     ruleId: 'MQTT-3.3.2-2',
   },
   {
+    what: 'empty Will Topic',
+    version: SERVER,
+    wire: `10 11 ${CONNECT_V4} 06 00 00 00 01 63 00 00 00 00`,
+    reasonCode: TOPIC,
+    ruleId: 'MQTT-4.7.3-1',
+  },
+  {
     what: 'Request Problem Information 2',
     version: SERVER,
     wire: `10 10 ${CONNECT_V5} 02 00 00 02 17 02 00 01 63`,
