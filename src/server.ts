@@ -44,8 +44,6 @@ export interface CreateBrokerOptions {
   enhancedAuthenticators?: EnhancedAuthenticator[];
   hooks?: BrokerHooks;
   logger?: Logger;
-  /** The operations listener (HTTP API, /metrics, dashboard); absent: none. */
-  http?: AdminHttpOptions;
 }
 
 export interface OpenListener {
@@ -60,7 +58,6 @@ export class CulexServer {
     readonly broker: Broker,
     readonly listeners: OpenListener[],
     private readonly store: StoreChoice,
-    readonly admin?: AdminServer,
   ) {}
 
   /** The first listener of a type, e.g. `server.address('tcp').port`. */
@@ -149,27 +146,13 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   });
   await broker.open();
   const listeners: OpenListener[] = [];
-  const wanted = options.listeners ?? [{ type: 'tcp', port: 1883 }];
-  let admin: AdminServer | undefined;
   try {
-    for (const l of wanted) listeners.push(await openListener(broker, l));
-    if (options.http) {
-      const views = listeners.map(({ type, host, port }, i) => ({
-        type,
-        host,
-        port,
-        path: wanted[i]!.path,
-      }));
-      admin = await startAdmin(broker, {
-        listeners: () => views,
-        logger: options.logger,
-        ...options.http,
-      });
-    }
+    for (const l of options.listeners ?? [{ type: 'tcp', port: 1883 }])
+      listeners.push(await openListener(broker, l));
   } catch (error) {
     await Promise.all(listeners.map((l) => l.listening.close()));
     await broker.close();
     throw error;
   }
-  return new CulexServer(broker, listeners, store, admin);
+  return new CulexServer(broker, listeners, store);
 }
