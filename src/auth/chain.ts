@@ -137,6 +137,11 @@ export class AuthorizerChain implements Authorizer {
     this.noMatch = authorizers.length === 0 ? 'allow' : (options.noMatch ?? 'deny');
   }
 
+  /** How many authorizers are combined; 0 means every access is allowed. */
+  get size(): number {
+    return this.deciders.length;
+  }
+
   authorizePublish(client: ClientInfo, topic: string, message: MessageRecord) {
     const steps = this.deciders.map(
       (d) => () => this.sourced(d, d.decide(client, 'publish', topic, message)),

@@ -2,6 +2,7 @@
 // The `culex` command.
 import { Command } from 'commander';
 import { CULEX_VERSION } from '../broker/sys.js';
+import { registerPasswd } from './passwd.js';
 import { registerStart } from './start.js';
 
 const program = new Command('culex');
@@ -10,4 +11,5 @@ program
   .version(CULEX_VERSION)
   .helpOption('--help', 'show help');
 registerStart(program);
+registerPasswd(program);
 await program.parseAsync(process.argv);

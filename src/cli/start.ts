@@ -11,7 +11,9 @@ import {
   loadConfigFile,
 } from '../config.js';
 import { CULEX_VERSION } from '../broker/sys.js';
+import { type Auth, AuthConfigError, createAuth } from '../auth/index.js';
 import { CulexError, ErrorCode } from '../errors.js';
+import type { Logger } from 'pino';
 import { createBroker, type CulexServer, type StoreChoice } from '../server.js';
 import { MemoryRetainedStore, MemorySessionStore } from '../store/memory.js';
 import { openLmdbStores } from '../store/lmdb.js';
@@ -51,8 +53,21 @@ async function openStore(config: CulexConfig): Promise<StoreChoice> {
   }
 }
 
+/** Authentication and ACLs from the `auth` section; nothing configured leaves the hot path bare. */
+async function openAuth(config: CulexConfig, log: Logger): Promise<Auth | undefined> {
+  if (Object.keys(config.auth).length === 0) return undefined;
+  try {
+    return await createAuth(config.auth, { log: (denial) => log.info(denial, 'access denied') });
+  } catch (error) {
+    if (error instanceof AuthConfigError)
+      throw new CulexError(ErrorCode.ConfigBadValue, error.message);
+    throw error;
+  }
+}
+
 export async function startServer(config: CulexConfig): Promise<CulexServer> {
   const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
+  const auth = await openAuth(config, log);
   const store = await openStore(config);
   const listeners = effectiveListeners(config);
   let server: CulexServer;
@@ -64,6 +79,9 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       broker: { ...config.broker, acknowledgeAfterFlush },
       store,
       logger: log,
+      authenticator: auth?.authenticator,
+      authorizer: auth && auth.authorizer.size > 0 ? auth.authorizer : undefined,
+      enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
     });
   } catch (error) {
     await store.close?.();
@@ -72,6 +90,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       throw new CulexError(ErrorCode.ListenFailed, `cannot listen: ${e.message}`);
     throw error;
   }
+  if (auth) server.reloaders.push(() => auth.reload());
   const lines = server.listeners.map(
     (l) =>
       `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
@@ -104,7 +123,12 @@ function onSignals(server: CulexServer): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => server.reloadCertificates());
+  process.on('SIGHUP', () => {
+    server.reload().then(
+      () => process.stderr.write('culex: SIGHUP, certificates and auth files reloaded\n'),
+      (error) => process.stderr.write(`culex: reload failed: ${(error as Error).message}\n`),
+    );
+  });
 }
 
 export function registerStart(program: Command): void {
