@@ -1,0 +1,10 @@
+// The `culex` program as src/cli/main.ts builds it, reduced to the client commands, so the
+// CLI tests run the real pub/sub/bench code in a child process.
+import { Command } from 'commander';
+import { registerPub } from '../../src/cli/pub.js';
+import { registerSub } from '../../src/cli/sub.js';
+
+const program = new Command('culex').helpOption('--help', 'show help');
+registerPub(program);
+registerSub(program);
+await program.parseAsync(process.argv);
