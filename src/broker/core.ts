@@ -224,7 +224,8 @@ export class BrokerCore {
     const groups = this.router.sharedGroupsOf(session);
     if (groups.length === 0) return;
     for (const entry of session.pending()) {
-      if (entry.state === 'pubrel') continue;
+      // [MQTT-4.8.2-5] a QoS 2 message already sent to this member is never sent to another.
+      if (entry.qos === 2 && entry.state !== 'queued') continue;
       for (const group of groups) {
         const member = group.pick(this.options.sharedSubscriptionStrategy, entry.message);
         if (member === undefined || member.session === session) continue;
