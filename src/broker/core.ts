@@ -220,7 +220,7 @@ export class BrokerCore {
 
   /** A member of a shared group left for good: its unfinished QoS 1/2 messages go to another member. */
   private redistributeShared(session: Session): void {
-    if (session.inflight.size === 0 && session.queuedCount === 0) return;
+    if (session.inflightCount === 0 && session.queuedCount === 0) return;
     const groups = this.router.sharedGroupsOf(session);
     if (groups.length === 0) return;
     for (const entry of session.pending()) {

@@ -3,7 +3,7 @@
 
 /** Writes larger than this skip the copy into the batch buffer. */
 const DIRECT_WRITE_BYTES = 64 * 1024;
-const INITIAL_CAPACITY = 4096;
+const INITIAL_CAPACITY = 1024;
 
 export interface ByteSink {
   write(chunk: Uint8Array): boolean;

@@ -43,9 +43,11 @@ export interface SessionContext {
 }
 
 export class Session {
-  readonly subscriptions = new Map<string, SubscriptionRecord>();
-  readonly inflight = new Map<number, OutboundEntry>();
-  readonly incomingQos2 = new Set<number>();
+  // Created on first use: most connections never subscribe or use QoS 1/2, and an idle
+  // connection should cost as little memory as possible.
+  private subscriptionMap: Map<string, SubscriptionRecord> | undefined;
+  private inflightMap: Map<number, OutboundEntry> | undefined;
+  private incomingQos2Set: Set<number> | undefined;
   outlet: Outlet | undefined;
   /** Seconds after disconnect before the session ends (0xFFFFFFFF: never). */
   expiryInterval = 0;
@@ -62,6 +64,27 @@ export class Session {
     readonly clientId: string,
     private readonly context: SessionContext,
   ) {}
+
+  get subscriptions(): Map<string, SubscriptionRecord> {
+    this.subscriptionMap ??= new Map();
+    return this.subscriptionMap;
+  }
+
+  /** QoS 1/2 messages sent and not yet acknowledged, by packet id. */
+  get inflight(): Map<number, OutboundEntry> {
+    this.inflightMap ??= new Map();
+    return this.inflightMap;
+  }
+
+  /** QoS 2 packet ids received and not yet released (PUBREL). */
+  get incomingQos2(): Set<number> {
+    this.incomingQos2Set ??= new Set();
+    return this.incomingQos2Set;
+  }
+
+  get inflightCount(): number {
+    return this.inflightMap?.size ?? 0;
+  }
 
   /** A persistent session is mirrored to the store and survives disconnection. */
   get persistent(): boolean {
@@ -90,7 +113,7 @@ export class Session {
       packetId: 0,
       state: 'queued',
     };
-    if (outlet !== undefined && this.queuedCount === 0 && this.inflight.size < outlet.sendQuota) {
+    if (outlet !== undefined && this.queuedCount === 0 && this.inflightCount < outlet.sendQuota) {
       this.send(entry, outlet);
     } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
       ownPayload(message);
@@ -124,7 +147,7 @@ export class Session {
   attach(outlet: Outlet): void {
     this.outlet = outlet;
     this.disconnectedAt = undefined;
-    for (const entry of this.inflight.values()) {
+    for (const entry of this.inflightMap?.values() ?? []) {
       if (entry.state === 'pubrel') outlet.sendPubrel(entry.packetId);
       else if (!this.expired(entry))
         outlet.sendPublish(
@@ -148,16 +171,16 @@ export class Session {
 
   /** Clean Start: drop all state [MQTT-3.1.2-4]. */
   clear(): void {
-    this.subscriptions.clear();
-    this.inflight.clear();
-    this.incomingQos2.clear();
+    this.subscriptionMap = undefined;
+    this.inflightMap = undefined;
+    this.incomingQos2Set = undefined;
     this.queue = [];
     this.queueHead = 0;
   }
 
   /** Messages still to deliver, in order: in flight first, then queued. */
   *pending(): Iterable<OutboundEntry> {
-    yield* this.inflight.values();
+    if (this.inflightMap) yield* this.inflightMap.values();
     for (let i = this.queueHead; i < this.queue.length; i++) yield this.queue[i]!;
   }
 
@@ -184,14 +207,14 @@ export class Session {
       protocolVersion: this.protocolVersion,
       expiryInterval: this.expiryInterval,
       disconnectedAt: this.disconnectedAt,
-      subscriptions: [...this.subscriptions.values()],
+      subscriptions: [...(this.subscriptionMap?.values() ?? [])],
     };
   }
 
   private drain(): void {
     const outlet = this.outlet;
     if (outlet === undefined) return;
-    while (this.queueHead < this.queue.length && this.inflight.size < outlet.sendQuota) {
+    while (this.queueHead < this.queue.length && this.inflightCount < outlet.sendQuota) {
       const entry = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as OutboundEntry;
       if (this.expired(entry)) {

@@ -45,7 +45,8 @@ export class PacketDecoder {
   private queueHead = 0;
   private queuedBytes = 0;
   /** Fixed-header bytes of a packet whose header is split across chunks. */
-  private readonly head = Buffer.alloc(MAX_HEADER_BYTES);
+  /** Allocated on first use: most connections never split a fixed header. */
+  private head: Buffer | undefined;
   private headLength = 0;
   /** A packet split across chunks, being assembled. */
   private assembly: Buffer | undefined;
@@ -119,6 +120,7 @@ export class PacketDecoder {
       const headerLength = this.readHeader(buf, start, buf.length);
       if (headerLength === 0) {
         // The fixed header itself is split: keep its first bytes (at most 4) aside.
+        this.head ??= Buffer.alloc(MAX_HEADER_BYTES);
         this.headLength = buf.copy(this.head, 0, start);
         this.pos = buf.length;
         continue;
@@ -167,14 +169,15 @@ export class PacketDecoder {
 
   /** Adds bytes to the split fixed header one at a time until it is complete. */
   private fillHead(): boolean {
+    const head = this.head!;
     for (;;) {
       if (this.pos === this.current.length && !this.advance()) return false;
-      this.head[this.headLength++] = this.current[this.pos++];
-      const headerLength = this.readHeader(this.head, 0, this.headLength);
+      head[this.headLength++] = this.current[this.pos++];
+      const headerLength = this.readHeader(head, 0, this.headLength);
       if (headerLength !== 0) {
         this.headLength = 0;
         const total = headerLength + this.frame.remainingLength;
-        this.startAssembly(this.head, 0, headerLength, headerLength, total);
+        this.startAssembly(head, 0, headerLength, headerLength, total);
         return true;
       }
     }

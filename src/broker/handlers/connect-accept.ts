@@ -8,6 +8,9 @@ import type { AuthResult, ClientInfo } from '../ports.js';
 import type { Session } from '../session.js';
 import { TopicAliases } from '../topic-alias.js';
 
+/** Shared by every client without attributes; never mutated. */
+const NO_ATTRIBUTES: Record<string, unknown> = Object.freeze({});
+
 type Accepted = Extract<AuthResult, { ok: true }>;
 
 export function completeConnect(
@@ -21,7 +24,7 @@ export function completeConnect(
     username: result.username ?? packet.username,
     remoteAddress: connection.remoteAddress,
     protocolVersion: packet.protocolVersion,
-    attributes: result.attributes ?? {},
+    attributes: result.attributes ?? NO_ATTRIBUTES,
   };
   connection.info = info;
   const will = packet.will ? willMessage(connection, packet) : undefined;
