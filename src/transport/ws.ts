@@ -43,6 +43,12 @@ export function attachWebSocket(
   wss.on('connection', (ws, req) => {
     (req.socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
     const stream = createWebSocketStream(ws);
+    // [MQTT-6.0.0-1] only binary frames: a text frame closes the connection, unprocessed.
+    ws.prependListener('message', (_data: unknown, isBinary: boolean) => {
+      if (isBinary) return;
+      stream.destroy();
+      ws.terminate();
+    });
     broker.accept(stream, {
       transport,
       remoteAddress: req.socket.remoteAddress ?? 'unknown',
