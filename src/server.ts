@@ -1,4 +1,5 @@
 // Composition: a broker with its stores, authentication and listeners, from options or config.
+import { type AdminHttpOptions, type AdminServer, startAdmin } from './admin/index.js';
 import { Broker, type PublishOptions } from './broker/broker.js';
 import { type BrokerHooks, type Logger, silentLogger } from './broker/hooks.js';
 import type { BrokerOptions } from './broker/options.js';
@@ -44,6 +45,8 @@ export interface CreateBrokerOptions {
   enhancedAuthenticators?: EnhancedAuthenticator[];
   hooks?: BrokerHooks;
   logger?: Logger;
+  /** The operations listener (HTTP API, /metrics, dashboard); absent: none. */
+  http?: AdminHttpOptions;
 }
 
 export interface OpenListener {
@@ -58,6 +61,7 @@ export class CulexServer {
     readonly broker: Broker,
     readonly listeners: OpenListener[],
     private readonly store: StoreChoice,
+    readonly admin?: AdminServer,
   ) {}
 
   /** The first listener of a type, e.g. `server.address('tcp').port`. */
@@ -81,6 +85,7 @@ export class CulexServer {
   }
 
   async close(): Promise<void> {
+    await this.admin?.close();
     // Stop accepting first, but await the listeners only after the broker has closed the
     // open connections: a net.Server's close waits for every connection to end.
     const listenersClosed = Promise.all(this.listeners.map((l) => l.listening.close()));
@@ -146,13 +151,27 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   });
   await broker.open();
   const listeners: OpenListener[] = [];
+  const wanted = options.listeners ?? [{ type: 'tcp', port: 1883 }];
+  let admin: AdminServer | undefined;
   try {
-    for (const l of options.listeners ?? [{ type: 'tcp', port: 1883 }])
-      listeners.push(await openListener(broker, l));
+    for (const l of wanted) listeners.push(await openListener(broker, l));
+    if (options.http) {
+      const views = listeners.map(({ type, host, port }, i) => ({
+        type,
+        host,
+        port,
+        path: wanted[i]!.path,
+      }));
+      admin = await startAdmin(broker, {
+        listeners: () => views,
+        logger: options.logger,
+        ...options.http,
+      });
+    }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.listening.close()));
     await broker.close();
     throw error;
   }
-  return new CulexServer(broker, listeners, store);
+  return new CulexServer(broker, listeners, store, admin);
 }

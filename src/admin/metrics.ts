@@ -1,0 +1,303 @@
+// Metrics: one snapshot of the broker's figures per scrape, shown as Prometheus text
+// (prom-client) and as JSON, plus a short history of rates for the dashboard's charts.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { BrokerAdmin, BrokerFigures } from '../broker/admin.js';
+
+export interface MetricsSnapshot {
+  node: string;
+  version: string;
+  uptimeSeconds: number;
+  connections: number;
+  clientsConnected: number;
+  sessions: number;
+  subscriptions: number;
+  retainedMessages: number;
+  bannedClients: number;
+  queuedMessages: number;
+  inflightMessages: number;
+  maxQueueDepth: number;
+  connectionsAccepted: number;
+  messages: {
+    received: QosFigures;
+    sent: QosFigures;
+    receivedBytes: QosFigures;
+    sentBytes: QosFigures;
+    dropped: Record<string, number>;
+  };
+  packetsReceived: number;
+  packetsSent: number;
+  networkReceivedBytes: number;
+  networkSentBytes: number;
+  authFailures: number;
+  aclDenials: number;
+  httpAuthFailures: number;
+  traceStreams: number;
+  eventLoopLagSeconds: number;
+  eventLoopLagMaxSeconds: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  residentBytes: number;
+}
+
+type QosFigures = { '0': number; '1': number; '2': number };
+
+export interface HistorySample {
+  ts: number;
+  connections: number;
+  /** PUBLISH per second over the interval before ts. */
+  messagesInRate: number;
+  messagesOutRate: number;
+  droppedRate: number;
+}
+
+const byQos = (a: readonly number[]): QosFigures => ({ '0': a[0]!, '1': a[1]!, '2': a[2]! });
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+export interface MetricsOptions {
+  /** Seconds between history samples. */
+  sampleInterval?: number;
+  /** Samples kept (default: 10 minutes' worth). */
+  historySize?: number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly history: HistorySample[] = [];
+  readonly sampleInterval: number;
+  httpAuthFailures = 0;
+  traceStreams = 0;
+  private current: MetricsSnapshot | undefined;
+  private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  private lastLag = { mean: 0, max: 0 };
+  private timer: NodeJS.Timeout;
+  private last: { ts: number; in: number; out: number; dropped: number } | undefined;
+  private readonly historySize: number;
+
+  constructor(
+    private readonly admin: BrokerAdmin,
+    options: MetricsOptions = {},
+  ) {
+    this.sampleInterval = options.sampleInterval ?? 2;
+    this.historySize = options.historySize ?? Math.ceil(600 / this.sampleInterval);
+    this.lag.enable();
+    collectDefaultMetrics({ register: this.registry });
+    this.define();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.sampleInterval * 1000);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.lag.disable();
+  }
+
+  snapshot(): MetricsSnapshot {
+    return toSnapshot(this.admin.figures(), this);
+  }
+
+  get eventLoopLag(): { mean: number; max: number } {
+    return this.lastLag;
+  }
+
+  /** The Prometheus exposition text. */
+  async prometheus(): Promise<string> {
+    this.current = this.snapshot();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private sample(): void {
+    const h = this.lag;
+    if (h.count > 0) this.lastLag = { mean: h.mean / 1e9, max: h.max / 1e9 };
+    h.reset();
+    const f = this.admin.figures();
+    const now = Date.now();
+    const point = {
+      ts: now,
+      in: f.stats.publishReceived,
+      out: f.stats.publishSent,
+      dropped: sum(f.stats.dropped),
+    };
+    const prev = this.last;
+    this.last = point;
+    if (prev === undefined) return;
+    const seconds = Math.max(0.001, (now - prev.ts) / 1000);
+    this.history.push({
+      ts: now,
+      connections: f.clientsConnected,
+      messagesInRate: (point.in - prev.in) / seconds,
+      messagesOutRate: (point.out - prev.out) / seconds,
+      droppedRate: (point.dropped - prev.dropped) / seconds,
+    });
+    if (this.history.length > this.historySize) this.history.shift();
+  }
+
+  private define(): void {
+    const register = [this.registry];
+    const read =
+      <T>(f: (s: MetricsSnapshot) => T) =>
+      () =>
+        f(this.current ?? this.snapshot());
+    const gauge = (name: string, help: string, f: (s: MetricsSnapshot) => number) => {
+      const value = read(f);
+      new Gauge({
+        name,
+        help,
+        registers: register,
+        collect() {
+          this.set(value());
+        },
+      });
+    };
+    const counter = (name: string, help: string, f: (s: MetricsSnapshot) => number) => {
+      const value = read(f);
+      new Counter({
+        name,
+        help,
+        registers: register,
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    };
+    const labelled = (
+      name: string,
+      help: string,
+      label: string,
+      f: (s: MetricsSnapshot) => Record<string, number>,
+    ) => {
+      const values = read(f);
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers: register,
+        collect() {
+          this.reset();
+          for (const [key, v] of Object.entries(values())) this.inc({ [label]: key }, v);
+        },
+      });
+    };
+    const info = this.admin.figures();
+    new Gauge({
+      name: 'culex_info',
+      help: 'Culex version and node name (value is always 1)',
+      labelNames: ['version', 'node'],
+      registers: register,
+    }).set({ version: info.version, node: info.nodeName }, 1);
+    gauge('culex_uptime_seconds', 'Seconds since the broker started', (s) => s.uptimeSeconds);
+    gauge('culex_connections', 'Open client connections (sockets)', (s) => s.connections);
+    gauge('culex_clients_connected', 'Clients connected (CONNACK sent)', (s) => s.clientsConnected);
+    gauge('culex_sessions', 'Sessions, connected and offline', (s) => s.sessions);
+    gauge('culex_subscriptions', 'Subscriptions in the router', (s) => s.subscriptions);
+    gauge('culex_retained_messages', 'Retained messages', (s) => s.retainedMessages);
+    gauge('culex_banned_clients', 'Active bans', (s) => s.bannedClients);
+    gauge('culex_queued_messages', 'Messages queued in sessions', (s) => s.queuedMessages);
+    gauge('culex_inflight_messages', 'QoS 1/2 messages in flight', (s) => s.inflightMessages);
+    gauge('culex_queue_depth_max', 'Longest session queue, messages', (s) => s.maxQueueDepth);
+    counter('culex_connections_total', 'Client connections accepted', (s) => s.connectionsAccepted);
+    labelled(
+      'culex_messages_received_total',
+      'PUBLISH messages received',
+      'qos',
+      (s) => s.messages.received,
+    );
+    labelled('culex_messages_sent_total', 'PUBLISH messages sent', 'qos', (s) => s.messages.sent);
+    labelled(
+      'culex_messages_received_bytes_total',
+      'Payload bytes of PUBLISH messages received',
+      'qos',
+      (s) => s.messages.receivedBytes,
+    );
+    labelled(
+      'culex_messages_sent_bytes_total',
+      'Payload bytes of PUBLISH messages sent',
+      'qos',
+      (s) => s.messages.sentBytes,
+    );
+    labelled(
+      'culex_messages_dropped_total',
+      'Messages dropped',
+      'reason',
+      (s) => s.messages.dropped,
+    );
+    counter('culex_packets_received_total', 'MQTT packets received', (s) => s.packetsReceived);
+    counter('culex_packets_sent_total', 'MQTT packets sent', (s) => s.packetsSent);
+    counter(
+      'culex_network_received_bytes_total',
+      'Bytes read from clients',
+      (s) => s.networkReceivedBytes,
+    );
+    counter(
+      'culex_network_sent_bytes_total',
+      'Bytes written to clients',
+      (s) => s.networkSentBytes,
+    );
+    counter('culex_auth_failures_total', 'Refused MQTT authentications', (s) => s.authFailures);
+    counter('culex_acl_denials_total', 'Refused publishes and subscriptions', (s) => s.aclDenials);
+    counter(
+      'culex_http_auth_failures_total',
+      'Refused HTTP API credentials',
+      (s) => s.httpAuthFailures,
+    );
+    gauge('culex_trace_streams', 'Open trace streams', (s) => s.traceStreams);
+    gauge(
+      'culex_event_loop_lag_seconds',
+      'Mean event-loop delay, last sample',
+      (s) => s.eventLoopLagSeconds,
+    );
+    gauge(
+      'culex_event_loop_lag_max_seconds',
+      'Largest event-loop delay, last sample',
+      (s) => s.eventLoopLagMaxSeconds,
+    );
+    gauge('culex_heap_used_bytes', 'V8 heap in use', (s) => s.heapUsedBytes);
+    gauge('culex_heap_total_bytes', 'V8 heap allocated', (s) => s.heapTotalBytes);
+  }
+}
+
+function toSnapshot(f: BrokerFigures, m: Metrics): MetricsSnapshot {
+  const s = f.stats;
+  const memory = process.memoryUsage();
+  return {
+    node: f.nodeName,
+    version: f.version,
+    uptimeSeconds: Math.floor((Date.now() - f.startedAt) / 1000),
+    connections: f.connections,
+    clientsConnected: f.clientsConnected,
+    sessions: f.sessions,
+    subscriptions: f.subscriptions,
+    retainedMessages: f.retained,
+    bannedClients: f.banned,
+    queuedMessages: f.queued,
+    inflightMessages: f.inflight,
+    maxQueueDepth: f.maxQueued,
+    connectionsAccepted: s.connectionsTotal,
+    messages: {
+      received: byQos(s.publishReceivedByQos),
+      sent: byQos(s.publishSentByQos),
+      receivedBytes: byQos(s.payloadBytesReceivedByQos),
+      sentBytes: byQos(s.payloadBytesSentByQos),
+      dropped: { ...s.dropped },
+    },
+    packetsReceived: s.messagesReceived,
+    packetsSent: s.messagesSent,
+    networkReceivedBytes: s.bytesReceived,
+    networkSentBytes: s.bytesSent,
+    authFailures: s.authFailures,
+    aclDenials: s.aclDenials,
+    httpAuthFailures: m.httpAuthFailures,
+    traceStreams: m.traceStreams,
+    eventLoopLagSeconds: m.eventLoopLag.mean,
+    eventLoopLagMaxSeconds: m.eventLoopLag.max,
+    heapUsedBytes: memory.heapUsed,
+    heapTotalBytes: memory.heapTotal,
+    residentBytes: memory.rss,
+  };
+}

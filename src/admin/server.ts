@@ -1,0 +1,169 @@
+// The operations listener: HTTP API, /metrics and the dashboard on one fastify server.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { AdminError, BrokerAdmin } from '../broker/admin.js';
+import type { Broker } from '../broker/broker.js';
+import type { Logger } from '../broker/hooks.js';
+import { clientRoutes } from './api-clients.js';
+import { messageRoutes } from './api-messages.js';
+import { type ListenerView, systemRoutes } from './api-system.js';
+import { ApiAuth, type AuthOptions } from './auth.js';
+import { Metrics, type MetricsOptions } from './metrics.js';
+import { errorName, HttpError, RouteTable } from './routes.js';
+import { DEFAULT_DASHBOARD_DIR, dashboardRoutes } from './static.js';
+import { type TraceOptions, TraceStreams } from './trace.js';
+
+export interface AdminHttpOptions extends AuthOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Shown at GET /api/v1/config, secrets redacted. */
+  config?: unknown;
+  /** The broker's listeners, for GET /api/v1/status and the dashboard's WebSocket client. */
+  listeners?: () => ListenerView[];
+  /** Ready for traffic (readiness probe); default: always once started. */
+  ready?: () => boolean;
+  /** The built dashboard; false serves none. */
+  dashboardDir?: string | false;
+  metrics?: MetricsOptions;
+  trace?: TraceOptions;
+  /** Largest request body, bytes. */
+  bodyLimit?: number;
+  logger?: Logger;
+}
+
+export class AdminServer {
+  private closing = false;
+
+  constructor(
+    readonly app: FastifyInstance,
+    readonly admin: BrokerAdmin,
+    readonly metrics: Metrics,
+    readonly table: RouteTable,
+    private readonly trace: TraceStreams,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.trace.closeAll();
+    this.metrics.close();
+    await this.app.close();
+  }
+}
+
+/** Starts the admin listener for a broker that is already open. */
+export async function startAdmin(broker: Broker, options: AdminHttpOptions): Promise<AdminServer> {
+  const host = options.host ?? '127.0.0.1';
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+  const admin = new BrokerAdmin(broker);
+  const metrics = new Metrics(admin, options.metrics);
+  const auth = new ApiAuth(options);
+  const trace = new TraceStreams(admin, options.trace);
+  const table = new RouteTable(app);
+  let server: AdminServer | undefined;
+  handleErrors(app, options.logger);
+  app.addHook('onRequest', async (request) => authenticate(request, auth, metrics));
+  systemRoutes(table, {
+    admin,
+    auth,
+    metrics,
+    listeners: options.listeners ?? (() => []),
+    http: () => ({ host, port: server?.port ?? 0 }),
+    ready: () => server !== undefined && !server.isClosing && (options.ready?.() ?? true),
+    config: options.config ?? { broker: broker.options },
+  });
+  clientRoutes(table, admin);
+  messageRoutes(table, admin, trace);
+  table.add({
+    method: 'GET',
+    url: '/api/v1/openapi.json',
+    tag: 'system',
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3 document' } },
+    handler: () => table.openapi({ title: 'Culex', version: admin.figures().version }),
+  });
+  if (options.dashboardDir !== false)
+    dashboardRoutes(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
+  try {
+    await app.listen({ port: options.port, host });
+  } catch (error) {
+    metrics.close();
+    await app.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  server = new AdminServer(app, admin, metrics, table, trace, host, port);
+  return server;
+}
+
+function credentialOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match?.[1];
+  }
+  const key = request.headers['x-api-key'];
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+function authenticate(request: FastifyRequest, auth: ApiAuth, metrics: Metrics): void {
+  if ((request.routeOptions.config as { public?: boolean }).public === true) return;
+  const credential = credentialOf(request);
+  if (credential === undefined) {
+    metrics.httpAuthFailures++;
+    throw new HttpError(
+      401,
+      'credentials required: send "Authorization: Bearer <API key or login token>" or "X-API-Key: <API key>"',
+    );
+  }
+  if (auth.verify(credential) === undefined) {
+    metrics.httpAuthFailures++;
+    throw new HttpError(401, 'invalid or expired API key or token');
+  }
+}
+
+function handleErrors(app: FastifyInstance, logger: Logger | undefined): void {
+  const statusOf: Record<AdminError['kind'], number> = {
+    bad_request: 400,
+    not_found: 404,
+    conflict: 409,
+  };
+  app.setErrorHandler((error: FastifyError | AdminError | HttpError, request, reply) => {
+    let status: number;
+    let message = error.message;
+    if (error instanceof AdminError) status = statusOf[error.kind];
+    else if (error instanceof HttpError) status = error.statusCode;
+    else if ('validation' in error && error.validation) status = 400;
+    else status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      logger?.error({ err: error, url: request.url }, 'admin API error');
+      message = 'internal error';
+    }
+    if (status === 401) reply.header('www-authenticate', 'Bearer');
+    reply.code(status).send({ statusCode: status, error: errorName(status), message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'not_found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
+  });
+}

@@ -1,0 +1,421 @@
+// The admin facade: what the HTTP API may see and do to a running broker. Reads are views
+// built on demand; the few writes (kick, subscribe on behalf, publish, ban) go through the
+// same paths as the protocol handlers.
+import { type QoS, ReasonCode } from '../protocol/constants.js';
+import { MqttError } from '../protocol/errors.js';
+import {
+  parseSharedFilter,
+  topicMatches,
+  validateTopicFilter,
+  validateTopicName,
+} from '../topic/index.js';
+import {
+  AdminError,
+  type ClientSummary,
+  clientSummary,
+  fromJsonProperties,
+  type JsonProperties,
+  jsonProperties,
+  type Page,
+  type PageRequest,
+  paginate,
+  payloadView,
+  type RetainedView,
+  type Row,
+  retainedView,
+  type SessionView,
+  type SubscriptionView,
+  sessionView,
+  subscriptionView,
+  traceEvent,
+  type TraceEvent,
+} from './admin-views.js';
+import { type Ban, type BanKind, BannedClients, normalizeIp } from './banned.js';
+import type { Broker } from './broker.js';
+import type { Connection } from './connection.js';
+import { shareOf } from './core.js';
+import type { Message } from './message.js';
+import type { ClientInfo, SubscriptionRecord } from './ports.js';
+import type { Session } from './session.js';
+import type { BrokerStats } from './stats.js';
+import { CULEX_VERSION } from './sys.js';
+
+export * from './admin-views.js';
+export type { Ban, BanKind } from './banned.js';
+
+export interface ClientFilter {
+  /** Substring of the client id. */
+  clientId?: string;
+  username?: string;
+  ip?: string;
+  connected?: boolean;
+}
+
+export const CLIENT_SORTS = [
+  'clientId',
+  'username',
+  'ip',
+  'connectedAt',
+  'messagesIn',
+  'messagesOut',
+  'bytesIn',
+  'bytesOut',
+  'queued',
+] as const;
+export type ClientSort = (typeof CLIENT_SORTS)[number];
+
+export interface ClientDetail extends ClientSummary {
+  sessionExpiryInterval: number;
+  subscriptionList: SubscriptionView[];
+}
+
+export interface SubscriptionFilter {
+  clientId?: string;
+  /** Substring of the topic filter. */
+  filter?: string;
+  /** Only subscriptions that match this topic name. */
+  topic?: string;
+  qos?: number;
+}
+
+export interface SubscribeRequest {
+  qos: QoS;
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  retainHandling?: 0 | 1 | 2;
+}
+
+export interface PublishRequest {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  properties?: JsonProperties;
+}
+
+export interface BrokerFigures {
+  nodeName: string;
+  version: string;
+  startedAt: number;
+  /** Open sockets, CONNECT or not. */
+  connections: number;
+  clientsConnected: number;
+  sessions: number;
+  subscriptions: number;
+  retained: number;
+  banned: number;
+  /** Messages waiting in session queues, in flight, and the longest queue. */
+  queued: number;
+  inflight: number;
+  maxQueued: number;
+  stats: Readonly<BrokerStats>;
+}
+
+export interface TraceFilter {
+  /** A topic filter; default '#'. */
+  topic?: string;
+  clientId?: string;
+}
+
+export class BrokerAdmin {
+  readonly banned: BannedClients;
+
+  constructor(readonly broker: Broker) {
+    const core = broker.core;
+    this.banned = new BannedClients(core.now);
+    core.banned = this.banned;
+  }
+
+  private get core() {
+    return this.broker.core;
+  }
+
+  listClients(filter: ClientFilter, sort: ClientSort, page: PageRequest): Page<ClientSummary> {
+    const { sessions, clients } = this.core;
+    const rows: Row<[Session, Connection | undefined]>[] = [];
+    const ip = filter.ip === undefined ? undefined : normalizeIp(filter.ip);
+    for (const session of sessions.values()) {
+      const c = clients.get(session.clientId);
+      if (filter.connected !== undefined && filter.connected !== (c !== undefined)) continue;
+      if (filter.clientId && !session.clientId.includes(filter.clientId)) continue;
+      if (filter.username !== undefined && c?.info?.username !== filter.username) continue;
+      if (ip !== undefined && (c === undefined || normalizeIp(c.remoteAddress) !== ip)) continue;
+      rows.push({
+        sort: clientSortValue(sort, session, c),
+        id: session.clientId,
+        ref: [session, c],
+      });
+    }
+    return paginate(rows, page, ([s, c]) => clientSummary(s, c));
+  }
+
+  clientDetail(clientId: string): ClientDetail {
+    const session = this.sessionOf(clientId);
+    const connection = this.core.clients.get(clientId);
+    return {
+      ...clientSummary(session, connection),
+      sessionExpiryInterval: session.expiryInterval,
+      subscriptionList: [...session.subscriptions.values()].map((r) =>
+        subscriptionView(session, r, connection !== undefined),
+      ),
+    };
+  }
+
+  /** Disconnects a connected client (DISCONNECT 0x98 Administrative Action in 5.0). */
+  kick(clientId: string): void {
+    if (!this.broker.kick(clientId, ReasonCode.AdministrativeAction))
+      throw new AdminError('not_found', `client '${clientId}' is not connected`);
+  }
+
+  /** Sessions whose client is away (persistent sessions waiting for it or for expiry). */
+  listSessions(filter: { clientId?: string }, page: PageRequest): Page<SessionView> {
+    const rows: Row<Session>[] = [];
+    for (const session of this.core.sessions.values()) {
+      if (session.outlet !== undefined || this.core.clients.has(session.clientId)) continue;
+      if (filter.clientId && !session.clientId.includes(filter.clientId)) continue;
+      rows.push({ sort: session.clientId, id: session.clientId, ref: session });
+    }
+    return paginate(rows, page, sessionView);
+  }
+
+  removeSession(clientId: string): void {
+    const session = this.sessionOf(clientId);
+    if (this.core.clients.has(clientId))
+      throw new AdminError('conflict', `client '${clientId}' is connected: kick it first`);
+    this.core.endSession(session);
+  }
+
+  listSubscriptions(filter: SubscriptionFilter, page: PageRequest): Page<SubscriptionView> {
+    const rows: Row<SubscriptionView>[] = [];
+    const add = (session: Session) => {
+      const connected = this.core.clients.has(session.clientId);
+      for (const record of session.subscriptions.values()) {
+        if (!subscriptionMatches(filter, record)) continue;
+        const view = subscriptionView(session, record, connected);
+        rows.push({
+          sort: session.clientId,
+          id: `${session.clientId}\u0000${record.topicFilter}`,
+          ref: view,
+        });
+      }
+    };
+    if (filter.clientId !== undefined) {
+      const session = this.core.sessions.get(filter.clientId);
+      if (session !== undefined) add(session);
+    } else for (const session of this.core.sessions.values()) add(session);
+    return paginate(rows, page, (v) => v);
+  }
+
+  /** Subscribes a client's session as if it had sent SUBSCRIBE; retained messages follow. */
+  subscribeFor(clientId: string, topicFilter: string, request: SubscribeRequest): SubscriptionView {
+    const core = this.core;
+    const session = this.sessionOf(clientId);
+    const share = this.checkFilter(topicFilter);
+    if (share && request.noLocal)
+      throw new AdminError('bad_request', 'No Local is not allowed on a shared subscription');
+    const isNew = !session.subscriptions.has(topicFilter);
+    if (isNew && session.subscriptions.size >= core.options.maxSubscriptionsPerClient)
+      throw new AdminError('conflict', 'the client has reached its subscription limit');
+    const record: SubscriptionRecord = {
+      topicFilter,
+      qos: Math.min(request.qos, core.options.maximumQoS) as QoS,
+      noLocal: request.noLocal ?? false,
+      retainAsPublished: request.retainAsPublished ?? false,
+      retainHandling: request.retainHandling ?? 0,
+    };
+    session.subscriptions.set(topicFilter, record);
+    core.router.subscribe(
+      session,
+      share ? { ...record, topicFilter: share.filter } : record,
+      share,
+    );
+    if (session.persistent) core.sessionStore.saveSession(session.toRecord());
+    const wantsRetained = record.retainHandling === 0 || (record.retainHandling === 1 && isNew);
+    if (share === undefined && wantsRetained) this.sendRetained(session, record);
+    return subscriptionView(session, record, core.clients.has(clientId));
+  }
+
+  unsubscribeFor(clientId: string, topicFilter: string): void {
+    const session = this.sessionOf(clientId);
+    const record = session.subscriptions.get(topicFilter);
+    if (record === undefined)
+      throw new AdminError(
+        'not_found',
+        `client '${clientId}' has no subscription '${topicFilter}'`,
+      );
+    session.subscriptions.delete(topicFilter);
+    const share = shareOf(record);
+    this.core.router.unsubscribe(session, share ? share.filter : topicFilter, share);
+    if (session.persistent) this.core.sessionStore.saveSession(session.toRecord());
+  }
+
+  listRetained(filter: string, page: PageRequest): Page<RetainedView> {
+    this.checkFilter(filter, false);
+    const rows = this.core.retained
+      .match(filter, this.core.now())
+      .map((m) => ({ sort: m.topic, id: m.topic, ref: m }));
+    return paginate(rows, page, retainedView);
+  }
+
+  getRetained(topic: string) {
+    const message = this.core.retained.get(topic);
+    if (message === undefined || (message.expiresAt ?? Infinity) <= this.core.now())
+      throw new AdminError('not_found', `no retained message on '${topic}'`);
+    return {
+      ...retainedView(message),
+      payload: payloadView(message.payload),
+      properties: jsonProperties(message.properties),
+    };
+  }
+
+  deleteRetained(topic: string): void {
+    if (!this.core.retained.delete(topic))
+      throw new AdminError('not_found', `no retained message on '${topic}'`);
+  }
+
+  /** Publishes as the broker; returns how many sessions received the message. */
+  publish(request: PublishRequest): number {
+    const { options } = this.core;
+    const invalid = validateTopicName(request.topic, {
+      maxLength: options.maxTopicLength,
+      maxLevels: options.maxTopicLevels,
+    });
+    if (invalid !== undefined) throw new AdminError('bad_request', `topic: ${invalid.message}`);
+    if (request.topic.startsWith('$SYS'))
+      throw new AdminError('bad_request', 'topic: $SYS topics belong to the broker');
+    if (request.qos > options.maximumQoS)
+      throw new AdminError('bad_request', `qos: above the broker's maximum ${options.maximumQoS}`);
+    if (request.retain && !options.retainAvailable)
+      throw new AdminError('bad_request', 'retain: retained messages are disabled');
+    return this.broker.publish(request.topic, request.payload, {
+      qos: request.qos,
+      retain: request.retain,
+      properties: fromJsonProperties(request.properties ?? {}),
+    });
+  }
+
+  listBans(): Ban[] {
+    return this.banned.list().sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Bans, and disconnects the connected clients the ban covers. */
+  ban(input: { kind: BanKind; value: string; reason?: string; until?: number }): Ban {
+    const now = this.core.now();
+    if (input.until !== undefined && input.until <= now)
+      throw new AdminError('bad_request', 'until: must be in the future');
+    const value = input.kind === 'ip' ? normalizeIp(input.value) : input.value;
+    const ban: Ban = { ...input, value, createdAt: now };
+    this.banned.add(ban);
+    for (const c of [...this.core.clients.values()]) {
+      if (this.banned.isBanned(c.clientId, c.info?.username, c.remoteAddress))
+        this.core.disconnect(c, ReasonCode.AdministrativeAction);
+    }
+    return ban;
+  }
+
+  unban(kind: BanKind, value: string): void {
+    if (!this.banned.remove(kind, kind === 'ip' ? normalizeIp(value) : value))
+      throw new AdminError('not_found', `no ${kind} ban on '${value}'`);
+  }
+
+  /** Calls `listener` for every message passing through that matches; returns the stop function. */
+  trace(filter: TraceFilter, listener: (event: TraceEvent) => void): () => void {
+    const topic = filter.topic ?? '#';
+    this.checkFilter(topic, false);
+    const tap = (message: Message, client: ClientInfo | undefined) => {
+      if (filter.clientId !== undefined && client?.clientId !== filter.clientId) return;
+      if (!topicMatches(topic, message.topic)) return;
+      listener(traceEvent(message, client, this.core.now()));
+    };
+    this.core.taps.add(tap);
+    return () => this.core.taps.delete(tap);
+  }
+
+  /** Gauges and counters for the metrics, read at scrape time. */
+  figures(): BrokerFigures {
+    const core = this.core;
+    let queued = 0;
+    let inflight = 0;
+    let maxQueued = 0;
+    for (const s of core.sessions.values()) {
+      const q = s.queuedCount;
+      queued += q;
+      inflight += s.inflight.size;
+      if (q > maxQueued) maxQueued = q;
+    }
+    return {
+      nodeName: core.options.nodeName,
+      version: CULEX_VERSION,
+      startedAt: core.stats.startedAt,
+      connections: core.connections.size,
+      clientsConnected: core.clients.size,
+      sessions: core.sessions.size,
+      subscriptions: core.router.subscriptionCount,
+      retained: core.retained.size,
+      banned: this.banned.size,
+      queued,
+      inflight,
+      maxQueued,
+      stats: core.stats,
+    };
+  }
+
+  private sessionOf(clientId: string): Session {
+    const session = this.core.sessions.get(clientId);
+    if (session === undefined) throw new AdminError('not_found', `no client '${clientId}'`);
+    return session;
+  }
+
+  private checkFilter(topicFilter: string, allowShared = true) {
+    const share = parseSharedFilter(topicFilter);
+    if (share instanceof MqttError)
+      throw new AdminError('bad_request', `topic filter: ${share.message}`);
+    if (share && !allowShared)
+      throw new AdminError(
+        'bad_request',
+        'topic filter: shared subscriptions are not allowed here',
+      );
+    const { options } = this.core;
+    const invalid = validateTopicFilter(share ? share.filter : topicFilter, {
+      maxLength: options.maxTopicLength,
+      maxLevels: options.maxTopicLevels,
+    });
+    if (invalid !== undefined)
+      throw new AdminError('bad_request', `topic filter: ${invalid.message}`);
+    return share;
+  }
+
+  private sendRetained(session: Session, record: SubscriptionRecord): void {
+    const core = this.core;
+    const info = core.clients.get(session.clientId)?.info;
+    const mayRead = core.adapters.authorizer?.authorizeRead;
+    for (const message of core.retained.match(record.topicFilter, core.now())) {
+      if (info && mayRead && !mayRead.call(core.adapters.authorizer, info, message.topic)) continue;
+      session.deliver(message, Math.min(message.qos, record.qos) as QoS, true);
+    }
+  }
+}
+
+function clientSortValue(sort: ClientSort, s: Session, c: Connection | undefined): string | number {
+  switch (sort) {
+    case 'clientId':
+      return s.clientId;
+    case 'username':
+      return c?.info?.username ?? '';
+    case 'ip':
+      return c?.remoteAddress ?? '';
+    case 'connectedAt':
+      return c?.openedAt ?? 0;
+    case 'queued':
+      return s.queuedCount;
+    default:
+      return c?.[sort] ?? 0;
+  }
+}
+
+function subscriptionMatches(filter: SubscriptionFilter, r: SubscriptionRecord): boolean {
+  if (filter.filter !== undefined && !r.topicFilter.includes(filter.filter)) return false;
+  if (filter.qos !== undefined && r.qos !== filter.qos) return false;
+  if (filter.topic === undefined) return true;
+  return topicMatches(shareOf(r)?.filter ?? r.topicFilter, filter.topic);
+}
