@@ -43,6 +43,9 @@ export function attachWebSocket(
   wss.on('connection', (ws, req) => {
     (req.socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
     const stream = createWebSocketStream(ws);
+    // The stream only ends when the WebSocket closes; destroy it so that 'close' reaches the
+    // broker (will, session detach) even when the peer vanished without DISCONNECT.
+    ws.once('close', () => stream.destroy());
     // [MQTT-6.0.0-1] only binary frames: a text frame closes the connection, unprocessed.
     ws.prependListener('message', (_data: unknown, isBinary: boolean) => {
       if (isBinary) return;
