@@ -139,6 +139,41 @@ describe('06 websocket', () => {
     c.ws.close();
   });
 
+  it('a WebSocket closed without DISCONNECT ends the connection: the will is published [MQTT-3.1.2-8]', async () => {
+    const watcher = await h.connected({ clientId: 'ws-will-watch' });
+    await watcher.subscribe(['wswill']);
+    const c = await client();
+    c.ws.send(
+      encode(
+        connectPacket({
+          clientId: 'ws-will',
+          will: { topic: 'wswill', payload: Buffer.from('gone') },
+        }),
+        5,
+      ),
+    );
+    assert.equal((await c.next()).type, PacketType.Connack);
+    c.ws.terminate();
+    const will = await watcher.expect(PacketType.Publish);
+    assert.equal(text(will), 'gone');
+    assert.equal(h.server.broker.core.clients.has('ws-will'), false);
+    // Closed with a close frame (no DISCONNECT): the same.
+    const d = await client();
+    d.ws.send(
+      encode(
+        connectPacket({
+          clientId: 'ws-will2',
+          will: { topic: 'wswill', payload: Buffer.from('closed') },
+        }),
+        5,
+      ),
+    );
+    assert.equal((await d.next()).type, PacketType.Connack);
+    d.ws.close();
+    assert.equal(text(await watcher.expect(PacketType.Publish)), 'closed');
+    watcher.disconnect();
+  });
+
   it('a text frame closes the connection and is not processed [MQTT-6.0.0-1]', async () => {
     const watcher = await h.connected({ clientId: 'ws-text-watch' });
     await watcher.subscribe(['wstext']);
