@@ -33,6 +33,21 @@ export interface CulexConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   broker: BrokerOptions;
   auth: Record<string, unknown>;
+  /** The operations listener (HTTP API, /metrics, dashboard); port 0 disables it. */
+  httpPort: number;
+  httpHost: string;
+  http: HttpConfig;
+}
+
+export interface HttpConfig {
+  /** `key` in clear or `hash` (sha256:…) as written by `culex apikey create`. */
+  apiKeys: { name: string; key?: string; hash?: string }[];
+  /** Key file managed by `culex apikey`, re-read when it changes. */
+  apiKeyFile?: string;
+  /** Dashboard logins; `password` in clear or scrypt:… from `culex apikey password`. */
+  users: { username: string; password: string }[];
+  /** Seconds a dashboard login lasts. */
+  tokenTtl: number;
 }
 
 type Rule =
@@ -54,6 +69,8 @@ const topRules: Record<string, Rule> = {
   durability: { kind: 'enum', values: ['sync', 'periodic'] },
   flushIntervalMs: { kind: 'number', min: 1, max: 60_000 },
   logLevel: { kind: 'enum', values: LOG_LEVELS },
+  httpPort: port,
+  httpHost: { kind: 'string' },
 };
 
 const listenerRules: Record<string, Rule> = {
@@ -93,6 +110,9 @@ export function defaultConfig(): CulexConfig {
     logLevel: 'info',
     broker: { ...defaultBrokerOptions },
     auth: {},
+    httpPort: 18083,
+    httpHost: '127.0.0.1',
+    http: { apiKeys: [], users: [], tokenTtl: 900 },
   };
 }
 
@@ -159,7 +179,7 @@ function applySection(
 
 /** Merges a parsed YAML document into the config. */
 export function applyDocument(config: CulexConfig, doc: Record<string, unknown>): void {
-  const { broker, listeners, auth, ...top } = doc;
+  const { broker, listeners, auth, http, ...top } = doc;
   applySection(config as unknown as Record<string, unknown>, top, topRules, '');
   if (broker !== undefined)
     applySection(
@@ -173,11 +193,53 @@ export function applyDocument(config: CulexConfig, doc: Record<string, unknown>)
       throw new CulexError(ErrorCode.ConfigBadValue, `'auth' must be a mapping`);
     config.auth = auth as Record<string, unknown>;
   }
+  if (http !== undefined) config.http = parseHttp(http);
   if (listeners !== undefined) {
     if (!Array.isArray(listeners))
       throw new CulexError(ErrorCode.ConfigBadValue, `'listeners' must be a list`);
     config.listeners = listeners.map((l, i) => parseListener(l, i));
   }
+}
+
+const httpRules: Record<string, Rule> = {
+  apiKeyFile: { kind: 'string' },
+  tokenTtl: { kind: 'number', min: 10, max: 7 * 86400 },
+};
+
+/** The `http` section: apiKeys [{ name, key | hash }], apiKeyFile, users [{ username, password }], tokenTtl. */
+function parseHttp(value: unknown): HttpConfig {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new CulexError(ErrorCode.ConfigBadValue, `'http' must be a mapping of keys to values`);
+  const http: HttpConfig = { apiKeys: [], users: [], tokenTtl: 900 };
+  const { apiKeys, users, ...rest } = value as Record<string, unknown>;
+  applySection(http as unknown as Record<string, unknown>, rest, httpRules, 'http');
+  const text: Rule = { kind: 'string' };
+  http.apiKeys = parseList(apiKeys, 'apiKeys', { name: text, key: text, hash: text }, (k) =>
+    k.name && (k.key || k.hash) ? undefined : 'name, and key or hash',
+  );
+  http.users = parseList(users, 'users', { username: text, password: text }, (u) =>
+    u.username && u.password !== undefined ? undefined : 'username and password',
+  );
+  return http;
+}
+
+function parseList<T>(
+  value: unknown,
+  name: string,
+  rules: Record<string, Rule>,
+  missing: (item: Record<string, string>) => string | undefined,
+): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value))
+    throw new CulexError(ErrorCode.ConfigBadValue, `'http.${name}' must be a list`);
+  return value.map((item, i) => {
+    const out: Record<string, string> = {};
+    applySection(out, item, rules, `http.${name}[${i}]`);
+    const needs = missing(out);
+    if (needs !== undefined)
+      throw new CulexError(ErrorCode.ConfigBadValue, `'http.${name}[${i}]' needs ${needs}`);
+    return out as T;
+  });
 }
 
 function parseListener(value: unknown, index: number): ListenerConfig {

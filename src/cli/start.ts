@@ -14,7 +14,13 @@ import { CULEX_VERSION } from '../broker/sys.js';
 import { type Auth, AuthConfigError, createAuth } from '../auth/index.js';
 import { CulexError, ErrorCode } from '../errors.js';
 import type { Logger } from 'pino';
-import { createBroker, type CulexServer, type StoreChoice } from '../server.js';
+import {
+  createBroker,
+  type CreateBrokerOptions,
+  type CulexServer,
+  type StoreChoice,
+} from '../server.js';
+import { join } from 'node:path';
 import { MemoryRetainedStore, MemorySessionStore } from '../store/memory.js';
 import { openLmdbStores } from '../store/lmdb.js';
 
@@ -27,6 +33,8 @@ interface StartFlags {
   dataDir?: string;
   durability?: string;
   logLevel?: string;
+  httpPort?: string;
+  httpHost?: string;
 }
 
 export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexConfig {
@@ -82,6 +90,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       authenticator: auth?.authenticator,
       authorizer: auth && auth.authorizer.size > 0 ? auth.authorizer : undefined,
       enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
+      http: httpOptions(config),
     });
   } catch (error) {
     await store.close?.();
@@ -95,6 +104,8 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     (l) =>
       `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
   );
+  if (server.admin)
+    lines.push(`  http ${server.admin.host}:${server.admin.port} (API, /metrics, dashboard)`);
   log.info(
     {
       listeners: server.listeners.map(({ type, host, port }) => ({ type, host, port })),
@@ -106,6 +117,20 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}\nListening on:\n${lines.join('\n')}\n`,
   );
   return server;
+}
+
+/** The operations listener's options; undefined when httpPort is 0. */
+export function httpOptions(config: CulexConfig): CreateBrokerOptions['http'] {
+  if (config.httpPort === 0) return undefined;
+  return {
+    port: config.httpPort,
+    host: config.httpHost,
+    apiKeys: config.http.apiKeys,
+    apiKeyFile: config.http.apiKeyFile ?? join(config.dataDir, 'apikeys.yaml'),
+    users: config.http.users,
+    tokenTtl: config.http.tokenTtl,
+    config,
+  };
 }
 
 function onSignals(server: CulexServer): void {
@@ -142,6 +167,11 @@ export function registerStart(program: Command): void {
     .option('--store <type>', 'memory or lmdb')
     .option('--data-dir <dir>', 'data directory of the lmdb store (default ./data)')
     .option('--durability <mode>', 'sync or periodic')
+    .option(
+      '--http-port <port>',
+      'HTTP API, /metrics and dashboard port, 0 disables (default 18083)',
+    )
+    .option('--http-host <address>', 'address of the HTTP API (default 127.0.0.1)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
     .action(async (flags: StartFlags) => {
       try {

@@ -36,6 +36,8 @@ async function startBroker(port: number): Promise<void> {
     String(port),
     '--ws-port',
     '0',
+    '--http-port',
+    '0',
     '--store',
     'lmdb',
     '--data-dir',
