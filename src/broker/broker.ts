@@ -42,7 +42,10 @@ export class Broker {
 
   /** Takes a new client byte stream (TCP socket, TLS socket, WebSocket stream). */
   accept(stream: ByteStream, transport: TransportInfo): void {
-    if (this.closed) {
+    if (
+      this.closed ||
+      !this.core.admission.accepted(transport.remoteAddress, this.core.connections.size)
+    ) {
       stream.destroy();
       return;
     }

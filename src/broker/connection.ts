@@ -13,6 +13,7 @@ import {
 import type { BrokerCore } from './core.js';
 import { dispatch } from './handlers/index.js';
 import { encodedPublish, type Message, publishPacketIdOffset } from './message.js';
+import { ClientThrottle } from './limits.js';
 import { OutputBuffer } from './output.js';
 import type { ClientInfo } from './ports.js';
 import type { OutboundEntry, Outlet, Session } from './session.js';
@@ -74,6 +75,9 @@ export class Connection implements Outlet {
   private readonly decoder: PacketDecoder;
   private readonly output = new OutputBuffer();
   private paused = false;
+  private throttled = false;
+  /** Per-client rate limits, when configured. */
+  readonly throttle: ClientThrottle | undefined;
 
   constructor(
     readonly core: BrokerCore,
@@ -83,6 +87,8 @@ export class Connection implements Outlet {
     this.openedAt = this.lastActivity = core.now();
     this.sendQuota = core.options.maxInflightMessages;
     this.decoder = new PacketDecoder({ maximumPacketSize: core.options.maxPacketSize });
+    if (ClientThrottle.needed(core.options))
+      this.throttle = new ClientThrottle(core.options, this.openedAt);
     stream.on('data', (chunk) => this.onData(chunk));
     stream.on('error', () => this.stream.destroy());
     stream.on('close', () => core.connectionClosed(this));
@@ -96,6 +102,8 @@ export class Connection implements Outlet {
     this.core.stats.bytesReceived += chunk.length;
     this.bytesIn += chunk.length;
     this.lastActivity = this.core.now();
+    if (this.throttle !== undefined)
+      this.pauseFor(this.throttle.onBytes(chunk.length, this.lastActivity));
     try {
       this.decoder.push(chunk);
     } catch (error) {
@@ -106,7 +114,7 @@ export class Connection implements Outlet {
   }
 
   private processPackets(): void {
-    while (!this.paused && this.state !== 'closed') {
+    while (!this.paused && !this.throttled && this.state !== 'closed') {
       let packet: Packet | undefined;
       try {
         packet = this.decoder.next();
@@ -132,11 +140,24 @@ export class Connection implements Outlet {
       () => {
         this.paused = false;
         if (this.state === 'closed') return;
-        this.stream.resume();
+        if (!this.throttled) this.stream.resume();
         this.processPackets();
       },
       (error) => this.fail(error),
     );
+  }
+
+  /** Rate limits: stop reading and processing for a while; TCP then slows the client down. */
+  pauseFor(ms: number): void {
+    if (ms <= 0 || this.throttled || this.state === 'closed') return;
+    this.throttled = true;
+    this.stream.pause();
+    setTimeout(() => {
+      this.throttled = false;
+      if (this.paused || this.state === 'closed') return;
+      this.stream.resume();
+      this.processPackets();
+    }, ms).unref();
   }
 
   /** The one place where errors become CONNACK or DISCONNECT and the connection closes. */
@@ -250,6 +271,8 @@ export class Connection implements Outlet {
   }
 
   acceptsQos0(): boolean {
+    // Above the memory high-water mark, any backlog at all makes a consumer slow.
+    if (this.core.admission.isOverloaded && this.stream.writableLength > 0) return false;
     return (
       this.stream.writableLength + this.output.pendingBytes <
       this.core.options.maxSocketBacklogBytes
@@ -294,6 +317,8 @@ function isConnackReturnable(reasonCode: number): boolean {
     reasonCode === ReasonCode.ServerBusy ||
     reasonCode === ReasonCode.BadUserNameOrPassword ||
     reasonCode === ReasonCode.NotAuthorized ||
-    reasonCode === ReasonCode.Banned
+    reasonCode === ReasonCode.Banned ||
+    reasonCode === ReasonCode.QuotaExceeded ||
+    reasonCode === ReasonCode.ConnectionRateExceeded
   );
 }

@@ -17,6 +17,7 @@ import type {
   RetainedStore,
   SessionStore,
 } from './ports.js';
+import { Admission } from './limits.js';
 import { RetainedMessages } from './retained.js';
 import { Router } from './router.js';
 import { Session } from './session.js';
@@ -57,6 +58,7 @@ export class BrokerCore {
   banned:
     | { isBanned(clientId: string, username: string | undefined, ip: string): boolean }
     | undefined;
+  readonly admission: Admission;
   /** Observers of every routed message (the admin trace); called synchronously. */
   readonly taps = new Set<(message: Message, client: ClientInfo | undefined) => void>();
   private dirty: Connection[] = [];
@@ -88,6 +90,7 @@ export class BrokerCore {
     this.sessionStoreInUse = sessionStore;
     this.retained = new RetainedMessages(retainedStore, options.maxRetainedMessages);
     this.wills = new WillScheduler(this);
+    this.admission = new Admission(options, this.now());
   }
 
   get sessionStore(): SessionStore {
@@ -199,6 +202,7 @@ export class BrokerCore {
   /** Called once per connection when it closes, whatever the cause. */
   connectionClosed(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
+    this.admission.closed(connection.remoteAddress);
     const wasConnected = connection.state === 'connected';
     connection.markClosed();
     if (!wasConnected) return;
@@ -272,6 +276,7 @@ export class BrokerCore {
       }
     }
     this.wills.sweep(now);
+    this.admission.sweep(now);
   }
 
   private mayRead(session: Session, topic: string): boolean {

@@ -1,9 +1,10 @@
 // Broker settings with their defaults. Everything a client could grow has a bound here.
 import type { QoS } from '../protocol/constants.js';
+import { defaultLimitOptions, type LimitOptions } from './limits.js';
 
 export type SharedStrategy = 'round-robin' | 'random' | 'hash';
 
-export interface BrokerOptions {
+export interface BrokerOptions extends LimitOptions {
   /** Name of this node, used in $SYS topics. */
   nodeName: string;
   /** Seconds a socket may stay open before its CONNECT arrives. */
@@ -45,6 +46,7 @@ export interface BrokerOptions {
 }
 
 export const defaultBrokerOptions: BrokerOptions = {
+  ...defaultLimitOptions,
   nodeName: 'culex',
   connectTimeout: 10,
   maxKeepAlive: 65535,

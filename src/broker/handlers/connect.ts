@@ -22,6 +22,14 @@ export function handleConnect(
   if (packet.properties.maximumPacketSize !== undefined)
     connection.clientMaximumPacketSize = packet.properties.maximumPacketSize;
   connection.clientId = checkClientId(connection, packet);
+  const core = connection.core;
+  const refusal = core.admission.refusal(
+    connection.clientId,
+    connection.remoteAddress,
+    core.clients.size,
+    core.now(),
+  );
+  if (refusal !== undefined) throw new MqttError(refusal, 'connection refused by a server limit');
   checkWill(connection, packet);
   if (
     connection.core.banned?.isBanned(connection.clientId, packet.username, connection.remoteAddress)

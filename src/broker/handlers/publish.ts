@@ -12,6 +12,8 @@ export function handlePublish(
 ): Promise<void> | undefined {
   const core = connection.core;
   const { options } = core;
+  if (connection.throttle !== undefined)
+    connection.pauseFor(connection.throttle.onPublish(core.now()));
   // [MQTT-3.2.2-11] [MQTT-3.2.2-14] beyond our Maximum QoS or Retain Available: disconnect.
   if (packet.qos > options.maximumQoS)
     throw new MqttError(ReasonCode.QoSNotSupported, 'QoS not supported', 'MQTT-3.2.2-11');
