@@ -2,6 +2,7 @@
 // The `culex` command.
 import { Command } from 'commander';
 import { CULEX_VERSION } from '../broker/sys.js';
+import { registerApikey } from './apikey.js';
 import { registerPasswd } from './passwd.js';
 import { registerStart } from './start.js';
 
@@ -12,4 +13,5 @@ program
   .helpOption('--help', 'show help');
 registerStart(program);
 registerPasswd(program);
+registerApikey(program);
 await program.parseAsync(process.argv);
