@@ -85,7 +85,7 @@ export function readKeyFile(file: string): ApiKeyEntry[] {
 export class ApiAuth {
   private readonly configured = new Map<string, string>();
   private fileKeys = new Map<string, string>();
-  private fileStamp = -1;
+  private fileStamp = '';
   private fileCheckedAt = 0;
   private readonly tokens = new Map<string, { username: string; expiresAt: number }>();
   private readonly now: () => number;
@@ -133,24 +133,23 @@ export class ApiAuth {
   }
 
   private fileKey(digest: string): string | undefined {
-    const found = this.fileKeys.get(digest);
-    if (found !== undefined) return found;
     this.reloadKeyFile(false);
     return this.fileKeys.get(digest);
   }
 
-  /** Picks up keys added by `culex apikey create` while running (checked at most once a second). */
+  /** Picks up keys created or deleted by `culex apikey` while running (checked at most once a second). */
   private reloadKeyFile(force: boolean): void {
     const file = this.options.apiKeyFile;
     if (file === undefined) return;
     const now = this.now();
     if (!force && now - this.fileCheckedAt < 1000) return;
     this.fileCheckedAt = now;
-    let stamp: number;
+    let stamp: string;
     try {
-      stamp = statSync(file).mtimeMs;
+      const stat = statSync(file);
+      stamp = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
     } catch {
-      stamp = 0;
+      stamp = 'missing';
     }
     if (stamp === this.fileStamp) return;
     this.fileStamp = stamp;

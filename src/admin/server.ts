@@ -77,6 +77,8 @@ export async function startAdmin(broker: Broker, options: AdminHttpOptions): Pro
   const trace = new TraceStreams(admin, options.trace);
   const table = new RouteTable(app);
   let server: AdminServer | undefined;
+  // JSON in: any other body type is refused with 415.
+  app.removeContentTypeParser('text/plain');
   handleErrors(app, options.logger);
   app.addHook('onRequest', async (request) => authenticate(request, auth, metrics));
   systemRoutes(table, {
