@@ -45,6 +45,8 @@ function brokers(args: string[]): Broker[] {
       '0',
       '--store',
       'memory',
+      '--http-port',
+      '0',
       '--log-level',
       'warn',
     ],
