@@ -18,6 +18,7 @@ export interface Harness {
     path: string,
     body?: unknown,
     auth?: string | null,
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies, checked field by field by the tests
   ): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   connect(clientId: string, options?: mqtt.IClientOptions): Promise<mqtt.MqttClient>;
 }
@@ -89,11 +90,11 @@ export async function waitFor<T>(
   check: () => T | Promise<T>,
   ms = 3000,
   what = 'condition',
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
