@@ -105,3 +105,9 @@ export function available(command: string, args: string[]): boolean {
   const result = spawnSync(command, args, { stdio: 'ignore', timeout: 5_000 });
   return result.status === 0;
 }
+
+/** True when `command` can be started at all, whatever its exit code. */
+export function installed(command: string): boolean {
+  const result = spawnSync(command, ['--help'], { stdio: 'ignore', timeout: 5_000 });
+  return result.error === undefined;
+}
