@@ -66,7 +66,8 @@ export class Metrics {
   readonly history: HistorySample[] = [];
   readonly sampleInterval: number;
   httpAuthFailures = 0;
-  traceStreams = 0;
+  /** Open trace streams, set by the server. */
+  countTraceStreams: () => number = () => 0;
   private current: MetricsSnapshot | undefined;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   private lastLag = { mean: 0, max: 0 };
@@ -293,7 +294,7 @@ function toSnapshot(f: BrokerFigures, m: Metrics): MetricsSnapshot {
     authFailures: s.authFailures,
     aclDenials: s.aclDenials,
     httpAuthFailures: m.httpAuthFailures,
-    traceStreams: m.traceStreams,
+    traceStreams: m.countTraceStreams(),
     eventLoopLagSeconds: m.eventLoopLag.mean,
     eventLoopLagMaxSeconds: m.eventLoopLag.max,
     heapUsedBytes: memory.heapUsed,

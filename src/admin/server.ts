@@ -1,4 +1,5 @@
 // The operations listener: HTTP API, /metrics and the dashboard on one fastify server.
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AdminError, BrokerAdmin } from '../broker/admin.js';
 import type { Broker } from '../broker/broker.js';
@@ -69,12 +70,13 @@ export async function startAdmin(broker: Broker, options: AdminHttpOptions): Pro
     logger: false,
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
     forceCloseConnections: true,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
+  app.setValidatorCompiler(validatorCompiler());
   const admin = new BrokerAdmin(broker);
   const metrics = new Metrics(admin, options.metrics);
   const auth = new ApiAuth(options);
   const trace = new TraceStreams(admin, options.trace);
+  metrics.countTraceStreams = () => trace.size;
   const table = new RouteTable(app);
   let server: AdminServer | undefined;
   // JSON in: any other body type is refused with 415.
@@ -113,6 +115,18 @@ export async function startAdmin(broker: Broker, options: AdminHttpOptions): Pro
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   server = new AdminServer(app, admin, metrics, table, trace, host, port);
   return server;
+}
+
+/**
+ * Bodies are checked as sent ("5" is no number); query strings and paths are text, so they are
+ * converted first. Unknown fields are refused, never silently dropped.
+ */
+function validatorCompiler() {
+  const options = { useDefaults: true, removeAdditional: false, allErrors: false } as const;
+  const strict = new Ajv({ ...options, coerceTypes: false });
+  const converting = new Ajv({ ...options, coerceTypes: 'array' });
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strict : converting).compile(schema);
 }
 
 function credentialOf(request: FastifyRequest): string | undefined {
