@@ -1,7 +1,7 @@
 // Metrics: one snapshot of the broker's figures per scrape, shown as Prometheus text
 // (prom-client) and as JSON, plus a short history of rates for the dashboard's charts.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { BrokerAdmin, BrokerFigures } from '../broker/admin.js';
 
 export interface MetricsSnapshot {
@@ -82,7 +82,6 @@ export class Metrics {
     this.sampleInterval = options.sampleInterval ?? 2;
     this.historySize = options.historySize ?? Math.ceil(600 / this.sampleInterval);
     this.lag.enable();
-    collectDefaultMetrics({ register: this.registry });
     this.define();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.sampleInterval * 1000);
@@ -260,6 +259,17 @@ export class Metrics {
     );
     gauge('culex_heap_used_bytes', 'V8 heap in use', (s) => s.heapUsedBytes);
     gauge('culex_heap_total_bytes', 'V8 heap allocated', (s) => s.heapTotalBytes);
+    // The standard process figures (prom-client's defaults include names promtool refuses).
+    gauge('process_resident_memory_bytes', 'Resident memory size', (s) => s.residentBytes);
+    counter('process_cpu_seconds_total', 'User and system CPU time', () => {
+      const cpu = process.cpuUsage();
+      return (cpu.user + cpu.system) / 1e6;
+    });
+    new Gauge({
+      name: 'process_start_time_seconds',
+      help: 'Start time of the process since the epoch, seconds',
+      registers: register,
+    }).set(Math.round(Date.now() / 1000 - process.uptime()));
   }
 }
 
