@@ -440,7 +440,9 @@ export class MqttClient extends Emitter<ClientEvents> {
         // The server closes after DISCONNECT; closing from this side too frees us at once.
         this.#serverDisconnect = packet;
         this.emit('disconnect', packet);
-        connection.fail(new ServerDisconnectError(packet.reasonCode, packet.properties.reasonString));
+        connection.fail(
+          new ServerDisconnectError(packet.reasonCode, packet.properties.reasonString),
+        );
         break;
       default:
         connection.fail(
