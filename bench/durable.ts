@@ -3,12 +3,14 @@
 // and Mosquitto with `persistence true`. Brokers on CPU 0, this load on CPU 1.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { culexArgs, startCulex, stopProcess } from './broker-process.js';
 import { runFanin } from './fanin-load.js';
 
-const main = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
 const PORT = 18870;
+const PINNED = ['taskset', '-c', '0'];
 
 if (process.env.CULEX_BENCH_PINNED !== '1') {
   // Re-run pinned to CPU 1, so brokers have CPU 0 to themselves.
@@ -21,89 +23,52 @@ if (process.env.CULEX_BENCH_PINNED !== '1') {
 
 interface Contender {
   name: string;
-  command: (dir: string) => string[];
+  start(dir: string): Promise<ChildProcess>;
+}
+
+async function startMosquitto(dir: string): Promise<ChildProcess> {
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    `listener ${PORT} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\nlog_dest none\n`,
+  );
+  const child = spawn(PINNED[0]!, [...PINNED.slice(1), 'mosquitto', '-c', conf], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const s = connect(PORT, '127.0.0.1', () => r(s.destroy() !== undefined)).on('error', () =>
+        r(false),
+      );
+    });
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('mosquitto did not listen in 10 s');
 }
 
 const contenders: Contender[] = [
   {
     name: 'culex memory',
-    command: () => [
-      'node',
-      main,
-      'start',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(PORT),
-      '--ws-port',
-      '0',
-      '--http-port',
-      '0',
-      '--store',
-      'memory',
-      '--log-level',
-      'warn',
-    ],
+    start: async () => (await startCulex(culexArgs(PORT, ['--store', 'memory']), PINNED)).child,
   },
   {
     name: 'culex lmdb sync',
-    command: (dir) => [
-      'node',
-      main,
-      'start',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(PORT),
-      '--ws-port',
-      '0',
-      '--http-port',
-      '0',
-      '--store',
-      'lmdb',
-      '--durability',
-      'sync',
-      '--data-dir',
-      dir,
-      '--log-level',
-      'warn',
-    ],
+    start: async (dir) =>
+      (
+        await startCulex(
+          culexArgs(PORT, ['--store', 'lmdb', '--durability', 'sync', '--data-dir', dir]),
+          PINNED,
+        )
+      ).child,
   },
-  {
-    name: 'mosquitto persistence',
-    command: (dir) => {
-      const conf = join(dir, 'mosquitto.conf');
-      writeFileSync(
-        conf,
-        `listener ${PORT} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 0\nlog_dest none\n`,
-      );
-      return ['mosquitto', '-c', conf];
-    },
-  },
+  { name: 'mosquitto persistence', start: startMosquitto },
 ];
-
-async function waitForPort(child: ChildProcess): Promise<void> {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(PORT, '127.0.0.1', () => {
-        s.destroy();
-        r(true);
-      }).on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('broker did not listen in 10 s');
-}
 
 async function measure(c: Contender, seconds: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'culex-durable-'));
-  const [cmd, ...args] = c.command(dir);
-  const child = spawn('taskset', ['-c', '0', cmd!, ...args], { stdio: 'ignore' });
+  const child = await c.start(dir);
   try {
-    await waitForPort(child);
     const result = await runFanin({
       port: PORT,
       publishers: 10,
@@ -116,8 +81,7 @@ async function measure(c: Contender, seconds: number): Promise<number> {
     });
     return result.rate;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,62 +1,24 @@
 // `npm run bench:restart`: 100k retained messages and 10k persistent sessions in the lmdb
 // store; then a restart: how long until the broker listens again, and what it costs in memory.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { culexArgs, startCulex, stopProcess } from './broker-process.js';
 import { countPresentSessions, countRetained, fillRetained, fillSessions } from './restart-fill.js';
 
-const main = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
 const PORT = 18871;
 const retained = Number(process.argv[2] ?? 100_000);
 const sessions = Number(process.argv[3] ?? 10_000);
 const dataDir = mkdtempSync(join(tmpdir(), 'culex-restart-'));
 
-function start(): Promise<{ child: ChildProcess; ms: number }> {
-  const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      main,
-      'start',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(PORT),
-      '--ws-port',
-      '0',
-      '--http-port',
-      '0',
-      '--store',
-      'lmdb',
-      '--durability',
-      'periodic',
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+const start = () =>
+  startCulex(
+    culexArgs(PORT, ['--store', 'lmdb', '--durability', 'periodic', '--data-dir', dataDir]),
   );
-  let output = '';
-  return new Promise((done, fail) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Listening on')) done({ child, ms: performance.now() - t0 });
-    });
-    child.once('exit', (code) => fail(new Error(`broker exited with ${code}: ${output}`)));
-  });
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 try {
@@ -69,13 +31,13 @@ try {
   await fillSessions(PORT, 'restart', sessions);
   const fillSessionsMs = performance.now() - t;
   const filledRss = rssMiB(empty.child.pid!);
-  await stop(empty.child);
+  await stopProcess(empty.child);
 
   const again = await start();
   const restartRss = rssMiB(again.child.pid!);
   const gotRetained = await countRetained(PORT, 'restart');
   const present = await countPresentSessions(PORT, 'restart', Math.min(sessions, 1000));
-  await stop(again.child);
+  await stopProcess(again.child);
 
   console.log(
     `filled: ${retained} retained in ${(fillRetainedMs / 1000).toFixed(1)} s, ${sessions} persistent sessions in ${(fillSessionsMs / 1000).toFixed(1)} s`,

@@ -1,15 +1,14 @@
 // The durable store's promise under SIGKILL: every QoS 1 PUBLISH the broker acknowledged
 // reaches a persistent subscriber that was offline, at least once and in order per publisher.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import mqtt from 'mqtt';
+import { culexArgs, freePort, startCulex, stopProcess } from '../../bench/broker-process.js';
 
-const main = resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'culex-crash-'));
 let broker: ChildProcess | undefined;
 
@@ -18,55 +17,12 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
 async function startBroker(port: number): Promise<void> {
-  const args = [
-    'start',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ws-port',
-    '0',
-    '--http-port',
-    '0',
-    '--store',
-    'lmdb',
-    '--data-dir',
-    dataDir,
-    '--durability',
-    'sync',
-    '--log-level',
-    'warn',
-  ];
-  broker = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error('broker did not start in 10 s')), 10_000);
-    broker!.stderr!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Listening on')) {
-        clearTimeout(timer);
-        done();
-      }
-    });
-    broker!.once('exit', (code) => fail(new Error(`broker exited with ${code}`)));
-  });
+  const args = culexArgs(port, ['--store', 'lmdb', '--data-dir', dataDir, '--durability', 'sync']);
+  broker = (await startCulex(args)).child;
 }
 
-function kill(): Promise<void> {
-  const child = broker!;
-  return new Promise((done) => {
-    child.once('exit', () => done());
-    child.kill('SIGKILL');
-  });
-}
+const kill = () => stopProcess(broker!, 'SIGKILL');
 
 function connect(port: number, clientId: string): Promise<mqtt.MqttClient> {
   return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {

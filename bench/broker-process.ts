@@ -1,0 +1,81 @@
+// Starting and stopping a `culex start` process on a loopback port, for benchmarks and the
+// tests that need a real process (restart, SIGKILL).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const CULEX_MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
+
+/** `culex start` arguments for one TCP listener on 127.0.0.1 and nothing else. */
+export function culexArgs(port: number, extra: string[]): string[] {
+  return [
+    'start',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ws-port',
+    '0',
+    '--http-port',
+    '0',
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
+}
+
+/** A port that was free a moment ago (closed again, so a broker can take it). */
+export function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+export interface Started {
+  child: ChildProcess;
+  /** ms from spawn to "Listening on". */
+  ms: number;
+}
+
+/** Runs `culex start` (optionally under a command prefix such as taskset) until it listens. */
+export function startCulex(
+  args: string[],
+  prefix: string[] = [],
+  timeoutMs = 15_000,
+): Promise<Started> {
+  const t0 = performance.now();
+  const command = [...prefix, process.execPath, CULEX_MAIN, ...args];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  return new Promise((done, fail) => {
+    const timer = setTimeout(
+      () => fail(new Error(`culex did not start in ${timeoutMs} ms: ${output}`)),
+      timeoutMs,
+    );
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Listening on')) {
+        clearTimeout(timer);
+        done({ child, ms: performance.now() - t0 });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`culex exited with ${code}: ${output}`));
+    });
+  });
+}
+
+/** Sends a signal and waits for the process to exit. */
+export function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  return exited;
+}
