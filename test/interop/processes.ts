@@ -23,8 +23,9 @@ export class Child {
     proc.stderr!.on('data', (chunk: string) => {
       this.stderr += chunk;
     });
+    // 'close', not 'exit': by then all of stdout has been read.
     this.exited = new Promise((resolve) =>
-      proc.once('exit', (code) => {
+      proc.once('close', (code) => {
         this.exitCode = code;
         resolve();
       }),
@@ -39,9 +40,7 @@ export class Child {
   async waitForLines(count: number, timeoutMs = 5_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.lines.length < count) {
-      if (this.exitCode !== undefined && this.lines.length < count) {
-        await new Promise((r) => setTimeout(r, 20));
-        if (this.lines.length >= count) break;
+      if (this.exitCode !== undefined) {
         throw new Error(
           `exited (${this.exitCode}) after ${this.lines.length} of ${count} lines: ${this.stderr}`,
         );
