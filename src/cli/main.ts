@@ -3,8 +3,11 @@
 import { Command } from 'commander';
 import { CULEX_VERSION } from '../broker/sys.js';
 import { registerApikey } from './apikey.js';
+import { registerBench } from './bench.js';
 import { registerPasswd } from './passwd.js';
+import { registerPub } from './pub.js';
 import { registerStart } from './start.js';
+import { registerSub } from './sub.js';
 
 const program = new Command('culex');
 program
@@ -14,4 +17,7 @@ program
 registerStart(program);
 registerPasswd(program);
 registerApikey(program);
+registerPub(program);
+registerSub(program);
+registerBench(program);
 await program.parseAsync(process.argv);
