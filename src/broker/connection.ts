@@ -222,7 +222,6 @@ export class Connection implements Outlet {
   }
 
   sendPublish(
-    entry: OutboundEntry | undefined,
     message: Message,
     qos: QoS,
     retain: boolean,
@@ -257,7 +256,6 @@ export class Connection implements Outlet {
     this.core.stats.payloadBytesSentByQos[qos] += message.payload.length;
     this.messagesOut++;
     this.scheduleFlush();
-    void entry;
     return true;
   }
 

@@ -22,7 +22,6 @@ export interface Outlet {
   readonly sendQuota: number;
   /** Writes a PUBLISH; false when it could not be sent (too large for the client). */
   sendPublish(
-    entry: OutboundEntry | undefined,
     message: Message,
     qos: QoS,
     retain: boolean,
@@ -100,7 +99,7 @@ export class Session {
     if (qos === 0 && (outlet !== undefined || !this.context.options.queueQos0Offline)) {
       if (outlet === undefined) return;
       if (outlet.acceptsQos0())
-        outlet.sendPublish(undefined, message, 0, retain, subscriptionIdentifiers, 0, false);
+        outlet.sendPublish(message, 0, retain, subscriptionIdentifiers, 0, false);
       else this.context.stats.dropped.slowConsumer++;
       return;
     }
@@ -151,7 +150,6 @@ export class Session {
       if (entry.state === 'pubrel') outlet.sendPubrel(entry.packetId);
       else if (!this.expired(entry))
         outlet.sendPublish(
-          entry,
           entry.message,
           entry.qos,
           entry.retain,
@@ -231,15 +229,7 @@ export class Session {
 
   private send(entry: OutboundEntry, outlet: Outlet): void {
     if (entry.qos === 0) {
-      outlet.sendPublish(
-        undefined,
-        entry.message,
-        0,
-        entry.retain,
-        entry.subscriptionIdentifiers,
-        0,
-        false,
-      );
+      outlet.sendPublish(entry.message, 0, entry.retain, entry.subscriptionIdentifiers, 0, false);
       if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
       return;
     }
@@ -249,7 +239,6 @@ export class Session {
     if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
     if (
       !outlet.sendPublish(
-        entry,
         entry.message,
         entry.qos,
         entry.retain,
