@@ -13,7 +13,7 @@ function testFiles(dir) {
   return out.sort();
 }
 
-const lint = spawnSync('npx', ['biome', 'check', 'src', 'test', 'bench', 'scripts'], {
+const lint = spawnSync('npx', ['biome', 'check', 'src', 'test', 'bench', 'scripts', 'dashboard'], {
   stdio: 'inherit',
 });
 if (lint.status !== 0) {

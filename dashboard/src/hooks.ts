@@ -1,0 +1,37 @@
+// Small hooks shared by the pages.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+
+/** Runs `load` now and every `ms`, keeping the last result and error. */
+export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] = []) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState('');
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const refresh = useCallback(async () => {
+    try {
+      setData(await loadRef.current());
+      setError('');
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, []);
+  useEffect(() => {
+    void refresh();
+    const timer = setInterval(refresh, ms);
+    return () => clearInterval(timer);
+  }, deps);
+  return { data, error, refresh };
+}
+
+/** A value from a form field, as a one-liner for inputs. */
+export function useField(initial = '') {
+  const [value, setValue] = useState(initial);
+  return {
+    value,
+    set: setValue,
+    bind: {
+      value,
+      onInput: (e: Event) => setValue((e.target as HTMLInputElement).value),
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The dashboard shell: login gate, navigation and hash routes.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { login, logout, token } from './api.js';
+import { Banned } from './pages/banned.js';
+import { Clients } from './pages/clients.js';
+import { Overview } from './pages/overview.js';
+import { Retained } from './pages/retained.js';
+import { Subscriptions } from './pages/subscriptions.js';
+import { Trace } from './pages/trace.js';
+import { WsClient } from './pages/wsclient.js';
+import './styles.css';
+
+const PAGES = [
+  { path: 'overview', title: 'Overview', view: Overview },
+  { path: 'clients', title: 'Clients', view: Clients },
+  { path: 'subscriptions', title: 'Subscriptions', view: Subscriptions },
+  { path: 'retained', title: 'Retained', view: Retained },
+  { path: 'banned', title: 'Banned', view: Banned },
+  { path: 'websocket', title: 'WebSocket client', view: WsClient },
+  { path: 'trace', title: 'Live trace', view: Trace },
+] as const;
+
+function useHash(): string {
+  const read = () => location.hash.replace(/^#\/?/, '') || 'overview';
+  const [hash, setHash] = useState(read);
+  useEffect(() => {
+    const onChange = () => setHash(read());
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return hash;
+}
+
+function Login({ onLogin }: { onLogin: () => void }) {
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    try {
+      await login(String(form.get('username')), String(form.get('password')));
+      onLogin();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <form class="login" onSubmit={submit} data-testid="login-form">
+      <h1>Culex</h1>
+      <label>
+        Username <input name="username" autocomplete="username" required />
+      </label>
+      <label>
+        Password <input name="password" type="password" autocomplete="current-password" />
+      </label>
+      <button type="submit">Log in</button>
+      {error && <p class="error">{error}</p>}
+    </form>
+  );
+}
+
+function App() {
+  const [loggedIn, setLoggedIn] = useState(token() !== null);
+  const hash = useHash();
+  useEffect(() => {
+    const out = () => setLoggedIn(false);
+    window.addEventListener('culex:logout', out);
+    return () => window.removeEventListener('culex:logout', out);
+  }, []);
+  if (!loggedIn) return <Login onLogin={() => setLoggedIn(true)} />;
+  const page = PAGES.find((p) => p.path === hash.split('/')[0]) ?? PAGES[0];
+  const View = page.view;
+  return (
+    <div class="shell">
+      <nav>
+        <div class="brand">Culex</div>
+        {PAGES.map((p) => (
+          <a key={p.path} href={`#/${p.path}`} class={p === page ? 'active' : ''}>
+            {p.title}
+          </a>
+        ))}
+        <button type="button" class="link" onClick={logout}>
+          Log out
+        </button>
+      </nav>
+      <main>
+        <h2>{page.title}</h2>
+        <View />
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

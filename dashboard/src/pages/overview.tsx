@@ -1,0 +1,112 @@
+// Overview: node status, headline figures and live charts of connections and message rates.
+import { formatBytes, formatDuration, get, type Status } from '../api.js';
+import { LineChart } from '../chart.js';
+import { usePoll } from '../hooks.js';
+
+interface Metrics {
+  connections: number;
+  clientsConnected: number;
+  sessions: number;
+  subscriptions: number;
+  retainedMessages: number;
+  queuedMessages: number;
+  messages: {
+    received: Record<string, number>;
+    sent: Record<string, number>;
+    dropped: Record<string, number>;
+  };
+  networkReceivedBytes: number;
+  networkSentBytes: number;
+  authFailures: number;
+  aclDenials: number;
+  eventLoopLagSeconds: number;
+  heapUsedBytes: number;
+}
+
+interface History {
+  samples: {
+    ts: number;
+    connections: number;
+    messagesInRate: number;
+    messagesOutRate: number;
+    droppedRate: number;
+  }[];
+}
+
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+function Figure(props: { label: string; value: string | number; testid?: string }) {
+  return (
+    <div class="figure" data-testid={props.testid}>
+      <div class="value">{props.value}</div>
+      <div class="label">{props.label}</div>
+    </div>
+  );
+}
+
+export function Overview() {
+  const status = usePoll(() => get<Status>('/status'), 5000);
+  const metrics = usePoll(() => get<Metrics>('/metrics'), 2000);
+  const history = usePoll(() => get<History>('/metrics/history'), 2000);
+  const m = metrics.data;
+  const s = status.data;
+  const samples = history.data?.samples ?? [];
+  const times = samples.map((x) => x.ts);
+  return (
+    <div class="overview">
+      {(metrics.error || status.error) && <p class="error">{metrics.error || status.error}</p>}
+      {s && (
+        <p class="status" data-testid="status">
+          Node <b>{s.node}</b> · Culex {s.version} · up {formatDuration(s.uptimeSeconds)} ·
+          listeners{' '}
+          {s.listeners.map((l) => `${l.type} ${l.host}:${l.port}${l.path ?? ''}`).join(', ')}
+        </p>
+      )}
+      {m && (
+        <div class="figures">
+          <Figure label="clients connected" value={m.clientsConnected} testid="figure-connected" />
+          <Figure label="sessions" value={m.sessions} />
+          <Figure label="subscriptions" value={m.subscriptions} />
+          <Figure label="retained" value={m.retainedMessages} />
+          <Figure label="messages in" value={sum(m.messages.received)} />
+          <Figure label="messages out" value={sum(m.messages.sent)} />
+          <Figure label="dropped" value={sum(m.messages.dropped)} />
+          <Figure label="queued" value={m.queuedMessages} />
+          <Figure
+            label="bytes in / out"
+            value={`${formatBytes(m.networkReceivedBytes)} / ${formatBytes(m.networkSentBytes)}`}
+          />
+          <Figure
+            label="auth failures / ACL denials"
+            value={`${m.authFailures} / ${m.aclDenials}`}
+          />
+          <Figure
+            label="event-loop lag"
+            value={`${(m.eventLoopLagSeconds * 1000).toFixed(1)} ms`}
+          />
+          <Figure label="heap" value={formatBytes(m.heapUsedBytes)} />
+        </div>
+      )}
+      <div class="charts">
+        <LineChart
+          title="Connections"
+          testid="chart-connections"
+          times={times}
+          series={[
+            { name: 'connected', color: '#2563eb', values: samples.map((x) => x.connections) },
+          ]}
+        />
+        <LineChart
+          title="Messages per second"
+          testid="chart-rates"
+          times={times}
+          series={[
+            { name: 'in', color: '#16a34a', values: samples.map((x) => x.messagesInRate) },
+            { name: 'out', color: '#9333ea', values: samples.map((x) => x.messagesOutRate) },
+            { name: 'dropped', color: '#dc2626', values: samples.map((x) => x.droppedRate) },
+          ]}
+        />
+      </div>
+    </div>
+  );
+}

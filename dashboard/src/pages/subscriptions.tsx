@@ -1,0 +1,132 @@
+// Subscriptions: filter, page, subscribe or unsubscribe on a client's behalf.
+import { useState } from 'preact/hooks';
+import { api, get, type Page, query, type Subscription } from '../api.js';
+import { useField, usePoll } from '../hooks.js';
+
+export function Subscriptions() {
+  const clientId = useField();
+  const filter = useField();
+  const topic = useField();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [message, setMessage] = useState('');
+  const cursor = cursors[cursors.length - 1];
+  const list = usePoll(
+    () =>
+      get<Page<Subscription>>(
+        `/subscriptions${query({ clientId: clientId.value, filter: filter.value, topic: topic.value, limit: 50, cursor })}`,
+      ),
+    2000,
+    [clientId.value, filter.value, topic.value, cursor],
+  );
+  const add = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    try {
+      await api(
+        'POST',
+        `/clients/${encodeURIComponent(String(form.get('clientId')))}/subscriptions`,
+        {
+          topicFilter: String(form.get('topicFilter')),
+          qos: Number(form.get('qos')),
+        },
+      );
+      setMessage('Subscribed');
+      void list.refresh();
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+  const remove = async (s: Subscription) => {
+    try {
+      await api(
+        'DELETE',
+        `/clients/${encodeURIComponent(s.clientId)}/subscriptions${query({ topicFilter: s.topicFilter })}`,
+      );
+      void list.refresh();
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+  const page = list.data;
+  const onFilter = (f: ReturnType<typeof useField>) => (e: Event) => {
+    f.set((e.target as HTMLInputElement).value);
+    setCursors([null]);
+  };
+  return (
+    <div>
+      <div class="toolbar">
+        <input placeholder="Client id" value={clientId.value} onInput={onFilter(clientId)} />
+        <input placeholder="Filter contains" value={filter.value} onInput={onFilter(filter)} />
+        <input placeholder="Matches topic" value={topic.value} onInput={onFilter(topic)} />
+        <span class="count">{page ? `${page.total} subscriptions` : ''}</span>
+      </div>
+      {list.error && <p class="error">{list.error}</p>}
+      <table>
+        <thead>
+          <tr>
+            <th>Client id</th>
+            <th>Topic filter</th>
+            <th>QoS</th>
+            <th>Options</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {page?.items.map((s) => (
+            <tr key={`${s.clientId}\u0000${s.topicFilter}`}>
+              <td>
+                <span class={s.connected ? 'dot on' : 'dot'} /> {s.clientId}
+              </td>
+              <td>
+                <code>{s.topicFilter}</code>
+              </td>
+              <td>{s.qos}</td>
+              <td>
+                {[
+                  s.noLocal && 'no local',
+                  s.retainAsPublished && 'retain as published',
+                  `rh ${s.retainHandling}`,
+                ]
+                  .filter(Boolean)
+                  .join(', ')}
+              </td>
+              <td>
+                <button type="button" class="link" onClick={() => remove(s)}>
+                  Unsubscribe
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="pager">
+        <button
+          type="button"
+          disabled={cursors.length === 1}
+          onClick={() => setCursors((c) => c.slice(0, -1))}
+        >
+          ← Previous
+        </button>
+        <button
+          type="button"
+          disabled={!page?.nextCursor}
+          onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
+        >
+          Next →
+        </button>
+      </div>
+      <h3>Subscribe on behalf of a client</h3>
+      <form class="inline" onSubmit={add}>
+        <input name="clientId" placeholder="Client id" required />
+        <input name="topicFilter" placeholder="Topic filter" required />
+        <select name="qos">
+          <option value="0">QoS 0</option>
+          <option value="1">QoS 1</option>
+          <option value="2">QoS 2</option>
+        </select>
+        <button type="submit">Subscribe</button>
+      </form>
+      {message && <p class="note">{message}</p>}
+    </div>
+  );
+}
