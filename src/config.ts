@@ -280,7 +280,12 @@ export function loadConfigFile(config: CulexConfig, file: string): void {
 
 /** CULEX_PORT=1884, CULEX_WS_PORT=0, CULEX_BROKER_MAX_KEEP_ALIVE=60 … */
 export function applyEnvironment(config: CulexConfig, env: NodeJS.ProcessEnv): void {
-  const toEnv = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  // maxKeepAlive → MAX_KEEP_ALIVE, maximumQoS → MAXIMUM_QOS
+  const toEnv = (key: string) =>
+    key
+      .replace('QoS', 'Qos')
+      .replace(/[A-Z]/g, (c) => `_${c}`)
+      .toUpperCase();
   for (const key of Object.keys(topRules)) {
     const value = env[`CULEX_${toEnv(key)}`];
     if (value !== undefined)

@@ -1,0 +1,129 @@
+// Configuration: defaults ← YAML ← environment ← flags, and exact messages for bad settings.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { buildConfig } from '../src/cli/start.js';
+import { effectiveListeners } from '../src/config.js';
+import { ErrorCode } from '../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'culex-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const main = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+test('defaults: TCP 1883 and WebSocket 8083/mqtt on the lmdb store', () => {
+  const config = buildConfig({}, {});
+  assert.deepEqual(effectiveListeners(config), [
+    { type: 'tcp', host: '0.0.0.0', port: 1883 },
+    { type: 'ws', host: '0.0.0.0', port: 8083, path: '/mqtt' },
+  ]);
+  assert.equal(config.store, 'lmdb');
+  assert.equal(config.durability, 'sync');
+});
+
+test('YAML, then environment, then flags: later wins', () => {
+  const path = file('layers.yaml', 'port: 1000\nwsPort: 2000\nbroker:\n  maxKeepAlive: 30\n');
+  const config = buildConfig(
+    { config: path, port: '3000' },
+    { CULEX_PORT: '1500', CULEX_WS_PORT: '0', CULEX_BROKER_MAX_KEEP_ALIVE: '45' },
+  );
+  assert.equal(config.port, 3000);
+  assert.equal(config.wsPort, 0);
+  assert.equal(config.broker.maxKeepAlive, 45);
+  assert.deepEqual(effectiveListeners(config), [{ type: 'tcp', host: '0.0.0.0', port: 3000 }]);
+});
+
+test('an explicit listener list replaces host/port/wsPort', () => {
+  const path = file(
+    'listeners.yaml',
+    'listeners:\n  - { type: tcp, port: 1884 }\n  - { type: ws, port: 9001 }\n',
+  );
+  assert.deepEqual(effectiveListeners(buildConfig({ config: path }, {})), [
+    { host: '0.0.0.0', type: 'tcp', port: 1884 },
+    { host: '0.0.0.0', type: 'ws', port: 9001, path: '/mqtt' },
+  ]);
+});
+
+const refusals: [string, string, string, string][] = [
+  ['unknown key', 'prot: 1883\n', ErrorCode.ConfigUnknownKey, "unknown setting 'prot' (allowed: "],
+  [
+    'unknown broker key',
+    'broker:\n  maxKeepalive: 10\n',
+    ErrorCode.ConfigUnknownKey,
+    "unknown setting 'broker.maxKeepalive'",
+  ],
+  [
+    'port out of range',
+    'port: 70000\n',
+    ErrorCode.ConfigBadValue,
+    "invalid value 70000 for 'port': expected a whole number from 0 to 65535",
+  ],
+  [
+    'bad enum',
+    'store: redis\n',
+    ErrorCode.ConfigBadValue,
+    'invalid value "redis" for \'store\': expected one of memory, lmdb',
+  ],
+  [
+    'tls without cert',
+    'listeners:\n  - { type: tls, port: 8883 }\n',
+    ErrorCode.ConfigBadValue,
+    "'listeners[0]' of type tls needs 'cert' and 'key'",
+  ],
+  ['not a mapping', '- 1\n- 2\n', ErrorCode.ConfigBadValue, 'must be a YAML mapping'],
+];
+
+for (const [name, yaml, code, message] of refusals) {
+  test(`bad configuration is refused with a clear message: ${name}`, () => {
+    const path = file(`${name.replaceAll(' ', '-')}.yaml`, yaml);
+    assert.throws(
+      () => buildConfig({ config: path }, {}),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, code);
+        assert.ok(error.message.includes(message), error.message);
+        return true;
+      },
+    );
+  });
+}
+
+test('a bad flag value and a bad environment value name the key', () => {
+  assert.throws(() => buildConfig({ port: 'abc' }, {}), /invalid value "abc" for 'port'/);
+  assert.throws(
+    () => buildConfig({}, { CULEX_BROKER_MAXIMUM_QOS: '3' }),
+    /invalid value "3" for 'broker.maximumQoS': expected one of 0, 1, 2/,
+  );
+});
+
+test('culex start stops with exit code 1 and the message on a bad configuration', () => {
+  const path = file('start-bad.yaml', 'durability: maybe\n');
+  const run = spawnSync(process.execPath, [main, 'start', '--config', path], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 1);
+  assert.match(
+    run.stderr,
+    /culex: invalid value "maybe" for 'durability': expected one of sync, periodic \(CULEX_E_CONFIG_BAD_VALUE\)/,
+  );
+});
+
+test('culex start names an unreadable configuration file', () => {
+  const run = spawnSync(process.execPath, [main, 'start', '--config', join(dir, 'missing.yaml')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 1);
+  assert.match(
+    run.stderr,
+    /cannot read configuration file .*missing\.yaml.*CULEX_E_CONFIG_UNREADABLE/,
+  );
+});
