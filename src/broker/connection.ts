@@ -250,6 +250,8 @@ export class Connection implements Outlet {
     }
     if (qos === 0) this.output.append(bytes);
     else this.output.appendPublish(bytes, publishPacketIdOffset(bytes), packetId, dup);
+    // [MQTT-3.3.2-12] once the client has the topic with the alias, the alias alone will do.
+    if (alias !== undefined) alias.known = true;
     this.core.stats.publishSent++;
     this.core.stats.messagesSent++;
     this.core.stats.publishSentByQos[qos]++;
