@@ -1,8 +1,7 @@
 // The MQTT client: a promise API over one logical session that survives reconnects.
-import { PacketType, ProtocolVersion, type QoS, ReasonCode } from '../protocol/constants.js';
+import { PacketType, type ProtocolVersion, ReasonCode } from '../protocol/constants.js';
 import {
   type ConnackPacket,
-  type ConnectPacket,
   type DisconnectPacket,
   NO_PROPERTIES,
   type Packet,
@@ -11,6 +10,7 @@ import {
 } from '../protocol/packets.js';
 import { topicMatches } from '../topic/match.js';
 import { validateTopicName } from '../topic/validate.js';
+import { buildConnectPacket } from './connect-packet.js';
 import { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import {
@@ -31,67 +31,31 @@ import {
   parseBrokerUrl,
   resolveOptions,
 } from './options.js';
-import { Outbound, type PacketSink, type PublishResult } from './outbound.js';
+import { Outbound, type PublishResult } from './outbound.js';
 import { PacketWriter } from './packet-writer.js';
 import { Requester, type RequestOptions } from './request.js';
+import { SessionSink } from './session-sink.js';
 import { Subscriptions, type SubscribeOptions, type SubscriptionRequest } from './subscriptions.js';
-import { TopicAliases } from './topic-alias.js';
+import {
+  type ClientEvents,
+  type EndOptions,
+  type Message,
+  type PublishOptions,
+  toBytes,
+} from './types.js';
 
-/** An application message received from the broker. */
-export interface Message {
-  topic: string;
-  payload: Uint8Array;
-  qos: QoS;
-  retain: boolean;
-  dup: boolean;
-  properties: Properties;
-}
-
-export interface PublishOptions {
-  qos?: QoS;
-  retain?: boolean;
-  properties?: Properties;
-}
-
-export interface EndOptions {
-  /** Skip waiting for unacknowledged messages (default false: wait up to `timeout`). */
-  force?: boolean;
-  /** ms to wait for in-flight messages before closing anyway; default 5 000. */
-  timeout?: number;
-  reasonCode?: number;
-  properties?: Properties;
-}
-
-export interface ClientEvents {
-  connect: ConnackPacket;
-  message: Message;
-  /** A reconnect attempt is about to be made. */
-  reconnect: { attempt: number; delay: number };
-  /** The connection was lost; the client reconnects unless reconnect is off. */
-  offline: Error | undefined;
-  /** The server sent DISCONNECT (5.0). */
-  disconnect: DisconnectPacket;
-  error: Error;
-  /** The client is closed for good: end() was called or reconnecting gave up. */
-  end: undefined;
-}
+export type { ClientEvents, EndOptions, Message, PublishOptions } from './types.js';
+export { toBytes } from './types.js';
 
 type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
-const textEncoder = new TextEncoder();
 const noop = () => {};
 
 /** Marks a promise as handled, so that a caller who ignores it causes no unhandled rejection. */
 function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(noop);
   return promise;
-}
-
-export function toBytes(payload: string | Uint8Array | undefined): Uint8Array {
-  if (payload === undefined) return new Uint8Array(0);
-  if (typeof payload !== 'string') return payload;
-  return typeof Buffer !== 'undefined' ? Buffer.from(payload) : textEncoder.encode(payload);
 }
 
 export class MqttClient extends Emitter<ClientEvents> {
@@ -102,7 +66,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #inbound: Inbound;
   readonly #subscriptions = new Subscriptions();
   readonly #requester = new Requester(this);
-  #aliases = new TopicAliases(0);
+  readonly #sink: SessionSink;
   #connection: Connection | undefined;
   #keepAlive: KeepAlive | undefined;
   #state: State = 'connecting';
@@ -119,6 +83,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#address = parseBrokerUrl(url);
     this.clientId = this.options.clientId;
     this.#writer = new PacketWriter(this.options.protocolVersion);
+    this.#sink = new SessionSink(this.#writer);
     this.#outbound = new Outbound(this.options.maxQueuedMessages, this.options.queueQoS0);
     this.#inbound = new Inbound(options.properties?.topicAliasMaximum ?? 0);
   }
@@ -289,7 +254,13 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#connection = connection;
     this.#serverDisconnect = undefined;
     const transportOptions = { tls: this.options.source.tls, timeout: this.options.connectTimeout };
-    const connack = await connection.open(this.#address, transportOptions, this.#connectPacket());
+    const connect = buildConnectPacket(
+      this.options,
+      this.#address,
+      this.clientId,
+      this.#attempt > 0,
+    );
+    const connack = await connection.open(this.#address, transportOptions, connect);
     if (connack.reasonCode >= ReasonCode.UnspecifiedError) {
       connection.fail(
         new ConnectionRefusedError(connack.reasonCode, connack.properties.reasonString),
@@ -302,35 +273,6 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.#onConnected(connection, connack);
     return connack;
-  }
-
-  #connectPacket(): ConnectPacket {
-    const o = this.options;
-    const source = o.source;
-    const username = source.username ?? this.#address.username;
-    const password = source.password ?? this.#address.password;
-    const v5 = o.protocolVersion === ProtocolVersion.V5;
-    const properties: Properties = { ...source.properties };
-    if (v5 && o.maximumPacketSize !== undefined) properties.maximumPacketSize = o.maximumPacketSize;
-    return {
-      type: PacketType.Connect,
-      protocolName: o.protocolVersion === ProtocolVersion.V31 ? 'MQIsdp' : 'MQTT',
-      protocolVersion: o.protocolVersion,
-      // A reconnect resumes the session when the caller asked for a persistent one.
-      clean: o.clean,
-      keepAlive: o.keepAlive,
-      clientId: this.#attempt > 0 && this.clientId && !o.clientId ? this.clientId : o.clientId,
-      will: source.will && {
-        topic: source.will.topic,
-        payload: toBytes(source.will.payload),
-        qos: source.will.qos ?? 0,
-        retain: source.will.retain ?? false,
-        properties: source.will.properties ?? NO_PROPERTIES,
-      },
-      username,
-      password: password === undefined ? undefined : toBytes(password),
-      properties: v5 ? properties : NO_PROPERTIES,
-    };
   }
 
   #onConnected(connection: Connection, connack: ConnackPacket): void {
@@ -348,7 +290,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#writer.maximumPacketSize = props.maximumPacketSize ?? Number.POSITIVE_INFINITY;
     this.#outbound.receiveMaximum = props.receiveMaximum ?? 65_535;
     const aliasMaximum = this.options.topicAliases ? (props.topicAliasMaximum ?? 0) : 0;
-    this.#aliases = new TopicAliases(aliasMaximum);
+    this.#sink.reset(props, aliasMaximum);
     this.#inbound.reset(connack.sessionPresent);
     this.#startKeepAlive(connection, props.serverKeepAlive ?? this.options.keepAlive);
     this.#outbound.attach(this.#sink);
@@ -381,38 +323,6 @@ export class MqttClient extends Emitter<ClientEvents> {
         .subscribe(packet)
         .then((suback) => this.#subscriptions.onSuback(packet, suback))
         .catch((error) => this.emit('error', error));
-    }
-  }
-
-  /** Where Outbound and Inbound send packets: applies server limits and Topic Aliases. */
-  readonly #sink: PacketSink = {
-    send: (packet: Packet) => {
-      if (packet.type !== PacketType.Publish) return this.#writer.send(packet);
-      this.#checkServerLimits(packet);
-      const wire = this.#aliases.apply(packet);
-      try {
-        this.#writer.send(wire);
-      } catch (error) {
-        if (wire !== packet) this.#aliases.forget(packet.topic);
-        throw error;
-      }
-    },
-  };
-
-  #checkServerLimits(packet: PublishPacket): void {
-    const props = this.#connack?.properties;
-    if (!props) return;
-    // [MQTT-3.2.2-11] never above the server's Maximum QoS.
-    if (props.maximumQoS !== undefined && packet.qos > props.maximumQoS) {
-      throw new MqttClientError('UNSUPPORTED', `The server's Maximum QoS is ${props.maximumQoS}`, {
-        reasonCode: ReasonCode.QoSNotSupported,
-      });
-    }
-    // [MQTT-3.2.2-14] no RETAIN when the server has Retain Available 0.
-    if (packet.retain && props.retainAvailable === false) {
-      throw new MqttClientError('UNSUPPORTED', 'The server does not support retained messages', {
-        reasonCode: ReasonCode.RetainNotSupported,
-      });
     }
   }
 
