@@ -127,8 +127,16 @@ export async function fillSessions(
   await Promise.all(Array.from({ length: parallel }, worker));
 }
 
-/** How many retained messages a `prefix/#` subscription receives within `ms` of quiet. */
-export async function countRetained(port: number, prefix: string, quietMs = 500): Promise<number> {
+/**
+ * How many retained messages a `prefix/#` subscription receives: stops at `expected`, or after
+ * `quietMs` without a message (generous: a loaded machine can pause the broker for a while).
+ */
+export async function countRetained(
+  port: number,
+  prefix: string,
+  expected: number,
+  quietMs = 3000,
+): Promise<number> {
   let received = 0;
   let last = Date.now();
   const { socket } = await openClient(port, `${prefix}-counter`, true, (p) => {
@@ -156,7 +164,8 @@ export async function countRetained(port: number, prefix: string, quietMs = 500)
       V,
     ),
   );
-  while (Date.now() - last < quietMs) await new Promise((r) => setTimeout(r, 50));
+  while (received < expected && Date.now() - last < quietMs)
+    await new Promise((r) => setTimeout(r, 20));
   socket.destroy();
   return received;
 }

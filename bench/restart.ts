@@ -35,7 +35,7 @@ try {
 
   const again = await start();
   const restartRss = rssMiB(again.child.pid!);
-  const gotRetained = await countRetained(PORT, 'restart');
+  const gotRetained = await countRetained(PORT, 'restart', retained);
   const present = await countPresentSessions(PORT, 'restart', Math.min(sessions, 1000));
   await stopProcess(again.child);
 

@@ -133,7 +133,7 @@ export class BrokerCore {
         const share = shareOf(sub);
         this.router.subscribe(session, share ? { ...sub, topicFilter: share.filter } : sub, share);
       }
-      if (record.delayedWill) this.wills.restore(record.clientId, record.delayedWill);
+      if (record.delayedWill) this.wills.restore(session, record.delayedWill);
     }
   }
 

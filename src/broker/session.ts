@@ -52,6 +52,8 @@ export class Session {
   expiryInterval = 0;
   disconnectedAt: number | undefined;
   protocolVersion: ProtocolVersion = 4;
+  /** A will waiting for its delay, kept in the session record. */
+  delayedWill: { message: Message; publishAt: number } | undefined;
   /** True once the store holds a record of this session. */
   stored = false;
   private queue: OutboundEntry[] = [];
@@ -206,6 +208,10 @@ export class Session {
       expiryInterval: this.expiryInterval,
       disconnectedAt: this.disconnectedAt,
       subscriptions: [...(this.subscriptionMap?.values() ?? [])],
+      delayedWill: this.delayedWill && {
+        message: storedWill(this.delayedWill.message),
+        publishAt: this.delayedWill.publishAt,
+      },
     };
   }
 
@@ -271,6 +277,18 @@ export class Session {
 /** Subscriptions are keyed by the whole filter as sent, `$share/…` prefix included. */
 export function subscriptionKey(topicFilter: string): string {
   return topicFilter;
+}
+
+/** The record form of a will: no broker-only fields (origin stays, for No Local). */
+function storedWill(message: Message): Message {
+  return {
+    topic: message.topic,
+    payload: message.payload,
+    qos: message.qos,
+    retain: message.retain,
+    properties: message.properties,
+    origin: message.origin,
+  };
 }
 
 function toRecord(entry: OutboundEntry): OutboundRecord {

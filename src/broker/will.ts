@@ -32,19 +32,22 @@ export class WillScheduler {
       this.publish(will.message);
       return;
     }
-    this.delayed.set(connection.clientId, {
-      message: will.message,
-      publishAt: this.core.now() + delay * 1000,
-    });
+    const delayed = { message: will.message, publishAt: this.core.now() + delay * 1000 };
+    this.delayed.set(connection.clientId, delayed);
+    // Kept with the session record, so a restart before the delay passes still sends it.
+    session.delayedWill = delayed;
   }
 
-  restore(clientId: string, will: { message: Message; publishAt: number }): void {
-    this.delayed.set(clientId, will);
+  restore(session: Session, will: { message: Message; publishAt: number }): void {
+    this.delayed.set(session.clientId, will);
+    session.delayedWill = will;
   }
 
   /** A new connection for the session before the delay passed: no will [MQTT-3.1.3-9]. */
   cancel(clientId: string): void {
-    this.delayed.delete(clientId);
+    if (!this.delayed.delete(clientId)) return;
+    const session = this.core.sessions.get(clientId);
+    if (session !== undefined) session.delayedWill = undefined;
   }
 
   /** The session ended first: publish now. */
@@ -60,11 +63,17 @@ export class WillScheduler {
       if (will.publishAt > now) continue;
       this.delayed.delete(clientId);
       this.publish(will.message);
+      const session = this.core.sessions.get(clientId);
+      if (session?.delayedWill === undefined) continue;
+      session.delayedWill = undefined;
+      this.core.persistSession(session);
     }
   }
 
-  private publish(message: Message): void {
-    if (message.expiresAt !== undefined && message.expiresAt <= this.core.now()) return;
-    this.core.publish(message);
+  /** The will's Message Expiry Interval counts from now, when it is published (5.0 section 3.1.3.2.4). */
+  private publish(will: Message): void {
+    const interval = will.properties.messageExpiryInterval;
+    const expiresAt = interval === undefined ? undefined : this.core.now() + interval * 1000;
+    this.core.publish(expiresAt === undefined ? will : { ...will, expiresAt });
   }
 }

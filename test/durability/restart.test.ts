@@ -26,7 +26,7 @@ test('retained messages and persistent sessions survive a restart [MQTT-3.3.1-5]
   await stopProcess(first);
   const second = (await startCulex(args)).child;
   try {
-    assert.equal(await countRetained(port, 'survive'), 5000);
+    assert.equal(await countRetained(port, 'survive', 5000), 5000);
     assert.equal(await countPresentSessions(port, 'survive', 300), 300);
   } finally {
     await stopProcess(second);
