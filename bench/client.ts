@@ -7,16 +7,23 @@
 // clients are driven the same way: QoS 0 waits on its library's completion signal every
 // WINDOW messages (backpressure), QoS 1 keeps WINDOW messages in flight.
 //
-// The broker is a Mosquitto started here on a free port (pinned to CPU 0 when taskset
-// exists), or --url mqtt://127.0.0.1:PORT. Prints a table, then one JSON line last:
-// {"qos0Ratio": x, "qos1Ratio": y} (Culex msg/s ÷ MQTT.js msg/s, medians of the runs).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The headline broker is the Culex broker (`culex start`, memory store), pinned to CPU 0
+// while this process runs on CPU 1: it handles far more than either client can send, so
+// the ratio measures the clients. Mosquitto (which saturates before the clients at QoS 0)
+// and a sink that only acknowledges are extra rows. --targets culex,mosquitto,sink picks
+// them; --url adds a broker of your own. Prints a table, then one JSON line last,
+// {"qos0Ratio": x, "qos1Ratio": y}: Culex msg/s ÷ MQTT.js msg/s against the Culex broker,
+// medians of the runs.
 import mqtt from 'mqtt';
 import { connect } from '../src/client/index.js';
+import {
+  pinSelf,
+  runSink,
+  startCulexTarget,
+  startMosquittoTarget,
+  startSinkTarget,
+  type Target,
+} from './client-targets.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
@@ -125,145 +132,6 @@ async function measure(
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'culex-bench-'));
-  const port = await freePort();
-  const config = join(dir, 'mosquitto.conf');
-  const lines = [
-    'per_listener_settings false',
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-  ];
-  writeFileSync(
-    config,
-    [...lines, 'max_queued_messages 0', 'log_dest stderr', 'log_type error', ''].join('\n'),
-  );
-  const pinned = spawnSync('taskset', ['-V']).status === 0;
-  const command = pinned ? 'taskset' : '/usr/sbin/mosquitto';
-  const argv = pinned ? ['-c', '0', '/usr/sbin/mosquitto', '-c', config] : ['-c', config];
-  const child: ChildProcess = spawn(command, argv, { stdio: 'ignore' });
-  await waitForPort(port);
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * --sink PORT: a minimal MQTT server that accepts everything and does nothing else (CONNACK,
- * PUBACK for QoS 1, PINGRESP; no routing). Unlike a real broker it never becomes the
- * bottleneck, so the clients' own publish speed is what gets measured. Frames are found by
- * their fixed header only; packets are never decoded.
- */
-function runSink(port: number): void {
-  const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
-  const PINGRESP = Buffer.from([0xd0, 0x00]);
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-      const acks: number[] = [];
-      let pos = 0;
-      for (;;) {
-        const frame = readFrame(data, pos);
-        if (frame === undefined) break;
-        const type = data[pos]! >> 4;
-        if (type === 1) socket.write(CONNACK);
-        else if (type === 12) socket.write(PINGRESP);
-        else if (type === 3 && (data[pos]! & 0x06) === 0x02) {
-          // QoS 1 PUBLISH: the packet identifier follows the topic name.
-          const topicLength = data.readUInt16BE(frame.body);
-          acks.push(data.readUInt16BE(frame.body + 2 + topicLength));
-        } else if (type === 14) socket.end();
-        pos = frame.end;
-      }
-      pending = pos < data.length ? Buffer.from(data.subarray(pos)) : Buffer.alloc(0);
-      if (acks.length > 0) {
-        const out = Buffer.allocUnsafe(acks.length * 4);
-        acks.forEach((id, i) => out.writeUInt32BE(0x40020000 | id, i * 4));
-        socket.write(out);
-      }
-    });
-    socket.on('error', () => {});
-  });
-  server.listen(port, '127.0.0.1');
-}
-
-/** The body offset and end of the frame at `pos`, or undefined when it is incomplete. */
-function readFrame(data: Buffer, pos: number): { body: number; end: number } | undefined {
-  let length = 0;
-  let shift = 0;
-  for (let i = pos + 1; i < data.length && i < pos + 5; i++) {
-    const byte = data[i]!;
-    length |= (byte & 0x7f) << shift;
-    shift += 7;
-    if ((byte & 0x80) === 0) {
-      const end = i + 1 + length;
-      return end <= data.length ? { body: i + 1, end } : undefined;
-    }
-  }
-  return undefined;
-}
-
-async function startSink(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const self = process.argv[1]!;
-  const pinned = spawnSync('taskset', ['-V']).status === 0;
-  const argv = [process.execPath, self, '--sink', String(port)];
-  const child = spawn(
-    pinned ? 'taskset' : argv[0]!,
-    pinned ? ['-c', '0', ...argv] : argv.slice(1),
-    {
-      stdio: 'ignore',
-    },
-  );
-  await waitForPort(port);
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
-interface Target {
-  name: string;
-  url: string;
-  stop(): Promise<void>;
-}
-
 /** Runs both clients at one QoS against one target; returns the table row and the ratio. */
 async function compare(target: Target, qos: 0 | 1): Promise<{ row: string; ratio: number }> {
   const culex: Sample[] = [];
@@ -289,16 +157,31 @@ async function compare(target: Target, qos: 0 | 1): Promise<{ row: string; ratio
   };
 }
 
+const STARTERS: Record<string, () => Promise<Target>> = {
+  culex: startCulexTarget,
+  mosquitto: startMosquittoTarget,
+  sink: startSinkTarget,
+};
+
+async function startTargets(): Promise<Target[]> {
+  const names = (args.get('--targets') ?? 'culex,mosquitto,sink').split(',');
+  if (!names.includes('culex')) names.unshift('culex'); // the JSON line comes from it
+  const targets: Target[] = [];
+  for (const name of names) {
+    const start = STARTERS[name];
+    if (!start) throw new Error(`unknown target ${name}; known: ${Object.keys(STARTERS)}`);
+    targets.push(await start());
+  }
+  const given = args.get('--url');
+  if (given) targets.push({ name: given, url: given, stop: async () => {} });
+  return targets;
+}
+
 async function main(): Promise<void> {
   const sinkPort = args.get('--sink');
   if (sinkPort) return runSink(Number(sinkPort));
-  const given = args.get('--url');
-  const targets: Target[] = [{ name: 'sink', ...(await startSink()) }];
-  targets.push(
-    given
-      ? { name: given, url: given, stop: async () => {} }
-      : { name: 'mosquitto', ...(await startMosquitto()) },
-  );
+  pinSelf(1);
+  const targets = await startTargets();
   const rows: string[] = [];
   const ratios: Record<string, number> = {};
   try {
@@ -306,8 +189,7 @@ async function main(): Promise<void> {
       for (const qos of [0, 1] as const) {
         const { row, ratio } = await compare(target, qos);
         rows.push(row);
-        // The headline ratios come from the sink, where the clients are the bottleneck.
-        if (target.name === 'sink') ratios[`qos${qos}Ratio`] = Math.round(ratio * 100) / 100;
+        if (target.name === 'culex') ratios[`qos${qos}Ratio`] = Math.round(ratio * 100) / 100;
       }
     }
   } finally {
@@ -319,12 +201,12 @@ async function main(): Promise<void> {
   console.log(
     `QoS 0: ${QOS0_MESSAGES} msgs, QoS 1: ${QOS1_MESSAGES} msgs per run; CPU = this process`,
   );
-  console.log('| server | QoS | Culex client | MQTT.js | ratio |');
+  console.log('| broker | QoS | Culex client | MQTT.js | ratio |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
   console.log(
-    'sink: accepts and acknowledges only (client-bound). mosquitto: a real broker, which at QoS 0 ' +
-      'saturates its core before either client does; compare CPU/msg there.',
+    'culex: the Culex broker, which outpaces both clients (the JSON line). mosquitto: saturates ' +
+      'its core before either client at QoS 0; compare CPU/msg there. sink: acknowledges only.',
   );
   console.log(JSON.stringify(ratios));
 }
