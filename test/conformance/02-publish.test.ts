@@ -460,6 +460,69 @@ describe('02 publish', () => {
     );
   });
 
+  it('v5: PUBREL or PUBREC for an unknown packet id is answered with 0x92 Packet Identifier not found [MQTT-3.6.2-1] [MQTT-3.7.2-1] [MQTT-4.3.3-11]', async () => {
+    const c = await h.connected({ clientId: 'unknown-ids' });
+    c.send(pubResponse(PacketType.Pubrel, 999));
+    const comp = await c.expect(PacketType.Pubcomp);
+    assert.equal(comp.packetId, 999);
+    assert.equal(comp.reasonCode, ReasonCode.PacketIdentifierNotFound);
+    c.send(pubResponse(PacketType.Pubrec, 998));
+    const rel = await c.expect(PacketType.Pubrel);
+    assert.equal(rel.packetId, 998);
+    assert.equal(rel.reasonCode, ReasonCode.PacketIdentifierNotFound);
+    c.disconnect();
+  });
+
+  it('v5: acknowledgements use defined reason codes and stay within a small client Maximum Packet Size [MQTT-3.4.2-1] [MQTT-3.4.2-2] [MQTT-3.4.2-3] [MQTT-3.5.2-1] [MQTT-3.5.2-2] [MQTT-3.5.2-3] [MQTT-3.6.2-2] [MQTT-3.6.2-3] [MQTT-3.7.2-2] [MQTT-3.7.2-3] [MQTT-3.9.2-1] [MQTT-3.9.2-2] [MQTT-3.11.2-1] [MQTT-3.11.2-2]', async () => {
+    const limit = 16;
+    const c = await h.connected({ clientId: 'tiny', properties: { maximumPacketSize: limit } });
+    const before = Buffer.concat(c.received).length;
+    // SUBACK with a failure, UNSUBACK for nothing, PUBACK 0x10 and 0x87, PUBREC, PUBREL, PUBCOMP.
+    assert.deepEqual(await c.subscribe(['a/#/b', { topicFilter: 'tiny/x', qos: 2 }]), [
+      ReasonCode.TopicFilterInvalid,
+      2,
+    ]);
+    c.send({ type: PacketType.Unsubscribe, packetId: 3, topicFilters: ['none'], properties: {} });
+    assert.deepEqual((await c.expect(PacketType.Unsuback)).reasonCodes, [
+      ReasonCode.NoSubscriptionExisted,
+    ]);
+    assert.equal(await c.publish('tiny/none', 'x', { qos: 1 }), ReasonCode.NoMatchingSubscribers);
+    assert.equal(await c.publish('forbidden/x', 'x', { qos: 1 }), ReasonCode.NotAuthorized);
+    c.send(publishPacket('tiny/y', 'x', { qos: 2, packetId: 40 }));
+    assert.equal((await c.expect(PacketType.Pubrec)).reasonCode, ReasonCode.NoMatchingSubscribers);
+    c.send(pubResponse(PacketType.Pubrel, 40));
+    assert.equal((await c.expect(PacketType.Pubcomp)).reasonCode, ReasonCode.Success);
+    const pub = await h.connected({ clientId: 'tiny-pub' });
+    await pub.publish('tiny/x', 'q2', { qos: 2 });
+    await c.receive();
+    // Walk the frames received since CONNACK: none exceeds the limit.
+    const raw = Buffer.concat(c.received).subarray(before);
+    let at = 0;
+    let frames = 0;
+    while (at < raw.length) {
+      const size = 2 + raw[at + 1]!;
+      assert.ok(size <= limit, `packet type ${raw[at]! >> 4} of ${size} bytes`);
+      at += size;
+      frames++;
+    }
+    assert.equal(frames, 8, raw.toString('hex'));
+    c.disconnect();
+    pub.disconnect();
+  });
+
+  it('a Topic Name of 65,535 bytes, the longest there is, is accepted and delivered [MQTT-4.7.3-3]', async () => {
+    const topic = `long/${'t'.repeat(65_535 - 5)}`;
+    const sub = await h.connected({ clientId: 'long-sub' });
+    await sub.subscribe(['long/+']);
+    const pub = await h.connected({ version: 4, clientId: 'long-pub' });
+    assert.equal(await pub.publish(topic, 'x', { qos: 1 }), 0);
+    const got = await sub.expect(PacketType.Publish);
+    assert.equal(got.topic.length, 65_535);
+    assert.equal(got.topic, topic);
+    sub.disconnect();
+    pub.disconnect();
+  });
+
   it('a client may not publish into $SYS', async () => {
     const watcher = await h.connected({ clientId: 'sys-watch' });
     await watcher.subscribe(['$SYS/fake']);

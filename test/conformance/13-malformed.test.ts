@@ -162,8 +162,8 @@ const rows: Row[] = [
     v4: '30 04 00 02 c3 28',
     v5: '30 05 00 02 c3 28 00',
     code: MALFORMED,
-    rules4: 'MQTT-1.5.3-1',
-    rules5: 'MQTT-1.5.4-1',
+    rules4: 'MQTT-1.5.3-1 MQTT-3.3.2-1',
+    rules5: 'MQTT-1.5.4-1 MQTT-3.3.2-1',
   },
   {
     what: 'Topic Name with an overlong encoding (C0 AF)',
@@ -188,6 +188,18 @@ const rows: Row[] = [
     code: MALFORMED,
     rules4: 'MQTT-1.5.3-2 MQTT-4.7.3-2',
     rules5: 'MQTT-1.5.4-2 MQTT-4.7.3-2',
+  },
+  {
+    what: 'Content Type with ill-formed UTF-8',
+    v5: '30 0a 00 01 61 06 03 00 03 61 c3 28',
+    code: MALFORMED,
+    rules5: 'MQTT-3.3.2-19 MQTT-1.5.4-1',
+  },
+  {
+    what: 'Response Topic with ill-formed UTF-8',
+    v5: '30 09 00 01 61 05 08 00 02 c3 28',
+    code: MALFORMED,
+    rules5: 'MQTT-3.3.2-13 MQTT-1.5.4-1',
   },
   {
     what: 'Topic Filter with ill-formed UTF-8',
@@ -297,7 +309,9 @@ describe('13 malformed', () => {
       if (wire === undefined) continue;
       const rules = cite(version === 5 ? row.rules5 : row.rules4);
       const shared =
-        version === 5 ? ' [MQTT-4.13.1-1] [MQTT-4.13.2-1]' : ' [MQTT-4.8.0-1] [MQTT-4.8.0-2]';
+        version === 5
+          ? ' [MQTT-4.13.1-1] [MQTT-4.13.2-1] [MQTT-3.14.2-1] [MQTT-3.14.4-1] [MQTT-3.14.4-2]'
+          : ' [MQTT-4.8.0-1] [MQTT-4.8.0-2]';
       it(`v${version}: ${row.what}: closed${version === 5 ? ` after DISCONNECT 0x${row.code.toString(16)}` : ''}, others unaffected${rules}${shared}`, async () => {
         const bad = await h.connected({ version, clientId: `bad-${version}-${sent}` });
         bad.send(bytes(wire));
