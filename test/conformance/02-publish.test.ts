@@ -120,23 +120,26 @@ describe('02 publish', () => {
     pub.disconnect();
   });
 
-  it('the delivered QoS is the lower of the published and the granted QoS [MQTT-3.8.4-8] [MQTT-3.8.4-6] [MQTT-4.8.2-3]', async () => {
-    const subs: Record<number, RawClient> = {};
-    for (const granted of [0, 1, 2] as const) {
-      subs[granted] = await h.connected({ clientId: `down-${granted}` });
-      await subs[granted].subscribe([{ topicFilter: 'down', qos: granted }]);
-    }
-    const pub = await h.connected({ clientId: 'down-pub' });
-    for (const sent of [0, 1, 2] as const) {
-      await pub.publish('down', `q${sent}`, { qos: sent });
+  for (const version of [4, 5] as const) {
+    const rules = version === 5 ? '[MQTT-3.8.4-8]' : '[MQTT-3.8.4-6]';
+    it(`v${version}: the delivered QoS is the lower of the published and the granted QoS ${rules}`, async () => {
+      const subs: Record<number, RawClient> = {};
       for (const granted of [0, 1, 2] as const) {
-        const got = await subs[granted]!.receive();
-        assert.equal(got.qos, Math.min(sent, granted), `sent ${sent}, granted ${granted}`);
+        subs[granted] = await h.connected({ version, clientId: `down-${version}-${granted}` });
+        await subs[granted].subscribe([{ topicFilter: `down${version}`, qos: granted }]);
       }
-    }
-    pub.disconnect();
-    for (const s of Object.values(subs)) s.disconnect();
-  });
+      const pub = await h.connected({ version, clientId: `down-pub-${version}` });
+      for (const sent of [0, 1, 2] as const) {
+        await pub.publish(`down${version}`, `q${sent}`, { qos: sent });
+        for (const granted of [0, 1, 2] as const) {
+          const got = await subs[granted]!.receive();
+          assert.equal(got.qos, Math.min(sent, granted), `sent ${sent}, granted ${granted}`);
+        }
+      }
+      pub.disconnect();
+      for (const s of Object.values(subs)) s.disconnect();
+    });
+  }
 
   it('a DUP from the publisher is not passed on: outgoing DUP is the server’s own [MQTT-3.3.1-3]', async () => {
     const { sub, pub } = await pair('dup', 'dup', 1);
