@@ -233,6 +233,10 @@ describe('01 connect', () => {
         packets[0]?.type === PacketType.Disconnect && packets[0].reasonCode,
         ReasonCode.KeepAliveTimeout,
       );
+      // Keep Alive 0 (none) is above a finite maximum too.
+      const { client: none, connack: noneConnack } = await strict.connect({ clientId: 'ska0' });
+      assert.equal(noneConnack.properties.serverKeepAlive, 1);
+      none.disconnect();
       // 3.1.1 cannot be told another Keep Alive: refused (as Mosquitto does).
       const old = await strict.open(4);
       old.send(connectPacket({ version: 4, clientId: 'ska4', keepAlive: 60 }));
@@ -553,5 +557,44 @@ describe('01 connect: reason strings and the client Maximum Packet Size', () => 
     assert.equal(last.type, PacketType.Disconnect);
     assert.ok(last.size <= 16, `DISCONNECT of ${last.size} bytes exceeds the client's 16`);
     assert.equal(packets[0]!.type === PacketType.Disconnect && packets[0]!.reasonCode, 0x82);
+  });
+});
+
+describe('01 connect: disconnects from the server side', () => {
+  it('v5: shutdown sends DISCONNECT 0x8B then closes; 3.1.1 clients are just closed [MQTT-3.14.4-1] [MQTT-3.14.4-2] [MQTT-3.14.0-1]', async () => {
+    const h = await Harness.start();
+    const v5 = await h.connected({ clientId: 'shut5' });
+    const v4 = await h.connected({ version: 4, clientId: 'shut4' });
+    const closing = h.server.close();
+    const packets = await v5.expectClose();
+    assert.deepEqual(
+      packets.map((p) => [p.type, p.type === PacketType.Disconnect && p.reasonCode]),
+      [[PacketType.Disconnect, ReasonCode.ServerShuttingDown]],
+    );
+    assert.deepEqual(await v4.expectClose(), []);
+    await closing;
+  });
+
+  it('v5: an administrative kick sends DISCONNECT 0x98 then closes, and the will goes out [MQTT-3.14.4-1] [MQTT-3.14.4-2]', async () => {
+    const h = await Harness.start();
+    try {
+      const watcher = await h.connected({ clientId: 'kick-watch' });
+      await watcher.subscribe(['kick/will']);
+      const victim = await h.connected({
+        clientId: 'kicked',
+        will: { topic: 'kick/will', payload: Buffer.from('kicked out') },
+      });
+      assert.equal(h.server.broker.kick('kicked'), true);
+      const packets = await victim.expectClose();
+      assert.deepEqual(
+        packets.map((p) => [p.type, p.type === PacketType.Disconnect && p.reasonCode]),
+        [[PacketType.Disconnect, ReasonCode.AdministrativeAction]],
+      );
+      const will = await watcher.expect(PacketType.Publish);
+      assert.equal(Buffer.from(will.payload).toString(), 'kicked out');
+      assert.equal(h.server.broker.kick('kicked'), false);
+    } finally {
+      await h.close();
+    }
   });
 });
