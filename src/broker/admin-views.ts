@@ -1,9 +1,11 @@
-// JSON views of broker state for the admin facade, and cursor pagination over sorted rows.
+// The admin facade's requests and JSON views of broker state, and cursor pagination.
+import type { QoS } from '../protocol/constants.js';
 import type { Properties } from '../protocol/packets.js';
 import type { Connection } from './connection.js';
 import type { Message } from './message.js';
 import type { ClientInfo, MessageRecord, SubscriptionRecord } from './ports.js';
 import type { Session } from './session.js';
+import type { BrokerStats } from './stats.js';
 
 export type AdminErrorKind = 'bad_request' | 'not_found' | 'conflict';
 
@@ -280,4 +282,78 @@ export function traceEvent(
     payload: payloadView(message.payload, 16 * 1024),
     properties: jsonProperties(message.properties),
   };
+}
+
+export interface ClientFilter {
+  /** Substring of the client id. */
+  clientId?: string;
+  username?: string;
+  ip?: string;
+  connected?: boolean;
+}
+
+export const CLIENT_SORTS = [
+  'clientId',
+  'username',
+  'ip',
+  'connectedAt',
+  'messagesIn',
+  'messagesOut',
+  'bytesIn',
+  'bytesOut',
+  'queued',
+] as const;
+export type ClientSort = (typeof CLIENT_SORTS)[number];
+
+export interface ClientDetail extends ClientSummary {
+  sessionExpiryInterval: number;
+  subscriptionList: SubscriptionView[];
+}
+
+export interface SubscriptionFilter {
+  clientId?: string;
+  /** Substring of the topic filter. */
+  filter?: string;
+  /** Only subscriptions that match this topic name. */
+  topic?: string;
+  qos?: number;
+}
+
+export interface SubscribeRequest {
+  qos: QoS;
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  retainHandling?: 0 | 1 | 2;
+}
+
+export interface PublishRequest {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  properties?: JsonProperties;
+}
+
+export interface BrokerFigures {
+  nodeName: string;
+  version: string;
+  startedAt: number;
+  /** Open sockets, CONNECT or not. */
+  connections: number;
+  clientsConnected: number;
+  sessions: number;
+  subscriptions: number;
+  retained: number;
+  banned: number;
+  /** Messages waiting in session queues, in flight, and the longest queue. */
+  queued: number;
+  inflight: number;
+  maxQueued: number;
+  stats: Readonly<BrokerStats>;
+}
+
+export interface TraceFilter {
+  /** A topic filter; default '#'. */
+  topic?: string;
+  clientId?: string;
 }

@@ -11,24 +11,31 @@ import {
 } from '../topic/index.js';
 import {
   AdminError,
+  type BrokerFigures,
+  type ClientDetail,
+  type ClientFilter,
+  type ClientSort,
   type ClientSummary,
   clientSummary,
   fromJsonProperties,
-  type JsonProperties,
   jsonProperties,
   type Page,
   type PageRequest,
+  type PublishRequest,
   paginate,
   payloadView,
   type RetainedView,
   type Row,
   retainedView,
   type SessionView,
+  type SubscribeRequest,
+  type SubscriptionFilter,
   type SubscriptionView,
   sessionView,
   subscriptionView,
   traceEvent,
   type TraceEvent,
+  type TraceFilter,
 } from './admin-views.js';
 import { type Ban, type BanKind, BannedClients, normalizeIp } from './banned.js';
 import type { Broker } from './broker.js';
@@ -37,85 +44,10 @@ import { shareOf } from './core.js';
 import type { Message } from './message.js';
 import type { ClientInfo, SubscriptionRecord } from './ports.js';
 import type { Session } from './session.js';
-import type { BrokerStats } from './stats.js';
 import { CULEX_VERSION } from './sys.js';
 
 export * from './admin-views.js';
 export type { Ban, BanKind } from './banned.js';
-
-export interface ClientFilter {
-  /** Substring of the client id. */
-  clientId?: string;
-  username?: string;
-  ip?: string;
-  connected?: boolean;
-}
-
-export const CLIENT_SORTS = [
-  'clientId',
-  'username',
-  'ip',
-  'connectedAt',
-  'messagesIn',
-  'messagesOut',
-  'bytesIn',
-  'bytesOut',
-  'queued',
-] as const;
-export type ClientSort = (typeof CLIENT_SORTS)[number];
-
-export interface ClientDetail extends ClientSummary {
-  sessionExpiryInterval: number;
-  subscriptionList: SubscriptionView[];
-}
-
-export interface SubscriptionFilter {
-  clientId?: string;
-  /** Substring of the topic filter. */
-  filter?: string;
-  /** Only subscriptions that match this topic name. */
-  topic?: string;
-  qos?: number;
-}
-
-export interface SubscribeRequest {
-  qos: QoS;
-  noLocal?: boolean;
-  retainAsPublished?: boolean;
-  retainHandling?: 0 | 1 | 2;
-}
-
-export interface PublishRequest {
-  topic: string;
-  payload: Uint8Array;
-  qos: QoS;
-  retain: boolean;
-  properties?: JsonProperties;
-}
-
-export interface BrokerFigures {
-  nodeName: string;
-  version: string;
-  startedAt: number;
-  /** Open sockets, CONNECT or not. */
-  connections: number;
-  clientsConnected: number;
-  sessions: number;
-  subscriptions: number;
-  retained: number;
-  banned: number;
-  /** Messages waiting in session queues, in flight, and the longest queue. */
-  queued: number;
-  inflight: number;
-  maxQueued: number;
-  stats: Readonly<BrokerStats>;
-}
-
-export interface TraceFilter {
-  /** A topic filter; default '#'. */
-  topic?: string;
-  clientId?: string;
-}
 
 export class BrokerAdmin {
   readonly banned: BannedClients;
