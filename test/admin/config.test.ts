@@ -80,7 +80,7 @@ describe('culex apikey', () => {
     spawnSync(process.execPath, [MAIN, 'apikey', ...args], {
       encoding: 'utf8',
       input,
-      timeout: 15_000,
+      timeout: 30_000,
     });
 
   it('creates, lists and deletes keys in a private file that stores digests only', () => {
