@@ -150,7 +150,8 @@ export class Session {
     this.disconnectedAt = undefined;
     for (const entry of this.inflightMap?.values() ?? []) {
       if (entry.state === 'pubrel') outlet.sendPubrel(entry.packetId);
-      else if (!this.expired(entry))
+      // Already sent once, so Message Expiry no longer applies [MQTT-4.3.3-7] [MQTT-3.3.2-5].
+      else
         outlet.sendPublish(
           entry.message,
           entry.qos,
@@ -159,7 +160,6 @@ export class Session {
           entry.packetId,
           true,
         );
-      else this.complete(entry.packetId);
     }
     this.drain();
   }
