@@ -227,6 +227,29 @@ describe('05 session', () => {
     });
   }
 
+  it('v5: an unacknowledged PUBLISH whose Message Expiry passed is still re-sent on reconnect: expiry no longer applies once sent [MQTT-4.3.3-7] [MQTT-3.3.2-5] [MQTT-4.4.0-1]', async () => {
+    const id = 'sent-then-expired';
+    const sub = await h.connected(persistent(5, id, true));
+    await sub.subscribe([{ topicFilter: 'sent-exp', qos: 2 }]);
+    const pub = await h.connected({ clientId: 'sent-exp-pub' });
+    const brief = { messageExpiryInterval: 1 };
+    await pub.publish('sent-exp', 'two', { qos: 2, properties: brief });
+    await pub.publish('sent-exp', 'one', { qos: 1, properties: brief });
+    const first = [await sub.expect(PacketType.Publish), await sub.expect(PacketType.Publish)];
+    sub.destroy();
+    await sleep(1_300);
+    const back = await h.connected(persistent(5, id));
+    const resent = [await back.expect(PacketType.Publish), await back.expect(PacketType.Publish)];
+    assert.deepEqual(
+      resent.map((p) => [text(p), p.qos, p.dup, p.packetId]),
+      first.map((p) => [text(p), p.qos, true, p.packetId]),
+    );
+    for (const p of resent) await back.acknowledge(p);
+    await leave(back);
+    await endSession(5, id);
+    pub.disconnect();
+  });
+
   it('v5: a PUBLISH refused with a reason code of 0x80 or more is not re-sent [MQTT-4.4.0-2]', async () => {
     const id = 'refuser';
     const sub = await h.connected(persistent(5, id, true));
