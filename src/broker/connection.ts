@@ -270,6 +270,12 @@ export class Connection implements Outlet {
     });
   }
 
+  mayRead(topic: string): boolean {
+    const authorizer = this.core.adapters.authorizer;
+    if (authorizer?.authorizeRead === undefined || this.info === undefined) return true;
+    return authorizer.authorizeRead(this.info, topic);
+  }
+
   acceptsQos0(): boolean {
     // Above the memory high-water mark, any backlog at all makes a consumer slow.
     if (this.core.admission.isOverloaded && this.stream.writableLength > 0) return false;

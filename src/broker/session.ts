@@ -32,6 +32,8 @@ export interface Outlet {
   sendPubrel(packetId: number): void;
   /** False while the socket is backed up: QoS 0 messages are then dropped. */
   acceptsQos0(): boolean;
+  /** Whether this connection's client may read `topic` (the authorizer's read check). */
+  mayRead(topic: string): boolean;
 }
 
 export interface SessionContext {
@@ -148,6 +150,7 @@ export class Session {
   attach(outlet: Outlet): void {
     this.outlet = outlet;
     this.disconnectedAt = undefined;
+    this.dropUnreadable(outlet);
     for (const entry of this.inflightMap?.values() ?? []) {
       if (entry.state === 'pubrel') outlet.sendPubrel(entry.packetId);
       // Already sent once, so Message Expiry no longer applies [MQTT-4.3.3-7] [MQTT-3.3.2-5].
@@ -162,6 +165,31 @@ export class Session {
         );
     }
     this.drain();
+  }
+
+  /**
+   * Messages kept from before this connection (queued while offline, or in flight to an
+   * earlier connection, maybe of another user) were never checked against this client's read
+   * access: check them now, as Mosquitto does on reconnect.
+   */
+  private dropUnreadable(outlet: Outlet): void {
+    const dropped: OutboundEntry[] = [];
+    for (const [packetId, entry] of this.inflightMap ?? []) {
+      if (entry.state === 'pubrel' || outlet.mayRead(entry.message.topic)) continue;
+      this.inflightMap!.delete(packetId);
+      dropped.push(entry);
+    }
+    const kept: OutboundEntry[] = [];
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const entry = this.queue[i]!;
+      if (outlet.mayRead(entry.message.topic)) kept.push(entry);
+      else dropped.push(entry);
+    }
+    if (dropped.length === 0) return;
+    this.queue = kept;
+    this.queueHead = 0;
+    if (this.persistent)
+      for (const entry of dropped) this.context.store.deleteOutbound(this.clientId, entry.seq);
   }
 
   detach(now: number): void {
