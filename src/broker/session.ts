@@ -59,6 +59,10 @@ export class Session {
   /** True once the store holds a record of this session. */
   stored = false;
   private queue: OutboundEntry[] = [];
+  /** In flight from an earlier connection, waiting to be sent again on this one. */
+  private resend: OutboundEntry[] = NOTHING_TO_RESEND;
+  /** Sent on the current connection and not yet acknowledged (PUBACK / PUBCOMP). */
+  private outstanding = 0;
   private queueHead = 0;
   private nextPacketId = 1;
   private nextSeq = 1;
@@ -116,7 +120,12 @@ export class Session {
       packetId: 0,
       state: 'queued',
     };
-    if (outlet !== undefined && this.queuedCount === 0 && this.inflightCount < outlet.sendQuota) {
+    if (
+      outlet !== undefined &&
+      this.queuedCount === 0 &&
+      this.resend.length === 0 &&
+      this.outstanding < outlet.sendQuota
+    ) {
       this.send(entry, outlet);
     } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
       ownPayload(message);
@@ -132,6 +141,9 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry === undefined) return false;
     this.inflight.delete(packetId);
+    const waiting = this.resend.indexOf(entry);
+    if (waiting >= 0) this.resend.splice(waiting, 1);
+    else this.outstanding--;
     if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
     this.drain();
     return true;
@@ -151,19 +163,10 @@ export class Session {
     this.outlet = outlet;
     this.disconnectedAt = undefined;
     this.dropUnreadable(outlet);
-    for (const entry of this.inflightMap?.values() ?? []) {
-      if (entry.state === 'pubrel') outlet.sendPubrel(entry.packetId);
-      // Already sent once, so Message Expiry no longer applies [MQTT-4.3.3-7] [MQTT-3.3.2-5].
-      else
-        outlet.sendPublish(
-          entry.message,
-          entry.qos,
-          entry.retain,
-          entry.subscriptionIdentifiers,
-          entry.packetId,
-          true,
-        );
-    }
+    // In-flight messages go again first, in order, but within the new connection's Receive
+    // Maximum [MQTT-4.4.0-1] [MQTT-3.3.4-9]; drain() sends the rest as slots free up.
+    this.outstanding = 0;
+    this.resend = this.inflightCount > 0 ? [...this.inflightMap!.values()] : NOTHING_TO_RESEND;
     this.drain();
   }
 
@@ -204,6 +207,8 @@ export class Session {
     this.incomingQos2Set = undefined;
     this.queue = [];
     this.queueHead = 0;
+    this.resend = NOTHING_TO_RESEND;
+    this.outstanding = 0;
   }
 
   /** Messages still to deliver, in order: in flight first, then queued. */
@@ -246,7 +251,11 @@ export class Session {
   private drain(): void {
     const outlet = this.outlet;
     if (outlet === undefined) return;
-    while (this.queueHead < this.queue.length && this.inflightCount < outlet.sendQuota) {
+    while (this.resend.length > 0 && this.outstanding < outlet.sendQuota) {
+      this.resendOne(this.resend.shift()!, outlet);
+    }
+    if (this.resend.length > 0) return;
+    while (this.queueHead < this.queue.length && this.outstanding < outlet.sendQuota) {
       const entry = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as OutboundEntry;
       if (this.expired(entry)) {
@@ -261,6 +270,24 @@ export class Session {
     }
   }
 
+  /** Sends an in-flight message again: PUBREL after PUBREC, else the PUBLISH with DUP set. */
+  private resendOne(entry: OutboundEntry, outlet: Outlet): void {
+    this.outstanding++;
+    if (entry.state === 'pubrel') {
+      outlet.sendPubrel(entry.packetId);
+      return;
+    }
+    // Already sent once, so Message Expiry no longer applies [MQTT-4.3.3-7] [MQTT-3.3.2-5].
+    outlet.sendPublish(
+      entry.message,
+      entry.qos,
+      entry.retain,
+      entry.subscriptionIdentifiers,
+      entry.packetId,
+      true,
+    );
+  }
+
   private send(entry: OutboundEntry, outlet: Outlet): void {
     if (entry.qos === 0) {
       outlet.sendPublish(entry.message, 0, entry.retain, entry.subscriptionIdentifiers, 0, false);
@@ -269,6 +296,7 @@ export class Session {
     }
     entry.packetId = this.allocatePacketId();
     entry.state = 'sent';
+    this.outstanding++;
     this.inflight.set(entry.packetId, entry);
     if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
     if (
@@ -301,6 +329,9 @@ export class Session {
     return true;
   }
 }
+
+/** Shared empty list: most sessions never have anything to send again. */
+const NOTHING_TO_RESEND: OutboundEntry[] = [];
 
 /** Subscriptions are keyed by the whole filter as sent, `$share/…` prefix included. */
 export function subscriptionKey(topicFilter: string): string {
