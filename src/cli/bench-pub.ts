@@ -1,6 +1,9 @@
-// `culex bench pub`: publishers at a target rate or as fast as they can.
-import type { MqttClient, QoS } from '../client/index.js';
-import { type BenchFlags, openClients, sleep, topicFor } from './bench.js';
+// `culex bench pub`: publishers at a target rate or as fast as they can. As fast as they can
+// is open loop by default; with -E (end-to-end window) it is closed loop, as mqttload's
+// fan-in: at most E messages per publisher between publish and a `bench sub` seeing them.
+import { MqttClient, type QoS } from '../client/index.js';
+import { type BenchFlags, brokerUrl, clientOptions, openClients, topicFor } from './bench.js';
+import { EndToEndWindow } from './bench-feedback.js';
 import { type Counters, Histogram, Reporter, formatSummary, nowMicros } from './bench-stats.js';
 
 interface PubFlags extends BenchFlags {
@@ -8,18 +11,34 @@ interface PubFlags extends BenchFlags {
   size: number;
   rate: number;
   inflight: number;
+  refill?: number;
+  e2eWindow: number;
+  feedbackTopic: string;
   limit: number;
   retain?: boolean;
 }
 
 /** Payload layout shared with `bench sub`: magic, send time (µs), publisher id, sequence. */
 export const PAYLOAD_MAGIC = 0x43584231; // "CXB1"
-const BATCH = 256;
+/** Unpaced QoS 0 publishers write about this many bytes at a time (as mqttload does). */
+const BATCH_BYTES = 64 * 1024;
 
 interface RunState {
   stopped: boolean;
   counters: Counters;
   latency: Histogram;
+  window: EndToEndWindow | undefined;
+}
+
+/** One publisher: its client, identity, pacing and where the run stands. */
+interface Publisher {
+  client: MqttClient;
+  topic: string;
+  id: number;
+  pacer: Pacer;
+  flags: PubFlags;
+  state: RunState;
+  sequence: number;
 }
 
 export async function runPub(flags: PubFlags): Promise<void> {
@@ -27,6 +46,7 @@ export async function runPub(flags: PubFlags): Promise<void> {
     stopped: false,
     counters: { done: 0, connected: 0, errors: 0 },
     latency: new Histogram(),
+    window: undefined,
   };
   const reporter = new Reporter(
     'pub',
@@ -36,21 +56,50 @@ export async function runPub(flags: PubFlags): Promise<void> {
     flags.quiet ?? false,
   );
   const errors = new Set<string>();
+  const feedback = flags.e2eWindow > 0 && flags.rate === 0 ? await listen(flags) : undefined;
+  state.window = feedback?.window;
   const clients = await openClients(flags, state.counters, (e) => errors.add(String(e)));
   const stop = () => {
     state.stopped = true;
+    state.window?.stop();
   };
   process.once('SIGINT', stop);
   const timer = flags.duration > 0 ? setTimeout(stop, flags.duration * 1000) : undefined;
   const perClientRate = flags.rate > 0 ? flags.rate / flags.count : 0;
   await Promise.all(
-    clients.map((client, i) => publishLoop(client, i, flags, perClientRate, state)),
+    clients.map((client, i) => publishLoop(publisher(client, i, flags, perClientRate, state))),
   );
   clearTimeout(timer);
   process.off('SIGINT', stop);
+  state.window?.stop();
   const { rate, seconds } = reporter.stop();
   await Promise.all(clients.map((c) => c.end({ timeout: 2_000 })));
+  await feedback?.client.end({ force: true });
   report(flags, state, rate, seconds, errors);
+}
+
+/** The closed loop's ears: one more connection, subscribed to what `bench sub` reports. */
+async function listen(flags: PubFlags) {
+  const options = clientOptions(flags, 0);
+  const client = new MqttClient(brokerUrl(flags), { ...options, clientId: `${options.clientId}f` });
+  await client.start();
+  const window = new EndToEndWindow(flags.e2eWindow);
+  client.on('message', (message) => window.onFeedback(message.payload));
+  await client.subscribe(flags.feedbackTopic, { qos: 0 });
+  return { client, window };
+}
+
+function publisher(
+  client: MqttClient,
+  index: number,
+  flags: PubFlags,
+  rate: number,
+  state: RunState,
+): Publisher {
+  const id = (((process.pid & 0xffff) << 16) | (index & 0xffff)) >>> 0;
+  state.window?.add(id);
+  const topic = topicFor(flags.topic, index);
+  return { client, topic, id, pacer: new Pacer(rate), flags, state, sequence: 0 };
 }
 
 function report(
@@ -62,6 +111,7 @@ function report(
 ) {
   const { done, errors: errorCount } = state.counters;
   const what = flags.qos === 0 ? 'sent' : 'acknowledged';
+  const window = state.window && { e2eWindow: state.window.size, e2eResets: state.window.resets };
   if (flags.json) {
     const summary = {
       scenario: 'pub',
@@ -72,6 +122,7 @@ function report(
       rate: Math.round(rate),
       seconds,
       errors: errorCount,
+      ...window,
       latencyUs: state.latency.summary(),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -82,6 +133,7 @@ function report(
       ['rate', `${Math.round(rate).toLocaleString('en')} msg/s over ${seconds.toFixed(1)} s`],
       ['errors', errorCount],
     ];
+    if (window) lines.push(['e2e window', `${window.e2eWindow} (${window.e2eResets} resets)`]);
     const latency = flags.qos > 0 ? { label: 'publish→ack', histogram: state.latency } : undefined;
     process.stdout.write(
       formatSummary(`pub: QoS ${flags.qos}, ${flags.size}-byte payloads`, lines, latency),
@@ -94,7 +146,7 @@ function report(
 class Pacer {
   readonly #start = performance.now();
   #released = 0;
-  constructor(private readonly perSecond: number) {}
+  constructor(readonly perSecond: number) {}
 
   available(): number {
     if (this.perSecond === 0) return Number.POSITIVE_INFINITY;
@@ -123,83 +175,94 @@ function makePayload(size: number, publisher: number, sequence: number): Buffer 
   return payload;
 }
 
-async function publishLoop(
-  client: MqttClient,
-  index: number,
-  flags: PubFlags,
-  rate: number,
-  state: RunState,
-) {
-  const topic = topicFor(flags.topic, index);
-  const publisher = (((process.pid & 0xffff) << 16) | (index & 0xffff)) >>> 0;
-  const pacer = new Pacer(rate);
-  const qos = flags.qos as QoS;
-  let sequence = 0;
-  const more = () =>
-    !state.stopped && client.connected && (flags.limit === 0 || sequence < flags.limit);
-  const next = () => makePayload(flags.size, publisher, sequence++);
-  if (qos === 0) {
-    while (more()) {
-      const n = Math.min(BATCH, pacer.available());
-      if (n <= 0) {
-        await sleep(pacer.wait());
-        continue;
-      }
-      pacer.take(n);
-      let last: Promise<unknown> = Promise.resolve();
-      for (let k = 0; k < n && more(); k++) {
-        last = client.publish(topic, next(), { qos: 0, retain: flags.retain });
-        state.counters.done++;
-      }
-      await last.catch(() => state.counters.errors++);
-      await new Promise((resolve) => setImmediate(resolve)); // let sockets and timers run
-    }
-    return;
-  }
-  await windowed(client, topic, flags, pacer, state, more, next);
+const more = (p: Publisher) =>
+  !p.state.stopped && p.client.connected && (p.flags.limit === 0 || p.sequence < p.flags.limit);
+
+/** How many messages may go now: the pacer's and the end-to-end window's allowance. */
+function allowance(p: Publisher, wanted: number): number {
+  const window = p.state.window;
+  const room = window ? window.room(p.id) : Number.POSITIVE_INFINITY;
+  return Math.min(wanted, p.pacer.available(), room);
 }
 
-/** QoS 1/2: keeps `inflight` messages unacknowledged; latency is publish→PUBACK/PUBCOMP. */
-function windowed(
-  client: MqttClient,
-  topic: string,
-  flags: PubFlags,
-  pacer: Pacer,
-  state: RunState,
-  more: () => boolean,
-  next: () => Buffer,
-): Promise<void> {
+/** Waits until the pacer or the end-to-end window lets `p` send again. */
+function blocked(p: Publisher): Promise<void> {
+  const window = p.state.window;
+  if (window && window.room(p.id) === 0) return window.wait(p.id);
+  return new Promise((resolve) => setTimeout(resolve, p.pacer.wait()));
+}
+
+function send(p: Publisher): Promise<unknown> {
+  const payload = makePayload(p.flags.size, p.id, p.sequence++);
+  p.state.window?.sent(p.id, 1);
+  return p.client.publish(p.topic, payload, { qos: p.flags.qos as QoS, retain: p.flags.retain });
+}
+
+async function publishLoop(p: Publisher): Promise<void> {
+  if (p.flags.qos > 0) return windowed(p);
+  const batch = Math.max(1, Math.floor(BATCH_BYTES / (p.flags.size + p.topic.length + 4)));
+  while (more(p)) {
+    const n = allowance(p, batch);
+    if (n <= 0) {
+      await blocked(p);
+      continue;
+    }
+    p.pacer.take(n);
+    let last: Promise<unknown> = Promise.resolve();
+    for (let k = 0; k < n && more(p); k++) {
+      last = send(p);
+      p.state.counters.done++;
+    }
+    await last.catch(() => p.state.counters.errors++);
+    await new Promise((resolve) => setImmediate(resolve)); // let sockets and timers run
+  }
+}
+
+/**
+ * QoS 1/2: keeps `inflight` messages unacknowledged, refilled `refill` at a time (fewer,
+ * larger writes); latency is publish→PUBACK/PUBCOMP.
+ */
+function windowed(p: Publisher): Promise<void> {
+  const { flags, state } = p;
+  const paced = p.pacer.perSecond > 0;
+  const refill = paced ? 1 : (flags.refill ?? Math.max(1, Math.floor(flags.inflight / 4)));
   return new Promise((resolve) => {
     let inflight = 0;
     let waiting = false;
+    const settle = (ok: boolean, sent: number) => {
+      if (ok) {
+        state.latency.record(nowMicros() - sent);
+        state.counters.done++;
+      } else state.counters.errors++;
+      inflight--;
+      fill();
+    };
     const fill = () => {
-      waiting = false;
-      while (inflight < flags.inflight && more()) {
-        if (pacer.available() <= 0) {
-          if (!waiting) {
-            waiting = true;
-            setTimeout(fill, pacer.wait());
-          }
-          return;
-        }
-        pacer.take(1);
+      if (waiting) return;
+      if (!more(p)) {
+        if (inflight === 0) resolve();
+        return;
+      }
+      const free = flags.inflight - inflight;
+      if (free <= 0 || (free < refill && inflight > 0)) return;
+      const n = allowance(p, free);
+      if (n <= 0) {
+        waiting = true;
+        blocked(p).then(() => {
+          waiting = false;
+          fill();
+        });
+        return;
+      }
+      p.pacer.take(n);
+      for (let k = 0; k < n && more(p); k++) {
         inflight++;
         const sent = nowMicros();
-        client.publish(topic, next(), { qos: flags.qos, retain: flags.retain }).then(
-          () => {
-            state.latency.record(nowMicros() - sent);
-            state.counters.done++;
-            inflight--;
-            fill();
-          },
-          () => {
-            state.counters.errors++;
-            inflight--;
-            fill();
-          },
+        send(p).then(
+          () => settle(true, sent),
+          () => settle(false, sent),
         );
       }
-      if (inflight === 0 && !more()) resolve();
     };
     fill();
   });

@@ -100,12 +100,21 @@ export class Reporter {
     this.#last = done;
   }
 
-  /** Stops the live line; returns the rate over the measured window (or the whole run). */
-  stop(): { rate: number; seconds: number } {
+  /**
+   * Stops the live line; returns the rate over the measured window (or the whole run).
+   * `activity` (Date.now() of the first and last counted events) makes the window exact: it
+   * ends with the last event, and a window too short to mean much becomes the whole run.
+   */
+  stop(activity?: { first: number; last: number }): { rate: number; seconds: number } {
     clearInterval(this.#timer);
     this.#tick();
-    const start = this.#windowStart ?? { time: this.#firstActivity ?? this.#started, done: 0 };
-    const end = this.#windowEnd ?? { time: Date.now(), done: this.counters.done };
+    let start = this.#windowStart ?? { time: this.#firstActivity ?? this.#started, done: 0 };
+    let end = this.#windowEnd ?? { time: Date.now(), done: this.counters.done };
+    if (activity && activity.last > activity.first) {
+      end = { time: activity.last, done: this.counters.done };
+      const short = end.time - start.time < 1_000;
+      if (!this.#windowStart || short) start = { time: activity.first, done: 0 };
+    }
     const seconds = Math.max(0.001, (end.time - start.time) / 1000);
     return { rate: (end.done - start.done) / seconds, seconds };
   }

@@ -2,12 +2,15 @@
 // `bench pub` puts in each payload), sequence gaps and duplicates per publisher.
 import type { Message } from '../client/index.js';
 import { type BenchFlags, openClients, sleep, topicFor } from './bench.js';
+import { FeedbackReporter, isFeedback } from './bench-feedback.js';
 import { PAYLOAD_MAGIC } from './bench-pub.js';
 import { type Counters, Histogram, Reporter, formatSummary, nowMicros } from './bench-stats.js';
 
 interface SubFlags extends BenchFlags {
   topic: string;
   idle: number;
+  feedback: boolean;
+  feedbackTopic: string;
 }
 
 /** Per publisher: the next sequence number expected. */
@@ -16,14 +19,16 @@ class SequenceCheck {
   gaps = 0;
   duplicates = 0;
 
-  see(publisher: number, sequence: number): void {
+  /** Returns the next sequence number expected from `publisher`. */
+  see(publisher: number, sequence: number): number {
     const expected = this.#expected.get(publisher);
     if (expected === undefined || sequence >= expected) {
       if (expected !== undefined) this.gaps += sequence - expected;
       this.#expected.set(publisher, sequence + 1);
-    } else {
-      this.duplicates++;
+      return sequence + 1;
     }
+    this.duplicates++;
+    return expected;
   }
 }
 
@@ -33,18 +38,26 @@ export async function runSub(flags: SubFlags): Promise<void> {
   const sequences = new SequenceCheck();
   const reporter = new Reporter('sub', counters, flags.count, flags.warmup, flags.quiet ?? false);
   const errors = new Set<string>();
+  let firstMessage = 0;
   let lastMessage = 0;
+  let feedback: FeedbackReporter | undefined;
   const onMessage = (message: Message) => {
+    const p = message.payload;
+    if (isFeedback(p)) return;
     counters.done++;
     lastMessage = Date.now();
-    const p = message.payload;
+    firstMessage ||= lastMessage;
     if (p.length < 20) return;
-    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-    if (view.getUint32(0) !== PAYLOAD_MAGIC) return;
-    latency.record(nowMicros() - view.getFloat64(4));
-    sequences.see(view.getUint32(12), view.getUint32(16));
+    const view = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    if (view.readUInt32BE(0) !== PAYLOAD_MAGIC) return;
+    latency.record(nowMicros() - view.readDoubleBE(4));
+    const publisher = view.readUInt32BE(12);
+    const next = sequences.see(publisher, view.readUInt32BE(16));
+    feedback?.note(publisher, next);
   };
   const clients = await openClients(flags, counters, (e) => errors.add(String(e)));
+  if (flags.feedback && clients[0])
+    feedback = new FeedbackReporter(clients[0], flags.feedbackTopic);
   await Promise.all(
     clients.map((client, i) => {
       client.on('message', onMessage);
@@ -66,7 +79,9 @@ export async function runSub(flags: SubFlags): Promise<void> {
     await sleep(50);
   }
   process.off('SIGINT', stop);
-  const { rate, seconds } = reporter.stop();
+  feedback?.stop();
+  // The window ends with the last message, not with the idle time that followed it.
+  const { rate, seconds } = reporter.stop({ first: firstMessage, last: lastMessage });
   await Promise.all(clients.map((c) => c.end({ force: true })));
   const summary = {
     received: counters.done,

@@ -4,6 +4,7 @@
 import { type Command, Option } from 'commander';
 import { type ClientOptions, MqttClient, ProtocolVersion, type QoS } from '../client/index.js';
 import { runConn } from './bench-conn.js';
+import { FEEDBACK_TOPIC } from './bench-feedback.js';
 import { runPub } from './bench-pub.js';
 import { runSub } from './bench-sub.js';
 import {
@@ -161,6 +162,19 @@ export function registerBench(program: Command): void {
       32,
     )
     .option(
+      '--refill <n>',
+      'unpaced QoS 1/2: refill the in-flight window once this many are free (default inflight/4)',
+      parseInteger(1, 65_535),
+    )
+    .option(
+      '-E, --e2e-window <n>',
+      'unpaced: closed loop, at most n messages per client published but not yet seen by ' +
+        '`culex bench sub` (0: open loop)',
+      parseInteger(0, 1e9),
+      0,
+    )
+    .option('--feedback-topic <topic>', 'where `bench sub` reports its progress', FEEDBACK_TOPIC)
+    .option(
       '-n, --limit <msgs>',
       'stop each client after this many messages (0: no limit)',
       parseInteger(0, 1e12),
@@ -171,6 +185,12 @@ export function registerBench(program: Command): void {
 
   const sub = addBenchOptions(bench.command('sub').description('subscribe from many clients'), 1)
     .option('-t, --topic <filter>', 'topic filter; %i is the client index', 'bench/#')
+    .option(
+      '--feedback-topic <topic>',
+      'where to report progress for `bench pub -E`',
+      FEEDBACK_TOPIC,
+    )
+    .option('--no-feedback', 'do not report progress (no closed loop for `bench pub -E`)')
     .option(
       '--idle <seconds>',
       'stop after this long without messages, once some came (0: never)',

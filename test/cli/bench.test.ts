@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type TestBroker, startBroker } from '../client/brokers.js';
+import { type TestBroker, brokerKinds, startBroker } from '../client/brokers.js';
 
 const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
 
@@ -129,4 +129,91 @@ describe('culex bench', () => {
     assert.equal((await culex(['bench', 'pub', '-q', '7'])).status, 2);
     assert.equal((await culex(['bench', 'nope'])).status, 2);
   });
+});
+
+// Closed loop (-E): `bench sub` reports its progress, `bench pub` keeps at most E messages per
+// publisher between publish and delivery. Against the embedded Culex broker.
+describe('culex bench pub -E (closed loop)', async () => {
+  const available = (await brokerKinds()).includes('culex');
+  let broker: TestBroker;
+  let port: string;
+  before(async () => {
+    if (!available) return;
+    broker = await startBroker('culex');
+    port = String(broker.port);
+  });
+  after(() => broker?.stop());
+
+  it('without a subscriber, a blocked publisher is let go after a while', {
+    skip: !available,
+  }, async () => {
+    const topic = `bench-e2e/${process.pid}/alone`;
+    const pub = await culex([
+      'bench',
+      'pub',
+      '-p',
+      port,
+      '-t',
+      `${topic}/%i`,
+      '-n',
+      '500',
+      '-E',
+      '100',
+      '--json',
+    ]);
+    assert.equal(pub.status, 0, pub.stderr);
+    const published = JSON.parse(pub.stdout);
+    assert.equal(published.sent, 500);
+    assert.ok(published.e2eResets >= 3, `${published.e2eResets} resets`);
+  });
+
+  for (const qos of ['0', '1']) {
+    it(`QoS ${qos}: every message arrives, in sequence, and the summary shows the window`, {
+      skip: !available,
+    }, async () => {
+      const topic = `bench-e2e/${process.pid}/${qos}`;
+      const sub = culex([
+        'bench',
+        'sub',
+        '-p',
+        port,
+        '-q',
+        qos,
+        '-t',
+        `${topic}/#`,
+        '-d',
+        '15',
+        '--idle',
+        '1',
+        '--json',
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const pub = await culex([
+        'bench',
+        'pub',
+        '-p',
+        port,
+        '-q',
+        qos,
+        '-c',
+        '3',
+        '-t',
+        `${topic}/%i`,
+        '-n',
+        '3000',
+        '-E',
+        '200',
+        '--json',
+      ]);
+      assert.equal(pub.status, 0, pub.stderr);
+      const published = JSON.parse(pub.stdout);
+      assert.equal(published[qos === '0' ? 'sent' : 'acknowledged'], 9_000);
+      assert.equal(published.e2eWindow, 200);
+      assert.equal(typeof published.e2eResets, 'number');
+      const received = JSON.parse((await sub).stdout);
+      assert.equal(received.received, 9_000);
+      assert.equal(received.gaps, 0);
+      assert.equal(received.duplicates, 0);
+    });
+  }
 });
