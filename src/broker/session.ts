@@ -313,7 +313,7 @@ export class Session {
     }
   }
 
-  /** [MQTT-2.2.1-3] a packet id is free again once its flow completes; never reuse one in use. */
+  /** [MQTT-2.2.1-4] a packet id is free again once its flow completes; never reuse one in use. */
   private allocatePacketId(): number {
     for (;;) {
       const id = this.nextPacketId;

@@ -8,9 +8,9 @@ export function handleDisconnect(connection: Connection, packet: DisconnectPacke
   const session = connection.session!;
   const expiry = packet.properties.sessionExpiryInterval;
   if (expiry !== undefined) {
-    // [MQTT-3.14.2-2] a session that was to end on close cannot be extended now.
+    // A session that was to end on close cannot be extended now (5.0 section 3.14.2.2.2).
     if (session.expiryInterval === 0 && expiry !== 0)
-      throw protocolError('Session Expiry Interval was 0 at CONNECT', 'MQTT-3.14.2-2');
+      throw protocolError('Session Expiry Interval was 0 at CONNECT');
     session.expiryInterval = Math.min(expiry, connection.core.options.maxSessionExpiryInterval);
   }
   // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; 0x04 keeps it.
