@@ -19,6 +19,9 @@ export function handlePublish(
     throw new MqttError(ReasonCode.QoSNotSupported, 'QoS not supported', 'MQTT-3.2.2-11');
   if (packet.retain && !options.retainAvailable)
     throw new MqttError(ReasonCode.RetainNotSupported, 'retain not supported', 'MQTT-3.2.2-14');
+  // [MQTT-3.3.4-6] a Subscription Identifier is for the server to send, never to receive.
+  if (packet.properties.subscriptionIdentifiers !== undefined)
+    throw protocolError('Subscription Identifier in a PUBLISH from a client', 'MQTT-3.3.4-6');
   const topic = connection.aliases
     ? connection.aliases.resolve(packet.topic, packet.properties.topicAlias)
     : packet.topic;
