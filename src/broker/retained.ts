@@ -12,6 +12,8 @@ const newNode = (): Node => ({ children: undefined, message: undefined });
 export class RetainedMessages {
   private readonly root = newNode();
   private count = 0;
+  /** Broker-made ($SYS) messages: counted in `size`, not against the clients' limit. */
+  private volatileCount = 0;
 
   constructor(
     private readonly store: RetainedStore,
@@ -48,7 +50,7 @@ export class RetainedMessages {
 
   /** Keeps a retained message in memory only (broker-made $SYS figures). */
   setVolatile(message: MessageRecord): void {
-    this.setInMemory(message);
+    this.setInMemory(message, true);
   }
 
   get(topic: string): MessageRecord | undefined {
@@ -126,11 +128,12 @@ export class RetainedMessages {
     return node;
   }
 
-  private setInMemory(message: MessageRecord): boolean {
+  private setInMemory(message: MessageRecord, volatile = false): boolean {
     let node = this.root;
     const levels = message.topic.split('/');
     const existing = this.find(message.topic);
-    if (existing?.message === undefined && this.count >= this.limit) return false;
+    const full = this.count - this.volatileCount >= this.limit;
+    if (!volatile && existing?.message === undefined && full) return false;
     for (const level of levels) {
       node.children ??= new Map();
       let child = node.children.get(level);
@@ -140,7 +143,10 @@ export class RetainedMessages {
       }
       node = child;
     }
-    if (node.message === undefined) this.count++;
+    if (node.message === undefined) {
+      this.count++;
+      if (volatile) this.volatileCount++;
+    }
     node.message = message;
     return true;
   }
