@@ -803,14 +803,24 @@ describe('security: hostile input against a live broker', () => {
     error: (obj, msg) => errors.push(`${msg}: ${JSON.stringify(obj)}`),
   };
 
+  // The broker lives in this process: a crash shows as an uncaught exception here.
+  const crashes: unknown[] = [];
+  const onCrash = (error: unknown) => crashes.push(error);
+
   before(async () => {
+    process.on('uncaughtException', onCrash);
+    process.on('unhandledRejection', onCrash);
     h = await Harness.start({ broker: LIMITS, logger });
     subscriber = await h.connected({ clientId: 'bystander-sub' });
     await subscriber.subscribe([{ topicFilter: 'bystander/#', qos: 1 }]);
     publisher = await h.connected({ version: 4, clientId: 'bystander-pub' });
   });
 
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  });
 
   /** The long-lived subscriber still gets a QoS 1 message from the long-lived publisher. */
   async function othersStillServed(): Promise<void> {
@@ -819,6 +829,7 @@ describe('security: hostile input against a live broker', () => {
     const got = await subscriber.receive();
     assert.equal(text(got), payload);
     assert.deepEqual(errors, [], 'the broker logged an unexpected error');
+    assert.deepEqual(crashes, [], 'uncaught exception');
   }
 
   it(`has at least 60 cases (${cases.length + 2})`, () => {
