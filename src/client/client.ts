@@ -9,7 +9,6 @@ import {
   type PublishPacket,
 } from '../protocol/packets.js';
 import { topicMatches } from '../topic/match.js';
-import { validateTopicName } from '../topic/validate.js';
 import { buildConnectPacket } from './connect-packet.js';
 import { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -29,23 +28,18 @@ import {
   type ClientOptions,
   type ResolvedOptions,
   parseBrokerUrl,
+  reconnectDelay,
   resolveOptions,
 } from './options.js';
 import { Outbound, type PublishResult } from './outbound.js';
 import { PacketWriter } from './packet-writer.js';
+import { PublishBuilder } from './publish-packet.js';
 import { Requester, type RequestOptions } from './request.js';
 import { SessionSink } from './session-sink.js';
 import { Subscriptions, type SubscribeOptions, type SubscriptionRequest } from './subscriptions.js';
-import {
-  type ClientEvents,
-  type EndOptions,
-  type Message,
-  type PublishOptions,
-  toBytes,
-} from './types.js';
+import type { ClientEvents, EndOptions, Message, PublishOptions } from './types.js';
 
 export type { ClientEvents, EndOptions, Message, PublishOptions } from './types.js';
-export { toBytes } from './types.js';
 
 type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -65,6 +59,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #outbound: Outbound;
   readonly #inbound: Inbound;
   readonly #subscriptions = new Subscriptions();
+  readonly #publishes = new PublishBuilder();
   readonly #requester = new Requester(this);
   readonly #sink: SessionSink;
   #connection: Connection | undefined;
@@ -126,24 +121,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     options: PublishOptions = {},
   ): Promise<PublishResult | undefined> {
     if (this.#state === 'closed') return handled(Promise.reject(clientClosed()));
-    const properties = options.properties ?? NO_PROPERTIES;
-    if (topic.length > 0 || properties.topicAlias === undefined) {
-      const invalid = validateTopicName(topic);
-      if (invalid)
-        return handled(Promise.reject(invalidArgument(invalid.message, invalid.reasonCode)));
-    }
-    const qos = options.qos ?? 0;
-    const packet: PublishPacket = {
-      type: PacketType.Publish,
-      topic,
-      payload: toBytes(payload),
-      qos,
-      retain: options.retain ?? false,
-      dup: false,
-      packetId: undefined,
-      properties,
-    };
     try {
+      const packet = this.#publishes.build(topic, payload, options);
       const pending = this.#outbound.publish(packet);
       if (pending) return handled(pending);
     } catch (error) {
@@ -388,12 +367,10 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#scheduleReconnect();
   }
 
-  /** Exponential backoff with jitter, so a fleet of clients does not reconnect in lockstep. */
   #scheduleReconnect(): void {
     const policy = this.options.reconnect;
     if (policy === false) return;
-    const base = Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** this.#attempt);
-    const delay = Math.round(base * (1 - policy.jitter * Math.random()));
+    const delay = reconnectDelay(policy, this.#attempt);
     this.#attempt++;
     this.emit('reconnect', { attempt: this.#attempt, delay });
     this.#reconnectTimer = setTimeout(() => {

@@ -112,6 +112,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   };
 }
 
+/** Exponential backoff with jitter, so a fleet of clients does not reconnect in lockstep. */
+export function reconnectDelay(policy: Required<ReconnectOptions>, attempt: number): number {
+  const base = Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** attempt);
+  return Math.round(base * (1 - policy.jitter * Math.random()));
+}
+
 /** 3.1 requires a 1..23 character id; later versions let the 5.0 broker assign one. */
 function defaultClientId(version: ProtocolVersion): string {
   if (version === ProtocolVersion.V5) return '';
