@@ -6,7 +6,7 @@ import { createServer as createTlsServer, type PeerCertificate, type TLSSocket }
 import type { Broker } from '../broker/broker.js';
 import type { TransportInfo } from '../broker/connection.js';
 import { acceptSocket, type Listening, startListening } from './tcp.js';
-import { attachWebSocket } from './ws.js';
+import { attachWebSocket, upgradeDeadline } from './ws.js';
 
 export interface TlsOptions {
   cert: string;
@@ -29,9 +29,12 @@ function secureContextOptions(options: TlsOptions) {
   };
 }
 
-function serverOptions(options: TlsOptions) {
+function serverOptions(broker: Broker, options: TlsOptions) {
   return {
     ...secureContextOptions(options),
+    // A socket that never finishes its handshake is dropped like one that never sends
+    // CONNECT (Node's default would keep it 120 s).
+    handshakeTimeout: broker.options.connectTimeout * 1000 || undefined,
     minVersion: 'TLSv1.2' as const,
     requestCert: options.verify !== 'none',
     rejectUnauthorized: options.verify === 'required',
@@ -57,9 +60,11 @@ export async function listenTls(
   host: string,
   options: TlsOptions,
 ): Promise<TlsListening> {
-  const server = createTlsServer(serverOptions(options), (socket) =>
+  const server = createTlsServer(serverOptions(broker, options), (socket) =>
     acceptSocket(broker, socket, 'tls', certificateNames(socket)),
   );
+  // Without a listener a handshake timeout leaves the socket open.
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
   const listening = await startListening(server, port, host);
   return { ...listening, reload: () => server.setSecureContext(secureContextOptions(options)) };
 }
@@ -70,11 +75,14 @@ export async function listenWss(
   host: string,
   options: TlsOptions & { path: string },
 ): Promise<TlsListening> {
-  const server = createHttpsServer(serverOptions(options), (_req, res) => {
-    res
-      .writeHead(426, { 'content-type': 'text/plain' })
-      .end('MQTT over WebSocket: connect with subprotocol "mqtt"\n');
-  });
+  const server = createHttpsServer(
+    { ...serverOptions(broker, options), ...upgradeDeadline(broker) },
+    (_req, res) => {
+      res
+        .writeHead(426, { 'content-type': 'text/plain' })
+        .end('MQTT over WebSocket: connect with subprotocol "mqtt"\n');
+    },
+  );
   attachWebSocket(broker, server as never, { path: options.path }, 'wss', (req) =>
     certificateNames(req.socket as TLSSocket),
   );

@@ -15,13 +15,28 @@ export function listenWs(
   host: string,
   options: WsOptions,
 ): Promise<Listening> {
-  const server = createServer((_req, res) => {
+  const server = createServer(upgradeDeadline(broker), (_req, res) => {
     res
       .writeHead(426, { 'content-type': 'text/plain' })
       .end('MQTT over WebSocket: connect with subprotocol "mqtt"\n');
   });
   attachWebSocket(broker, server, options, 'ws');
   return startListening(server, port, host);
+}
+
+/**
+ * A socket gets the broker's connect timeout for its HTTP upgrade request, as a TCP one has
+ * for its CONNECT (Node's own defaults keep a silent socket for a minute or more): headers
+ * must be complete by then, and a silent socket times out (ws clears that on upgrade).
+ */
+export function upgradeDeadline(broker: Broker) {
+  const ms = broker.options.connectTimeout * 1000;
+  if (!(ms > 0)) return {};
+  return {
+    headersTimeout: ms,
+    requestTimeout: ms,
+    connectionsCheckingInterval: Math.min(ms, 1000),
+  };
 }
 
 export function attachWebSocket(
@@ -31,6 +46,8 @@ export function attachWebSocket(
   transport: TransportInfo['transport'],
   certificateOf?: (req: IncomingMessage) => TransportInfo['certificate'],
 ): void {
+  const silentFor = broker.options.connectTimeout * 1000;
+  if (silentFor > 0) server.setTimeout(silentFor);
   const wss = new WebSocketServer({
     server,
     path: options.path,
