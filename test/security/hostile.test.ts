@@ -4,8 +4,8 @@
 // get a QoS 1 message from a publisher connected all along, and the broker must have logged
 // no unexpected error.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import type { Logger } from '../../src/index.js';
 import { type Packet, PacketType } from '../../src/protocol/index.js';
 import {
@@ -16,6 +16,7 @@ import {
   sleep,
   text,
 } from '../conformance/raw-client.js';
+import { openIdle } from './fixtures/idle.js';
 import { connectBytes, join, packet, rawStr, str, vbi } from './fixtures/wire.js';
 
 const MALFORMED = 0x81;
@@ -855,32 +856,48 @@ describe('security: hostile input against a live broker', () => {
   }
 
   it('2000 half-open sockets (nothing sent): others served meanwhile, all closed after connectTimeout', async () => {
-    const sockets: net.Socket[] = [];
-    let closed = 0;
-    const opened = Date.now();
+    const idle = await openIdle(h.port, 2000);
     try {
-      for (let batch = 0; batch < 10; batch++) {
-        await Promise.all(
-          Array.from(
-            { length: 200 },
-            () =>
-              new Promise<void>((resolve, reject) => {
-                const s = net.connect({ port: h.port, host: '127.0.0.1' });
-                sockets.push(s);
-                s.once('connect', () => resolve());
-                s.once('error', reject);
-                s.once('close', () => closed++);
-              }),
-          ),
-        );
-      }
       await othersStillServed();
-      const deadline = opened + (LIMITS.connectTimeout + 6) * 1000;
-      while (closed < sockets.length && Date.now() < deadline) await sleep(100);
-      assert.equal(closed, sockets.length, `${sockets.length - closed} sockets still open`);
+      const took = await idle.allClosed((LIMITS.connectTimeout + 6) * 1000);
+      assert.ok(took >= LIMITS.connectTimeout * 1000 - 100, `closed after ${took} ms`);
       await othersStillServed();
     } finally {
-      for (const s of sockets) s.destroy();
+      idle.destroy();
+    }
+  });
+
+  it('WebSocket port: 200 sockets that never send the HTTP upgrade are closed after connectTimeout; an upgraded idle client stays', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${h.wsPort}/mqtt`, 'mqtt');
+    ws.on('error', () => {});
+    let wsClosed = false;
+    ws.on('close', () => (wsClosed = true));
+    const replies: Buffer[] = [];
+    ws.on('message', (data) => replies.push(data as Buffer));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send(connectBytes({ clientId: str('ws-idle-but-connected') }));
+    const idle = await openIdle(h.wsPort, 200);
+    try {
+      await othersStillServed();
+      const took = await idle.allClosed((LIMITS.connectTimeout + 4) * 1000);
+      assert.ok(took >= LIMITS.connectTimeout * 1000 - 100, `closed after ${took} ms`);
+      // Silent for longer than connectTimeout, but upgraded and connected: kept.
+      ws.send(packet(0xc0));
+      const deadline = Date.now() + 2_000;
+      while (replies.length < 2 && !wsClosed && Date.now() < deadline) await sleep(20);
+      assert.deepEqual(
+        replies.map((r) => r[0]),
+        [0x20, 0xd0],
+        'CONNACK, then PINGRESP',
+      );
+      assert.equal(wsClosed, false);
+      await othersStillServed();
+    } finally {
+      idle.destroy();
+      ws.terminate();
     }
   });
 

@@ -17,12 +17,17 @@ import {
   run,
   SERVER_EXTENSIONS,
 } from './fixtures/certs.js';
+import { openIdle } from './fixtures/idle.js';
 import { backgroundSub } from './fixtures/mosquitto-clients.js';
 import { closeProbe, probe } from './fixtures/tls-probe.js';
 
 const CLIENT_CN = 'alice-device';
 const CLIENT_SAN = 'DNS:alice.devices.example,email:alice@example.com';
 const TIMEOUT = 5_000;
+/** Seconds a socket may take to handshake and send CONNECT. */
+const CONNECT_TIMEOUT = 2;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const fingerprint = async (file: string) =>
   new X509Certificate(await readFile(file)).fingerprint256;
@@ -131,7 +136,7 @@ describe('security: TLS listeners (mqtts, wss)', () => {
         { type: 'wss', port: 0, host, ...tlsFiles },
         { type: 'tcp', port: 0, host },
       ],
-      broker: { sysInterval: 0 },
+      broker: { sysInterval: 0, connectTimeout: CONNECT_TIMEOUT },
       authenticator: {
         authenticate(request) {
           seen.set(request.clientId, request.certificate ?? null);
@@ -346,6 +351,43 @@ describe('security: TLS listeners (mqtts, wss)', () => {
       /certificate/i,
     );
     assert.equal(seen.has('wss-untrusted'), false);
+  });
+
+  it('mqtts and wss: sockets that never handshake, or handshake and stay silent, are closed after connectTimeout', async () => {
+    // Connected clients idle as long stay.
+    const kept = await Promise.all([
+      mqttConnect(`mqtts://127.0.0.1:${port.none}`, { clientId: 'idle-tls', ca }),
+      mqttConnect(`wss://127.0.0.1:${port.wss}/mqtt`, { clientId: 'idle-wss', ca }),
+    ]);
+    clients.push(...kept);
+    let keptClosed = 0;
+    for (const c of kept) c.on('close', () => keptClosed++);
+    const idle = await Promise.all([openIdle(port.none, 100), openIdle(port.wss, 100)]);
+    const silent = await probe(port.none, { ca }, undefined);
+    const silentClosed = new Promise<number>((resolve) => {
+      const opened = Date.now();
+      silent.socket.once('close', () => resolve(Date.now() - opened));
+    });
+    try {
+      const limit = (CONNECT_TIMEOUT + 4) * 1000;
+      const took = await Promise.all(idle.map((i) => i.allClosed(limit)));
+      for (const ms of took) assert.ok(ms >= CONNECT_TIMEOUT * 1000 - 100, `closed after ${ms} ms`);
+      assert.ok(
+        (await Promise.race([silentClosed, sleep(limit).then(() => -1)])) >= 0,
+        'silent TLS client kept',
+      );
+      const still = await probe(port.none, { ca }, 'after-idle');
+      await closeProbe(still);
+      assert.equal(still.connack?.reasonCode, 0);
+      for (const c of kept) await c.subscribeAsync('idle/x', { qos: 1 });
+      const delivered = Promise.all(kept.map((c) => nextMessage(c, 'idle/x')));
+      await publish('idle/x', 'still connected');
+      assert.deepEqual(await delivered, ['still connected', 'still connected']);
+      assert.equal(keptClosed, 0, 'a connected client was dropped');
+    } finally {
+      for (const i of idle) i.destroy();
+      await closeProbe(silent);
+    }
   });
 
   // Last: it swaps the server certificate every listener uses.
