@@ -53,9 +53,22 @@ export class Router {
   private readonly index = new SubscriptionIndex<IndexEntry>();
   private readonly groups = new Map<string, SharedGroup>();
   private routeMark = 0;
+  private dollarFilters = 0;
   private readonly marks = new WeakMap<Session, number>();
 
   constructor(private readonly hooks: RouteHooks) {}
+
+  /**
+   * Whether any filter starts with '$': only those can match $SYS topics [MQTT-4.7.2-1], so
+   * broker-made $SYS messages skip routing altogether when there are none.
+   */
+  get hasDollarSubscriptions(): boolean {
+    return this.dollarFilters > 0;
+  }
+
+  private counted(filter: string, delta: number): void {
+    if (filter.charCodeAt(0) === 0x24) this.dollarFilters += delta;
+  }
 
   get subscriptionCount(): number {
     return this.index.size;
@@ -74,7 +87,8 @@ export class Router {
         : undefined,
     };
     if (share === undefined) {
-      this.index.add(options.topicFilter, session.clientId, subscriber);
+      if (this.index.add(options.topicFilter, session.clientId, subscriber))
+        this.counted(options.topicFilter, 1);
       return;
     }
     const key = `${share.group}\u0000${share.filter}`;
@@ -83,6 +97,7 @@ export class Router {
       group = new SharedGroup(share.group, share.filter);
       this.groups.set(key, group);
       this.index.add(share.filter, `$share/${share.group}`, group);
+      this.counted(share.filter, 1);
     }
     const at = group.members.findIndex((m) => m.session === session);
     if (at >= 0) group.members[at] = subscriber;
@@ -94,7 +109,11 @@ export class Router {
     topicFilter: string,
     share?: { group: string; filter: string },
   ): boolean {
-    if (share === undefined) return this.index.remove(topicFilter, session.clientId) !== undefined;
+    if (share === undefined) {
+      if (this.index.remove(topicFilter, session.clientId) === undefined) return false;
+      this.counted(topicFilter, -1);
+      return true;
+    }
     const key = `${share.group}\u0000${share.filter}`;
     const group = this.groups.get(key);
     if (group === undefined) return false;
@@ -104,6 +123,7 @@ export class Router {
     if (group.members.length === 0) {
       this.groups.delete(key);
       this.index.remove(share.filter, `$share/${share.group}`);
+      this.counted(share.filter, -1);
     }
     return true;
   }

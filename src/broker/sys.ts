@@ -52,6 +52,8 @@ export class SysPublisher {
   }
 
   private presence(info: ClientInfo, event: 'connected' | 'disconnected', reason?: string): void {
+    // Presence events are not retained: with no '$' subscription nobody can receive them.
+    if (!this.core.router.hasDollarSubscriptions) return;
     const payload = JSON.stringify({
       clientid: info.clientId,
       username: info.username ?? null,
@@ -77,6 +79,6 @@ export class SysPublisher {
     };
     // $SYS retained values live in memory only: stale figures after a restart would mislead.
     if (retain) this.core.retained.setVolatile(message);
-    this.core.router.route(message);
+    if (this.core.router.hasDollarSubscriptions) this.core.router.route(message);
   }
 }
