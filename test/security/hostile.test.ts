@@ -98,21 +98,21 @@ const cases: Case[] = [
   },
   ...reservedFlags,
   {
-    what: 'v3.1.1 fixed header: PUBREL with flags 0000',
+    what: 'fixed header: PUBREL with flags 0000',
     rules: 'MQTT-3.6.1-1',
     version: 4,
     send: packet(0x60, '00 01'),
     expect: { disconnect: MALFORMED },
   },
   {
-    what: 'v3.1.1 fixed header: SUBSCRIBE with flags 0000',
+    what: 'fixed header: SUBSCRIBE with flags 0000',
     rules: 'MQTT-3.8.1-1',
     version: 4,
     send: packet(0x80, '00 01', str('a'), '00'),
     expect: { disconnect: MALFORMED },
   },
   {
-    what: 'v3.1.1 PUBLISH with QoS 3',
+    what: 'PUBLISH with QoS 3',
     rules: 'MQTT-3.3.1-4',
     version: 4,
     send: packet(0x36, str('a'), '00 01'),
@@ -136,7 +136,7 @@ const cases: Case[] = [
     expect: { disconnect: PACKET_TOO_LARGE },
   },
   {
-    what: 'v3.1.1 Remaining Length above Maximum Packet Size',
+    what: 'Remaining Length above Maximum Packet Size',
     version: 4,
     send: join([0x30], vbi(LIMITS.maxPacketSize + 1), str('a')),
     expect: { disconnect: PACKET_TOO_LARGE },
@@ -230,7 +230,7 @@ const cases: Case[] = [
     expect: { disconnect: MALFORMED },
   },
   {
-    what: 'v3.1.1 Topic Name with U+0000',
+    what: 'Topic Name with U+0000',
     rules: 'MQTT-1.5.3-2',
     version: 4,
     send: packet(0x30, rawStr('61 00 62')),
@@ -269,7 +269,7 @@ const cases: Case[] = [
     expect: { refused: MALFORMED, connack: 'optional' },
   },
   {
-    what: 'v3.1.1 Will Topic with ill-formed UTF-8',
+    what: 'Will Topic with ill-formed UTF-8',
     rules: 'MQTT-1.5.3-1 MQTT-3.1.4-1',
     version: 4,
     connect: false,
@@ -439,7 +439,7 @@ const cases: Case[] = [
     expect: { reply: PacketType.Pingresp },
   },
   {
-    what: 'v3.1.1 PUBREL for an unknown packet id: PUBCOMP',
+    what: 'PUBREL for an unknown packet id: PUBCOMP',
     rules: 'MQTT-4.3.3-1',
     version: 4,
     send: packet(0x62, '12 38'),
@@ -453,7 +453,7 @@ const cases: Case[] = [
     expect: { disconnect: PROTOCOL },
   },
   {
-    what: 'v3.1.1 second CONNECT',
+    what: 'second CONNECT',
     rules: 'MQTT-3.1.0-2',
     version: 4,
     send: connectBytes({ version: 4, clientId: str('again') }),
@@ -511,7 +511,7 @@ const cases: Case[] = [
     expect: { refused: MALFORMED, connack: 'optional' },
   },
   {
-    what: 'v3.1.1 CONNECT with the reserved flag set',
+    what: 'CONNECT with the reserved flag set',
     rules: 'MQTT-3.1.2-3',
     version: 4,
     connect: false,
@@ -546,7 +546,7 @@ const cases: Case[] = [
     expect: { refused: MALFORMED, connack: 'optional' },
   },
   {
-    what: 'v3.1.1 Password without User Name',
+    what: 'Password without User Name',
     rules: 'MQTT-3.1.2-22',
     version: 4,
     connect: false,
@@ -567,7 +567,7 @@ const cases: Case[] = [
     expect: { refused: 0x85, connack: 'required' },
   },
   {
-    what: 'v3.1.1 Client Identifier too long: return code 2',
+    what: 'Client Identifier too long: return code 2',
     rules: 'MQTT-3.1.3-8',
     version: 4,
     connect: false,
@@ -582,7 +582,7 @@ const cases: Case[] = [
     expect: { disconnect: PROTOCOL },
   },
   {
-    what: 'v3.1.1 SUBSCRIBE without any Topic Filter',
+    what: 'SUBSCRIBE without any Topic Filter',
     rules: 'MQTT-3.8.3-3',
     version: 4,
     send: packet(0x82, '00 01'),
@@ -650,7 +650,7 @@ const cases: Case[] = [
     expect: { disconnect: PROTOCOL },
   },
   {
-    what: 'v3.1.1 AUTH',
+    what: 'AUTH',
     version: 4,
     send: packet(0xf0, '00 00'),
     expect: { disconnect: MALFORMED },
@@ -704,7 +704,7 @@ const cases: Case[] = [
     },
   },
   {
-    what: 'v3.1.1 keep-alive 1 s then silence: closed after about 1.5 s',
+    what: 'keep-alive 1 s then silence: closed after about 1.5 s',
     rules: 'MQTT-3.1.2-24',
     version: 4,
     connect: { keepAlive: 1 },
@@ -833,8 +833,8 @@ describe('security: hostile input against a live broker', () => {
     assert.deepEqual(crashes, [], 'uncaught exception');
   }
 
-  it(`has at least 60 cases (${cases.length + 2})`, () => {
-    assert.ok(cases.length + 2 >= 60);
+  it(`has at least 60 cases (${cases.length} in the table, 2 more below)`, () => {
+    assert.ok(cases.length >= 60);
   });
 
   let n = 0;
