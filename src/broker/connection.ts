@@ -16,7 +16,7 @@ import { encodedPublish, type Message, publishPacketIdOffset } from './message.j
 import { ClientThrottle } from './limits.js';
 import { OutputBuffer } from './output.js';
 import type { ClientInfo } from './ports.js';
-import type { OutboundEntry, Outlet, Session } from './session.js';
+import type { Outlet, Session } from './session.js';
 import type { TopicAliases } from './topic-alias.js';
 
 export interface ByteStream {
