@@ -53,6 +53,11 @@ export class RetainedMessages {
     this.setInMemory(message, true);
   }
 
+  /** Whether a retained message for this topic would be kept (its topic exists, or there is room). */
+  accepts(topic: string): boolean {
+    return this.count - this.volatileCount < this.limit || this.find(topic)?.message !== undefined;
+  }
+
   get(topic: string): MessageRecord | undefined {
     return this.find(topic)?.message;
   }

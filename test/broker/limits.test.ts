@@ -97,3 +97,25 @@ test('maxPublishRate slows a publisher down without losing its messages', {
     await h.close();
   }
 });
+
+test('a retained message beyond maxRetainedMessages gets PUBACK 0x97 Quota exceeded in 5.0', async () => {
+  const h = await Harness.start({ broker: { maxRetainedMessages: 1 } });
+  try {
+    const publisher = await h.connected({ clientId: 'retainer' });
+    publisher.send(publishPacket('r/1', 'one', { qos: 1, retain: true, packetId: 1 }));
+    assert.equal(
+      (await publisher.expect(PacketType.Puback)).reasonCode,
+      ReasonCode.NoMatchingSubscribers,
+    );
+    publisher.send(publishPacket('r/2', 'two', { qos: 1, retain: true, packetId: 2 }));
+    assert.equal((await publisher.expect(PacketType.Puback)).reasonCode, ReasonCode.QuotaExceeded);
+    // Replacing the kept topic is still fine.
+    publisher.send(publishPacket('r/1', 'uno', { qos: 1, retain: true, packetId: 3 }));
+    assert.equal(
+      (await publisher.expect(PacketType.Puback)).reasonCode,
+      ReasonCode.NoMatchingSubscribers,
+    );
+  } finally {
+    await h.close();
+  }
+});

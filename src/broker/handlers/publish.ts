@@ -81,6 +81,12 @@ function toMessage(connection: Connection, packet: PublishPacket, topic: string)
 
 function route(connection: Connection, packet: PublishPacket, message: Message): undefined {
   const core = connection.core;
+  // A new retained topic beyond maxRetainedMessages: 0x97 tells a 5.0 publisher; 3.1.1 has no
+  // way to hear it, so its message still goes out, only not retained.
+  if (message.retain && message.payload.length > 0 && !core.retained.accepts(message.topic)) {
+    if (connection.protocolVersion === 5)
+      return refuse(connection, packet, ReasonCode.QuotaExceeded);
+  }
   const writesBefore = core.storeWrites;
   const delivered = core.publish(message, connection.info);
   // [MQTT-3.3.4-1] acknowledge per QoS; 0x10 tells a 5.0 publisher nobody was listening.
@@ -103,7 +109,12 @@ function reject(connection: Connection, packet: PublishPacket): undefined {
   const core = connection.core;
   core.stats.aclDenials++;
   core.log.info({ clientId: connection.clientId, topic: packet.topic }, 'publish not authorized');
-  const reason = connection.protocolVersion === 5 ? ReasonCode.NotAuthorized : ReasonCode.Success;
+  return refuse(connection, packet, ReasonCode.NotAuthorized);
+}
+
+/** Drops the message; 5.0 is told why, 3.1.1 is acknowledged normally [MQTT-3.3.5-2]. */
+function refuse(connection: Connection, packet: PublishPacket, reasonCode: number): undefined {
+  const reason = connection.protocolVersion === 5 ? reasonCode : ReasonCode.Success;
   if (packet.qos === 1) acknowledge(connection, PacketType.Puback, packet.packetId!, reason);
   else if (packet.qos === 2) acknowledge(connection, PacketType.Pubrec, packet.packetId!, reason);
   return undefined;
