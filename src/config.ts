@@ -90,6 +90,8 @@ const brokerRules: Record<string, Rule> = Object.fromEntries(
     if (key === 'sharedSubscriptionStrategy')
       return [key, { kind: 'enum', values: ['round-robin', 'random', 'hash'] }];
     if (key === 'maximumQoS') return [key, { kind: 'enum', values: [0, 1, 2] }];
+    if (key === 'useIdentityAsUsername')
+      return [key, { kind: 'enum', values: ['none', 'cn', 'san'] }];
     if (typeof value === 'boolean') return [key, { kind: 'boolean' }];
     if (typeof value === 'string') return [key, { kind: 'string' }];
     return [key, { kind: 'number', min: 0, max: 0xffffffff }];

@@ -41,6 +41,12 @@ export interface BrokerOptions extends LimitOptions {
   maxSubscriptionsPerClient: number;
   /** Longest client identifier accepted, characters. */
   maxClientIdLength: number;
+  /**
+   * A verified TLS client certificate authenticates the client, its CN or first SAN becoming
+   * the user name for ACLs (Mosquitto's use_identity_as_username); 'none' leaves it to the
+   * authenticators.
+   */
+  useIdentityAsUsername: 'none' | 'cn' | 'san';
   /** durability: sync — PUBACK/PUBREC only once the store has made the message durable. */
   acknowledgeAfterFlush: boolean;
 }
@@ -69,4 +75,5 @@ export const defaultBrokerOptions: BrokerOptions = {
   maxSubscriptionsPerClient: 10_000,
   maxClientIdLength: 65535,
   acknowledgeAfterFlush: false,
+  useIdentityAsUsername: 'none',
 };

@@ -47,6 +47,9 @@ export function handleConnect(
   if (packet.properties.authenticationMethod !== undefined) {
     return startEnhancedAuth(connection, packet, request);
   }
+  const identity = certificateIdentity(connection);
+  if (identity !== undefined)
+    return completeConnect(connection, packet, { ok: true, username: identity });
   const authenticator = connection.core.adapters.authenticator;
   if (authenticator === undefined) return completeConnect(connection, packet, { ok: true });
   const result = authenticator.authenticate(request);
@@ -70,6 +73,14 @@ export function finishAuthentication(
     throw new MqttError(result.reasonCode, result.reasonString ?? 'not authorized', 'MQTT-3.1.4-2');
   }
   return completeConnect(connection, packet, result, extra);
+}
+
+/** The verified certificate's name to use as user name, when configured and present. */
+function certificateIdentity(connection: Connection): string | undefined {
+  const mode = connection.core.options.useIdentityAsUsername;
+  const certificate = connection.transport.certificate;
+  if (mode === 'none' || certificate === undefined) return undefined;
+  return mode === 'cn' ? certificate.commonName : certificate.subjectAltNames[0];
 }
 
 /** Client identifier rules [MQTT-3.1.3-3] .. [MQTT-3.1.3-9]; returns the id to use. */
