@@ -126,7 +126,7 @@ export class Session {
       this.resend.length === 0 &&
       this.outstanding < outlet.sendQuota
     ) {
-      this.send(entry, outlet);
+      this.send(entry, outlet, false);
     } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
       ownPayload(message);
       this.queue.push(entry);
@@ -262,7 +262,7 @@ export class Session {
         if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
         continue;
       }
-      this.send(entry, outlet);
+      this.send(entry, outlet, true);
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead);
@@ -288,7 +288,8 @@ export class Session {
     );
   }
 
-  private send(entry: OutboundEntry, outlet: Outlet): void {
+  /** `stored`: the entry already has a record (it was queued). */
+  private send(entry: OutboundEntry, outlet: Outlet, stored: boolean): void {
     if (entry.qos === 0) {
       outlet.sendPublish(entry.message, 0, entry.retain, entry.subscriptionIdentifiers, 0, false);
       if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
@@ -298,7 +299,11 @@ export class Session {
     entry.state = 'sent';
     this.outstanding++;
     this.inflight.set(entry.packetId, entry);
-    if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
+    // A stored QoS 1 message needs no new record: after a restart it goes out again as a new
+    // PUBLISH, which at-least-once allows. QoS 2 must keep its packet id, or the client could
+    // not recognise the resend as a duplicate.
+    if (this.persistent && !(stored && entry.qos === 1))
+      this.context.store.saveOutbound(this.clientId, toRecord(entry));
     if (
       !outlet.sendPublish(
         entry.message,
