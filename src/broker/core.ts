@@ -150,12 +150,8 @@ export class BrokerCore {
   }
 
   newSession(clientId: string): Session {
-    const session = new Session(clientId, {
-      options: this.options,
-      stats: this.stats,
-      store: this.sessionStore,
-      now: this.now,
-    });
+    // The core is every session's context: no object per session for it.
+    const session = new Session(clientId, this);
     this.sessions.set(clientId, session);
     return session;
   }

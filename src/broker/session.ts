@@ -39,7 +39,7 @@ export interface Outlet {
 export interface SessionContext {
   options: BrokerOptions;
   stats: BrokerStats;
-  store: SessionStore;
+  readonly sessionStore: SessionStore;
   now(): number;
 }
 
@@ -130,7 +130,7 @@ export class Session {
     } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
       ownPayload(message);
       this.queue.push(entry);
-      if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
+      if (this.persistent) this.context.sessionStore.saveOutbound(this.clientId, toRecord(entry));
     } else {
       this.context.stats.dropped.queueFull++;
     }
@@ -144,7 +144,7 @@ export class Session {
     const waiting = this.resend.indexOf(entry);
     if (waiting >= 0) this.resend.splice(waiting, 1);
     else this.outstanding--;
-    if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
+    if (this.persistent) this.context.sessionStore.deleteOutbound(this.clientId, entry.seq);
     this.drain();
     return true;
   }
@@ -154,7 +154,7 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry === undefined || entry.qos !== 2) return false;
     entry.state = 'pubrel';
-    if (this.persistent) this.context.store.saveOutbound(this.clientId, toRecord(entry));
+    if (this.persistent) this.context.sessionStore.saveOutbound(this.clientId, toRecord(entry));
     return true;
   }
 
@@ -192,7 +192,8 @@ export class Session {
     this.queue = kept;
     this.queueHead = 0;
     if (this.persistent)
-      for (const entry of dropped) this.context.store.deleteOutbound(this.clientId, entry.seq);
+      for (const entry of dropped)
+        this.context.sessionStore.deleteOutbound(this.clientId, entry.seq);
   }
 
   detach(now: number): void {
@@ -259,7 +260,7 @@ export class Session {
       const entry = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as OutboundEntry;
       if (this.expired(entry)) {
-        if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
+        if (this.persistent) this.context.sessionStore.deleteOutbound(this.clientId, entry.seq);
         continue;
       }
       this.send(entry, outlet, true);
@@ -292,7 +293,7 @@ export class Session {
   private send(entry: OutboundEntry, outlet: Outlet, stored: boolean): void {
     if (entry.qos === 0) {
       outlet.sendPublish(entry.message, 0, entry.retain, entry.subscriptionIdentifiers, 0, false);
-      if (this.persistent) this.context.store.deleteOutbound(this.clientId, entry.seq);
+      if (this.persistent) this.context.sessionStore.deleteOutbound(this.clientId, entry.seq);
       return;
     }
     entry.packetId = this.allocatePacketId();
@@ -303,7 +304,7 @@ export class Session {
     // PUBLISH, which at-least-once allows. QoS 2 must keep its packet id, or the client could
     // not recognise the resend as a duplicate.
     if (this.persistent && !(stored && entry.qos === 1))
-      this.context.store.saveOutbound(this.clientId, toRecord(entry));
+      this.context.sessionStore.saveOutbound(this.clientId, toRecord(entry));
     if (
       !outlet.sendPublish(
         entry.message,
