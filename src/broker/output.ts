@@ -14,16 +14,27 @@ export class OutputBuffer {
   private length = 0;
   /** Large packets waiting behind the batch, in order. */
   private large: Buffer[] | undefined;
+  /**
+   * A lone packet, kept by reference: a tick with one packet for a connection (CONNACK, a
+   * PINGRESP, one QoS 0 delivery) writes it as it is, with no batch buffer and no copy.
+   * Appended bytes are never changed afterwards, so holding them is safe.
+   */
+  private single: Uint8Array | undefined;
 
   get pendingBytes(): number {
-    return this.length;
+    return this.length + (this.single?.length ?? 0);
   }
 
   get isEmpty(): boolean {
-    return this.length === 0 && this.large === undefined;
+    return this.length === 0 && this.large === undefined && this.single === undefined;
   }
 
   append(bytes: Uint8Array): void {
+    if (this.isEmpty && bytes.length < DIRECT_WRITE_BYTES) {
+      this.single = bytes;
+      return;
+    }
+    this.batchSingle();
     if (this.large !== undefined || bytes.length >= DIRECT_WRITE_BYTES) {
       this.appendLarge(Buffer.from(bytes));
       return;
@@ -34,6 +45,7 @@ export class OutputBuffer {
 
   /** Appends an encoded QoS 1/2 PUBLISH with its packet id (and DUP flag) set for this recipient. */
   appendPublish(bytes: Uint8Array, packetIdOffset: number, packetId: number, dup: boolean): void {
+    this.batchSingle();
     if (this.large !== undefined || bytes.length >= DIRECT_WRITE_BYTES) {
       const copy = Buffer.from(bytes);
       patch(copy, 0, packetIdOffset, packetId, dup);
@@ -48,6 +60,11 @@ export class OutputBuffer {
 
   /** Hands everything to the sink; returns the sink's last answer (false: it is backed up). */
   flush(sink: ByteSink): boolean {
+    if (this.single !== undefined) {
+      const single = this.single;
+      this.single = undefined;
+      return sink.write(single);
+    }
     let ok = true;
     if (this.length > 0) {
       ok = sink.write(this.buffer!.subarray(0, this.length));
@@ -63,9 +80,19 @@ export class OutputBuffer {
   }
 
   clear(): void {
+    this.single = undefined;
     this.buffer = undefined;
     this.length = 0;
     this.large = undefined;
+  }
+
+  /** A second packet arrived: the lone one moves into the batch, in front of it. */
+  private batchSingle(): void {
+    if (this.single === undefined) return;
+    const single = this.single;
+    this.single = undefined;
+    const at = this.reserve(single.length);
+    this.buffer!.set(single, at);
   }
 
   /** Once a large chunk is queued, everything after it is queued behind it, in order. */
