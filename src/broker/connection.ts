@@ -38,6 +38,22 @@ export interface TransportInfo {
   certificate?: { commonName?: string; subjectAltNames: string[] };
 }
 
+const CONNECTION = Symbol('culex.connection');
+type Tagged = ByteStream & { [CONNECTION]: Connection };
+
+function onStreamData(this: Tagged, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
+
+function onStreamError(this: Tagged): void {
+  this.destroy();
+}
+
+function onStreamClose(this: Tagged): void {
+  const connection = this[CONNECTION];
+  connection.core.connectionClosed(connection);
+}
+
 export type ConnectionState = 'awaiting-connect' | 'authenticating' | 'connected' | 'closed';
 
 export interface PendingWill {
@@ -62,10 +78,6 @@ export class Connection implements Outlet {
   will: PendingWill | undefined;
   /** Set by DISCONNECT: a normal close publishes no will. */
   disconnectReason: number | undefined;
-  /** QoS 2 PUBLISHes received and not yet released, for our Receive Maximum. */
-  inboundQos2 = 0;
-  /** State kept by an enhanced-authentication exchange. */
-  authState: Map<string, unknown> | undefined;
   dirty = false;
   /** Per-client figures for the admin API: PUBLISH packets and wire bytes. */
   messagesIn = 0;
@@ -89,16 +101,19 @@ export class Connection implements Outlet {
     this.decoder = new PacketDecoder({ maximumPacketSize: core.options.maxPacketSize });
     if (ClientThrottle.needed(core.options))
       this.throttle = new ClientThrottle(core.options, this.openedAt);
-    stream.on('data', (chunk) => this.onData(chunk));
-    stream.on('error', () => this.stream.destroy());
-    stream.on('close', () => core.connectionClosed(this));
+    // Shared listeners that find the connection on the stream: no closures per connection.
+    (stream as Tagged)[CONNECTION] = this;
+    stream.on('data', onStreamData as (chunk: Buffer) => void);
+    stream.on('error', onStreamError as (error: Error) => void);
+    stream.on('close', onStreamClose as () => void);
   }
 
   get remoteAddress(): string {
     return this.transport.remoteAddress;
   }
 
-  private onData(chunk: Buffer): void {
+  /** @internal Called by the stream's data listener. */
+  onData(chunk: Buffer): void {
     this.core.stats.bytesReceived += chunk.length;
     this.bytesIn += chunk.length;
     this.lastActivity = this.core.now();

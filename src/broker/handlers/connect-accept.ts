@@ -1,7 +1,7 @@
 // The accepting half of CONNECT: takeover, session choice, negotiated limits and CONNACK.
 import { ReasonCode } from '../../protocol/constants.js';
 import { MqttError } from '../../protocol/errors.js';
-import type { ConnectPacket, Properties } from '../../protocol/packets.js';
+import { type ConnectPacket, NO_PROPERTIES, type Properties } from '../../protocol/packets.js';
 import type { Connection } from '../connection.js';
 import type { Message } from '../message.js';
 import type { AuthResult, ClientInfo } from '../ports.js';
@@ -71,12 +71,13 @@ function accept(
   }
   takeOver(connection);
   const { session, present } = chooseSession(connection, packet);
-  const props: Properties = { ...extra };
+  // 3.1 / 3.1.1 CONNACKs carry no properties: nothing to build for them.
+  const props: Properties = packet.protocolVersion === 5 ? { ...extra } : NO_PROPERTIES;
   negotiate(connection, packet, session, props);
   if (will !== undefined)
     connection.will = { message: will, delay: packet.will!.properties.willDelayInterval ?? 0 };
   connection.session = session;
-  connection.sendConnack(present, ReasonCode.Success, packet.protocolVersion === 5 ? props : {});
+  connection.sendConnack(present, ReasonCode.Success, props);
   connection.state = 'connected';
   core.clients.set(connection.clientId, connection);
   core.wills.cancel(connection.clientId);

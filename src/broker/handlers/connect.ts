@@ -36,7 +36,21 @@ export function handleConnect(
   )
     throw new MqttError(ReasonCode.Banned, 'banned');
   connection.state = 'authenticating';
-  const request: ConnectRequest = {
+  if (packet.properties.authenticationMethod !== undefined) {
+    return startEnhancedAuth(connection, packet, connectRequest(connection, packet));
+  }
+  const identity = certificateIdentity(connection);
+  if (identity !== undefined)
+    return completeConnect(connection, packet, { ok: true, username: identity });
+  const authenticator = connection.core.adapters.authenticator;
+  if (authenticator === undefined) return completeConnect(connection, packet, { ok: true });
+  const result = authenticator.authenticate(connectRequest(connection, packet));
+  if (!(result instanceof Promise)) return finishAuthentication(connection, packet, result);
+  return result.then((r) => finishAuthentication(connection, packet, r));
+}
+
+function connectRequest(connection: Connection, packet: ConnectPacket): ConnectRequest {
+  return {
     clientId: connection.clientId,
     username: packet.username,
     password: packet.password,
@@ -44,17 +58,6 @@ export function handleConnect(
     remoteAddress: connection.remoteAddress,
     certificate: connection.transport.certificate,
   };
-  if (packet.properties.authenticationMethod !== undefined) {
-    return startEnhancedAuth(connection, packet, request);
-  }
-  const identity = certificateIdentity(connection);
-  if (identity !== undefined)
-    return completeConnect(connection, packet, { ok: true, username: identity });
-  const authenticator = connection.core.adapters.authenticator;
-  if (authenticator === undefined) return completeConnect(connection, packet, { ok: true });
-  const result = authenticator.authenticate(request);
-  if (!(result instanceof Promise)) return finishAuthentication(connection, packet, result);
-  return result.then((r) => finishAuthentication(connection, packet, r));
 }
 
 export function finishAuthentication(
