@@ -39,6 +39,7 @@ interface Publisher {
   flags: PubFlags;
   state: RunState;
   sequence: number;
+  template: Buffer;
 }
 
 export async function runPub(flags: PubFlags): Promise<void> {
@@ -48,6 +49,9 @@ export async function runPub(flags: PubFlags): Promise<void> {
     latency: new Histogram(),
     window: undefined,
   };
+  // Before the live line starts: a broker that refuses the feedback connection ends the run.
+  const feedback = flags.e2eWindow > 0 && flags.rate === 0 ? await listen(flags) : undefined;
+  state.window = feedback?.window;
   const reporter = new Reporter(
     'pub',
     state.counters,
@@ -56,8 +60,6 @@ export async function runPub(flags: PubFlags): Promise<void> {
     flags.quiet ?? false,
   );
   const errors = new Set<string>();
-  const feedback = flags.e2eWindow > 0 && flags.rate === 0 ? await listen(flags) : undefined;
-  state.window = feedback?.window;
   const clients = await openClients(flags, state.counters, (e) => errors.add(String(e)));
   const stop = () => {
     state.stopped = true;
@@ -83,9 +85,14 @@ async function listen(flags: PubFlags) {
   const options = clientOptions(flags, 0);
   const client = new MqttClient(brokerUrl(flags), { ...options, clientId: `${options.clientId}f` });
   await client.start();
+  try {
+    await client.subscribe(flags.feedbackTopic, { qos: 0 });
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
   const window = new EndToEndWindow(flags.e2eWindow);
   client.on('message', (message) => window.onFeedback(message.payload));
-  await client.subscribe(flags.feedbackTopic, { qos: 0 });
   return { client, window };
 }
 
@@ -99,7 +106,8 @@ function publisher(
   const id = (((process.pid & 0xffff) << 16) | (index & 0xffff)) >>> 0;
   state.window?.add(id);
   const topic = topicFor(flags.topic, index);
-  return { client, topic, id, pacer: new Pacer(rate), flags, state, sequence: 0 };
+  const template = payloadTemplate(flags.size, id);
+  return { client, topic, id, pacer: new Pacer(rate), flags, state, sequence: 0, template };
 }
 
 function report(
@@ -165,13 +173,19 @@ class Pacer {
   }
 }
 
-function makePayload(size: number, publisher: number, sequence: number): Buffer {
-  const payload = Buffer.allocUnsafe(size);
-  payload.writeUInt32BE(PAYLOAD_MAGIC, 0);
-  payload.writeDoubleBE(nowMicros(), 4);
-  payload.writeUInt32BE(publisher, 12);
+/** The payload's constant part: magic, publisher id and filler; the rest is per message. */
+function payloadTemplate(size: number, publisher: number): Buffer {
+  const template = Buffer.alloc(size, 0x61);
+  template.writeUInt32BE(PAYLOAD_MAGIC, 0);
+  template.writeUInt32BE(publisher, 12);
+  return template;
+}
+
+function makePayload(template: Buffer, sequence: number, sentMicros: number): Buffer {
+  const payload = Buffer.allocUnsafe(template.length);
+  template.copy(payload);
+  payload.writeDoubleBE(sentMicros, 4);
   payload.writeUInt32BE(sequence, 16);
-  if (size > 20) payload.fill(0x61, 20);
   return payload;
 }
 
@@ -192,8 +206,9 @@ function blocked(p: Publisher): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, p.pacer.wait()));
 }
 
-function send(p: Publisher): Promise<unknown> {
-  const payload = makePayload(p.flags.size, p.id, p.sequence++);
+/** Messages of one batch share the send time: they leave in the same write. */
+function send(p: Publisher, sentMicros: number): Promise<unknown> {
+  const payload = makePayload(p.template, p.sequence++, sentMicros);
   p.state.window?.sent(p.id, 1);
   return p.client.publish(p.topic, payload, { qos: p.flags.qos as QoS, retain: p.flags.retain });
 }
@@ -209,8 +224,9 @@ async function publishLoop(p: Publisher): Promise<void> {
     }
     p.pacer.take(n);
     let last: Promise<unknown> = Promise.resolve();
+    const now = nowMicros();
     for (let k = 0; k < n && more(p); k++) {
-      last = send(p);
+      last = send(p, now);
       p.state.counters.done++;
     }
     await last.catch(() => p.state.counters.errors++);
@@ -229,7 +245,7 @@ function windowed(p: Publisher): Promise<void> {
   return new Promise((resolve) => {
     let inflight = 0;
     let waiting = false;
-    const settle = (ok: boolean, sent: number) => {
+    const settle = (ok: boolean, sent: number): void => {
       if (ok) {
         state.latency.record(nowMicros() - sent);
         state.counters.done++;
@@ -255,13 +271,12 @@ function windowed(p: Publisher): Promise<void> {
         return;
       }
       p.pacer.take(n);
+      const sent = nowMicros();
+      const acknowledged = () => settle(true, sent);
+      const failed = () => settle(false, sent);
       for (let k = 0; k < n && more(p); k++) {
         inflight++;
-        const sent = nowMicros();
-        send(p).then(
-          () => settle(true, sent),
-          () => settle(false, sent),
-        );
+        send(p, sent).then(acknowledged, failed);
       }
     };
     fill();

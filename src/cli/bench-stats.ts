@@ -85,7 +85,8 @@ export class Reporter {
     const now = Date.now();
     if (this.#firstActivity === undefined && done > 0) this.#firstActivity = now;
     if (this.#windowStart === undefined && this.#firstActivity !== undefined) {
-      if (now - this.#firstActivity >= this.warmupSeconds * 1000)
+      // Half a tick of slack: a timer that fires a little early must not skip a whole second.
+      if (now - this.#firstActivity >= this.warmupSeconds * 1000 - 500)
         this.#windowStart = { time: now, done };
     }
     if (done > this.#last || this.#windowEnd === undefined) this.#windowEnd = { time: now, done };

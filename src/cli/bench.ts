@@ -1,6 +1,7 @@
 // `culex bench pub|sub|conn`: load generation in the spirit of emqtt_bench. Many clients in
 // one process, a target rate or as fast as possible, a live line per second (to stderr) and
 // a final summary with latency percentiles (to stdout; --json for one JSON line).
+import v8 from 'node:v8';
 import { type Command, Option } from 'commander';
 import { type ClientOptions, MqttClient, ProtocolVersion, type QoS } from '../client/index.js';
 import { runConn } from './bench-conn.js';
@@ -126,6 +127,11 @@ function addBenchOptions(command: Command, defaultClients: number): Command {
 /** Wraps a bench action: failures print "Error: ..." and exit 1. */
 function action<F>(run: (flags: F) => Promise<void>) {
   return async (flags: F) => {
+    // A load generator keeps thousands of messages in flight for a few ms each. V8's young
+    // generation starts small, so they outlive two scavenges, get promoted, and old-space
+    // collections then took half the CPU of a QoS 1 publisher (measured: 2.3 µs/msg, 1.0
+    // with this). A larger minimum lets them die young. Effective from the next collection.
+    v8.setFlagsFromString('--min-semi-space-size=8');
     try {
       await run(flags);
     } catch (error) {

@@ -123,8 +123,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.#state === 'closed') return handled(Promise.reject(clientClosed()));
     try {
       const packet = this.#publishes.build(topic, payload, options);
+      // Outbound's promises are safe to ignore: their rejections are already handled.
       const pending = this.#outbound.publish(packet);
-      if (pending) return handled(pending);
+      if (pending) return pending;
     } catch (error) {
       return handled(Promise.reject(error));
     }

@@ -29,8 +29,26 @@ export interface PacketSink {
 
 type Settle<T> = { resolve(value: T): void; reject(error: Error): void };
 
+/** What a successful acknowledgement without properties resolves with: one shared object. */
+const SUCCESS: PublishResult = Object.freeze({
+  reasonCode: ReasonCode.Success,
+  properties: NO_PROPERTIES,
+});
+const noop = () => {};
+
+/**
+ * A publish() promise is rejected through here: the no-op handler attached first means a
+ * caller who ignores the promise causes no unhandled rejection, and a successful flow never
+ * pays for a second promise.
+ */
+function fail(settle: Settle<never> & { promise: Promise<unknown> }, error: Error): void {
+  settle.promise.catch(noop);
+  settle.reject(error);
+}
+
 interface PublishFlow extends Settle<PublishResult | undefined> {
   kind: 'publish';
+  promise: Promise<PublishResult | undefined>;
   packet: PublishPacket;
   /** 'pubrel' once PUBREC arrived for QoS 2. */
   state: 'publish' | 'pubrel';
@@ -54,6 +72,7 @@ type Flow = PublishFlow | SubscribeFlow | UnsubscribeFlow;
 
 interface QueuedPublish extends Settle<PublishResult | undefined> {
   packet: PublishPacket;
+  promise: Promise<PublishResult | undefined>;
 }
 
 const MAX_PACKET_ID = 65_535;
@@ -88,7 +107,8 @@ export class Outbound {
   /**
    * Sends the PUBLISH now when it may be, else queues it. Returns undefined when a QoS 0
    * message went straight to the sink (the caller decides what to resolve with), else a
-   * promise settled by the acknowledgement, or by the queue.
+   * promise settled by the acknowledgement, or by the queue. Its rejection never counts as
+   * unhandled.
    */
   publish(packet: PublishPacket): Promise<PublishResult | undefined> | undefined {
     if (this.#sink && this.#queue.length === 0) {
@@ -100,8 +120,18 @@ export class Outbound {
       if (this.#inflightPublishes < this.receiveMaximum) return this.#startPublish(packet);
     }
     if (packet.qos === 0 && !this.#sink && !this.queueQoS0) return Promise.resolve(undefined);
-    if (this.#queue.length >= this.maxQueued) return Promise.reject(queueFull(this.maxQueued));
-    return new Promise((resolve, reject) => this.#queue.push({ packet, resolve, reject }));
+    if (this.#queue.length >= this.maxQueued) {
+      const refused = Promise.reject(queueFull(this.maxQueued));
+      refused.catch(noop);
+      return refused;
+    }
+    let queued!: QueuedPublish;
+    const promise = new Promise<PublishResult | undefined>((resolve, reject) => {
+      queued = { packet, resolve, reject, promise: undefined! };
+    });
+    queued.promise = promise;
+    this.#queue.push(queued);
+    return promise;
   }
 
   subscribe(packet: Omit<SubscribePacket, 'packetId'>): Promise<SubackPacket> {
@@ -131,17 +161,21 @@ export class Outbound {
   }
 
   #startPublish(packet: PublishPacket): Promise<PublishResult | undefined> {
-    return new Promise((resolve, reject) => {
-      const flow: PublishFlow = {
+    let flow!: PublishFlow;
+    const promise = new Promise<PublishResult | undefined>((resolve, reject) => {
+      flow = {
         kind: 'publish',
+        promise: undefined!,
         packet,
         state: 'publish',
         epoch: -1,
         resolve,
         reject,
       };
-      this.#startFlow(flow);
     });
+    flow.promise = promise;
+    this.#startFlow(flow);
+    return promise;
   }
 
   /** [MQTT-2.2.1-3] each new flow gets a packet identifier not in use. */
@@ -174,7 +208,8 @@ export class Outbound {
       else this.#sink!.send(resend ? { ...flow.packet, dup: true } : flow.packet);
     } catch (error) {
       this.#finish(flow.packet.packetId!, flow);
-      flow.reject(error as Error);
+      if (flow.kind === 'publish') fail(flow, error as Error);
+      else flow.reject(error as Error);
     }
   }
 
@@ -216,11 +251,14 @@ export class Outbound {
     }
     this.#finish(ack.packetId, flow);
     if (failed && ack.type !== PacketType.Pubcomp) {
-      flow.reject(new PublishError(flow.packet.topic, ack.reasonCode, ack.properties.reasonString));
+      const reason = ack.properties.reasonString;
+      fail(flow, new PublishError(flow.packet.topic, ack.reasonCode, reason));
+    } else if (ack.reasonCode === ReasonCode.Success && ack.properties === NO_PROPERTIES) {
+      flow.resolve(SUCCESS);
     } else {
       flow.resolve({ reasonCode: ack.reasonCode, properties: ack.properties });
     }
-    this.#drain();
+    if (this.#queue.length > 0) this.#drain();
   }
 
   onSubscribeAck(ack: SubackPacket | UnsubackPacket): void {
@@ -259,10 +297,10 @@ export class Outbound {
           this.#sink.send(next.packet);
           next.resolve(undefined);
         } catch (error) {
-          next.reject(error as Error);
+          fail(next, error as Error);
         }
       } else {
-        this.#startPublish(next.packet).then(next.resolve, next.reject);
+        this.#startPublish(next.packet).then(next.resolve, (error) => fail(next, error));
       }
     }
   }
@@ -272,8 +310,11 @@ export class Outbound {
     const flows = [...this.#inflight.values()];
     this.#inflight.clear();
     this.#inflightPublishes = 0;
-    for (const flow of flows) flow.reject(error);
-    for (const queued of this.#queue.drain()) queued.reject(error);
+    for (const flow of flows) {
+      if (flow.kind === 'publish') fail(flow, error);
+      else flow.reject(error);
+    }
+    for (const queued of this.#queue.drain()) fail(queued, error);
     this.#wakeIdle();
   }
 }
