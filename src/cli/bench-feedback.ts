@@ -9,6 +9,13 @@ import type { MqttClient } from '../client/index.js';
 export const FEEDBACK_TOPIC = 'culex-bench/feedback';
 /** "CXBF": marks a feedback payload (bench payloads start with "CXB1"). */
 export const FEEDBACK_MAGIC = 0x43584246;
+/**
+ * Reports travel at QoS 1 although losing one would not matter: a QoS 0 subscriber sends
+ * nothing back, so its TCP ACKs are delayed (40 ms), and a broker with Nagle's algorithm
+ * (Mosquitto's default) holds each next report until then. Stale reports stalled the
+ * publishers; the PUBACKs of QoS 1 carry the ACKs at once.
+ */
+export const FEEDBACK_QOS = 1;
 /** Reports go out at most this often, so they cost the broker little next to the load. */
 const REPORT_MS = 2;
 /** A blocked publisher that hears nothing for this long is unblocked (QoS 0 tail loss). */
@@ -46,7 +53,7 @@ export class FeedbackReporter {
       offset += 8;
     }
     this.#progress.clear();
-    this.client.publish(this.topic, payload, { qos: 0 }).catch(() => {});
+    this.client.publish(this.topic, payload, { qos: FEEDBACK_QOS }).catch(() => {});
   };
 
   stop(): void {

@@ -1,9 +1,9 @@
 // `culex bench pub`: publishers at a target rate or as fast as they can. As fast as they can
 // is open loop by default; with -E (end-to-end window) it is closed loop, as mqttload's
 // fan-in: at most E messages per publisher between publish and a `bench sub` seeing them.
-import { MqttClient, type QoS } from '../client/index.js';
+import { MqttClient, type PublishOptions } from '../client/index.js';
 import { type BenchFlags, brokerUrl, clientOptions, openClients, topicFor } from './bench.js';
-import { EndToEndWindow } from './bench-feedback.js';
+import { EndToEndWindow, FEEDBACK_QOS } from './bench-feedback.js';
 import { type Counters, Histogram, Reporter, formatSummary, nowMicros } from './bench-stats.js';
 
 interface PubFlags extends BenchFlags {
@@ -40,6 +40,7 @@ interface Publisher {
   state: RunState;
   sequence: number;
   template: Buffer;
+  options: PublishOptions;
 }
 
 export async function runPub(flags: PubFlags): Promise<void> {
@@ -86,7 +87,7 @@ async function listen(flags: PubFlags) {
   const client = new MqttClient(brokerUrl(flags), { ...options, clientId: `${options.clientId}f` });
   await client.start();
   try {
-    await client.subscribe(flags.feedbackTopic, { qos: 0 });
+    await client.subscribe(flags.feedbackTopic, { qos: FEEDBACK_QOS });
   } catch (error) {
     client.destroy();
     throw error;
@@ -107,7 +108,9 @@ function publisher(
   state.window?.add(id);
   const topic = topicFor(flags.topic, index);
   const template = payloadTemplate(flags.size, id);
-  return { client, topic, id, pacer: new Pacer(rate), flags, state, sequence: 0, template };
+  const options = { qos: flags.qos, retain: flags.retain };
+  const pacer = new Pacer(rate);
+  return { client, topic, id, pacer, flags, state, sequence: 0, template, options };
 }
 
 function report(
@@ -206,15 +209,18 @@ function blocked(p: Publisher): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, p.pacer.wait()));
 }
 
+/** Messages left before the publisher's limit (-n); Infinity without one. */
+const sendable = (p: Publisher) =>
+  p.flags.limit === 0 ? Number.POSITIVE_INFINITY : p.flags.limit - p.sequence;
+
 /** Messages of one batch share the send time: they leave in the same write. */
 function send(p: Publisher, sentMicros: number): Promise<unknown> {
   const payload = makePayload(p.template, p.sequence++, sentMicros);
-  p.state.window?.sent(p.id, 1);
-  return p.client.publish(p.topic, payload, { qos: p.flags.qos as QoS, retain: p.flags.retain });
+  return p.client.publish(p.topic, payload, p.options);
 }
 
 async function publishLoop(p: Publisher): Promise<void> {
-  if (p.flags.qos > 0) return windowed(p);
+  if (p.flags.qos > 0) return new Windowed(p).run();
   const batch = Math.max(1, Math.floor(BATCH_BYTES / (p.flags.size + p.topic.length + 4)));
   while (more(p)) {
     const n = allowance(p, batch);
@@ -225,10 +231,10 @@ async function publishLoop(p: Publisher): Promise<void> {
     p.pacer.take(n);
     let last: Promise<unknown> = Promise.resolve();
     const now = nowMicros();
-    for (let k = 0; k < n && more(p); k++) {
-      last = send(p, now);
-      p.state.counters.done++;
-    }
+    const count = Math.min(n, sendable(p));
+    for (let k = 0; k < count; k++) last = send(p, now);
+    p.state.counters.done += count;
+    p.state.window?.sent(p.id, count);
     await last.catch(() => p.state.counters.errors++);
     await new Promise((resolve) => setImmediate(resolve)); // let sockets and timers run
   }
@@ -236,49 +242,66 @@ async function publishLoop(p: Publisher): Promise<void> {
 
 /**
  * QoS 1/2: keeps `inflight` messages unacknowledged, refilled `refill` at a time (fewer,
- * larger writes); latency is publish→PUBACK/PUBCOMP.
+ * larger writes, as mqttload does); latency is publish→PUBACK/PUBCOMP.
  */
-function windowed(p: Publisher): Promise<void> {
-  const { flags, state } = p;
-  const paced = p.pacer.perSecond > 0;
-  const refill = paced ? 1 : (flags.refill ?? Math.max(1, Math.floor(flags.inflight / 4)));
-  return new Promise((resolve) => {
-    let inflight = 0;
-    let waiting = false;
-    const settle = (ok: boolean, sent: number): void => {
-      if (ok) {
-        state.latency.record(nowMicros() - sent);
-        state.counters.done++;
-      } else state.counters.errors++;
-      inflight--;
-      fill();
-    };
-    const fill = () => {
-      if (waiting) return;
-      if (!more(p)) {
-        if (inflight === 0) resolve();
-        return;
-      }
-      const free = flags.inflight - inflight;
-      if (free <= 0 || (free < refill && inflight > 0)) return;
-      const n = allowance(p, free);
-      if (n <= 0) {
-        waiting = true;
-        blocked(p).then(() => {
-          waiting = false;
-          fill();
-        });
-        return;
-      }
-      p.pacer.take(n);
-      const sent = nowMicros();
-      const acknowledged = () => settle(true, sent);
-      const failed = () => settle(false, sent);
-      for (let k = 0; k < n && more(p); k++) {
-        inflight++;
-        send(p, sent).then(acknowledged, failed);
-      }
-    };
-    fill();
-  });
+class Windowed {
+  readonly #refill: number;
+  #inflight = 0;
+  #waiting = false;
+  #finished: () => void = () => {};
+
+  constructor(private readonly p: Publisher) {
+    const { flags } = p;
+    const paced = p.pacer.perSecond > 0;
+    this.#refill = paced ? 1 : (flags.refill ?? Math.max(1, Math.floor(flags.inflight / 4)));
+  }
+
+  run(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#finished = resolve;
+      this.#fill();
+    });
+  }
+
+  readonly #fill = (): void => {
+    const p = this.p;
+    if (this.#waiting) return;
+    if (!more(p)) {
+      if (this.#inflight === 0) this.#finished();
+      return;
+    }
+    const free = p.flags.inflight - this.#inflight;
+    if (free <= 0 || (free < this.#refill && this.#inflight > 0)) return;
+    const n = allowance(p, free);
+    if (n <= 0) {
+      this.#waiting = true;
+      blocked(p).then(this.#resume);
+      return;
+    }
+    p.pacer.take(n);
+    const sent = nowMicros();
+    const acknowledged = () => this.#settle(true, sent);
+    const failed = () => this.#settle(false, sent);
+    const count = Math.min(n, sendable(p));
+    this.#inflight += count;
+    for (let k = 0; k < count; k++) send(p, sent).then(acknowledged, failed);
+    p.state.window?.sent(p.id, count);
+  };
+
+  readonly #resume = (): void => {
+    this.#waiting = false;
+    this.#fill();
+  };
+
+  #settle(ok: boolean, sent: number): void {
+    const { state } = this.p;
+    if (ok) {
+      state.latency.record(nowMicros() - sent);
+      state.counters.done++;
+    } else {
+      state.counters.errors++;
+    }
+    this.#inflight--;
+    this.#fill();
+  }
 }
