@@ -1,7 +1,8 @@
-// The end-to-end window of `culex bench pub -E` (closed loop, as mqttload's fan-in): each
-// publisher keeps at most N messages sent but not yet seen by the subscribers. `bench sub`
+// The end-to-end window of `culex bench pub` (closed loop, as mqttload's fan-in): each
+// publisher keeps at most E messages sent but not yet seen by the subscribers. `bench sub`
 // tells the publishers how far it got: every few ms it publishes, on a feedback topic, the
-// next sequence number it expects from each publisher. Publishing as fast as the broker
+// next sequence number it expects from each publisher. Without such reports the publishers
+// run open loop. Publishing as fast as the broker
 // takes messages, with bounded queues, keeps the broker busy and the figures meaningful;
 // an open-loop flood fills socket buffers and broker queues without bound instead.
 import type { MqttClient } from '../client/index.js';
@@ -102,9 +103,14 @@ export class EndToEndWindow {
     });
   }
 
-  /** Messages `publisher` may still send; 0 below the refill threshold. */
+  /**
+   * Messages `publisher` may still send; 0 below the refill threshold. Unbounded while no
+   * subscriber reports on it: without a `bench sub`, or once it fell silent, publishing is
+   * open loop rather than held back by news that will never come.
+   */
   room(publisher: number): number {
     const state = this.#publishers.get(publisher)!;
+    if (state.seen.size === 0) return Number.POSITIVE_INFINITY;
     const room = this.size - (state.sent - this.#delivered(state));
     return room >= this.minimum ? room : 0;
   }
@@ -157,6 +163,7 @@ export class EndToEndWindow {
       for (const [reporter, { at }] of state.seen) {
         if (now - at > REPORTER_EXPIRY_MS) state.seen.delete(reporter);
       }
+      if (state.wake && state.seen.size === 0) this.#release(state);
       if (!state.wake || now - state.blockedAt < UNSTICK_MS) continue;
       state.forgiven = state.sent;
       this.resets++;

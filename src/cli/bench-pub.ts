@@ -1,6 +1,6 @@
 // `culex bench pub`: publishers at a target rate or as fast as they can. As fast as they can
-// is open loop by default; with -E (end-to-end window) it is closed loop, as mqttload's
-// fan-in: at most E messages per publisher between publish and a `bench sub` seeing them.
+// is closed loop while a `bench sub` reports its progress, as mqttload's fan-in: at most E
+// messages per publisher between publish and the subscriber seeing them (-E 0: open loop).
 import { MqttClient, type PublishOptions } from '../client/index.js';
 import { type BenchFlags, brokerUrl, clientOptions, openClients, topicFor } from './bench.js';
 import { EndToEndWindow, FEEDBACK_QOS } from './bench-feedback.js';
@@ -12,7 +12,8 @@ interface PubFlags extends BenchFlags {
   rate: number;
   inflight: number;
   refill?: number;
-  e2eWindow: number;
+  /** Undefined: 10 000 / clients, as mqttload's default. */
+  e2eWindow?: number;
   feedbackTopic: string;
   limit: number;
   retain?: boolean;
@@ -51,7 +52,8 @@ export async function runPub(flags: PubFlags): Promise<void> {
     window: undefined,
   };
   // Before the live line starts: a broker that refuses the feedback connection ends the run.
-  const feedback = flags.e2eWindow > 0 && flags.rate === 0 ? await listen(flags) : undefined;
+  const e2eWindow = flags.e2eWindow ?? Math.max(16, Math.floor(10_000 / flags.count));
+  const feedback = e2eWindow > 0 && flags.rate === 0 ? await listen(flags, e2eWindow) : undefined;
   state.window = feedback?.window;
   const reporter = new Reporter(
     'pub',
@@ -82,7 +84,7 @@ export async function runPub(flags: PubFlags): Promise<void> {
 }
 
 /** The closed loop's ears: one more connection, subscribed to what `bench sub` reports. */
-async function listen(flags: PubFlags) {
+async function listen(flags: PubFlags, e2eWindow: number) {
   const options = clientOptions(flags, 0);
   const client = new MqttClient(brokerUrl(flags), { ...options, clientId: `${options.clientId}f` });
   await client.start();
@@ -92,7 +94,7 @@ async function listen(flags: PubFlags) {
     client.destroy();
     throw error;
   }
-  const window = new EndToEndWindow(flags.e2eWindow);
+  const window = new EndToEndWindow(e2eWindow);
   client.on('message', (message) => window.onFeedback(message.payload));
   return { client, window };
 }

@@ -174,10 +174,9 @@ export function registerBench(program: Command): void {
     )
     .option(
       '-E, --e2e-window <n>',
-      'unpaced: closed loop, at most n messages per client published but not yet seen by ' +
-        '`culex bench sub` (0: open loop)',
+      'unpaced, while `culex bench sub` reports: at most n messages per client published but ' +
+        'not yet seen (default 10000/clients; 0: open loop)',
       parseInteger(0, 1e9),
-      0,
     )
     .option('--feedback-topic <topic>', 'where `bench sub` reports its progress', FEEDBACK_TOPIC)
     .option(

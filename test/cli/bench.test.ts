@@ -144,7 +144,7 @@ describe('culex bench pub -E (closed loop)', async () => {
   });
   after(() => broker?.stop());
 
-  it('without a subscriber, a blocked publisher is let go after a while', {
+  it('without a subscriber reporting, publishing is not held back', {
     skip: !available,
   }, async () => {
     const topic = `bench-e2e/${process.pid}/alone`;
@@ -156,15 +156,15 @@ describe('culex bench pub -E (closed loop)', async () => {
       '-t',
       `${topic}/%i`,
       '-n',
-      '500',
+      '5000',
       '-E',
       '100',
       '--json',
     ]);
     assert.equal(pub.status, 0, pub.stderr);
     const published = JSON.parse(pub.stdout);
-    assert.equal(published.sent, 500);
-    assert.ok(published.e2eResets >= 3, `${published.e2eResets} resets`);
+    assert.equal(published.sent, 5_000);
+    assert.equal(published.e2eResets, 0);
   });
 
   for (const qos of ['0', '1']) {
