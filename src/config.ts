@@ -288,42 +288,37 @@ export function applyEnvironment(config: CulexConfig, env: NodeJS.ProcessEnv): v
       .replace('QoS', 'Qos')
       .replace(/[A-Z]/g, (c) => `_${c}`)
       .toUpperCase();
-  for (const key of Object.keys(topRules)) {
-    const value = env[`CULEX_${toEnv(key)}`];
-    if (value !== undefined)
-      applySection(
-        config as unknown as Record<string, unknown>,
-        { [key]: value },
-        topRules,
-        '',
-        true,
-      );
-  }
-  for (const key of Object.keys(brokerRules)) {
-    const value = env[`CULEX_BROKER_${toEnv(key)}`];
-    if (value !== undefined)
-      applySection(
-        config.broker as unknown as Record<string, unknown>,
-        { [key]: value },
-        brokerRules,
-        'broker',
-        true,
-      );
-  }
+  // Only the keys the environment sets, so that each is checked and named like a YAML key.
+  const fromEnv = (rules: Record<string, Rule>, prefix: string) =>
+    Object.fromEntries(
+      Object.keys(rules).flatMap((key) => {
+        const value = env[`${prefix}${toEnv(key)}`];
+        return value === undefined ? [] : [[key, value]];
+      }),
+    );
+  applySection(
+    config as unknown as Record<string, unknown>,
+    fromEnv(topRules, 'CULEX_'),
+    topRules,
+    '',
+    true,
+  );
+  const broker = fromEnv(brokerRules, 'CULEX_BROKER_');
+  applySection(
+    config.broker as unknown as Record<string, unknown>,
+    broker,
+    brokerRules,
+    'broker',
+    true,
+  );
 }
 
 /** Flags given on the command line, already named as config keys. */
 export function applyFlags(config: CulexConfig, flags: Record<string, string | undefined>): void {
-  for (const [key, value] of Object.entries(flags)) {
-    if (value !== undefined)
-      applySection(
-        config as unknown as Record<string, unknown>,
-        { [key]: value },
-        topRules,
-        '',
-        true,
-      );
-  }
+  const given = Object.fromEntries(
+    Object.entries(flags).filter(([, value]) => value !== undefined),
+  );
+  applySection(config as unknown as Record<string, unknown>, given, topRules, '', true);
 }
 
 /** The listeners to open: the explicit list, or the tcp (+ ws) pair from host/port/wsPort. */

@@ -2,7 +2,7 @@
 // Transport-agnostic: a TCP socket or a WebSocket stream both fit ByteStream.
 import { PacketType, type ProtocolVersion, type QoS, ReasonCode } from '../protocol/constants.js';
 import { MqttError } from '../protocol/errors.js';
-import { encode, encodedSize, PacketDecoder } from '../protocol/index.js';
+import { encode, encodedSize, PacketDecoder, publishPacketIdOffset } from '../protocol/index.js';
 import {
   type ConnackPacket,
   type DisconnectPacket,
@@ -12,7 +12,7 @@ import {
 } from '../protocol/packets.js';
 import type { BrokerCore } from './core.js';
 import { dispatch } from './handlers/index.js';
-import { encodedPublish, type Message, publishPacketIdOffset } from './message.js';
+import { encodedPublish, type Message } from './message.js';
 import { ClientThrottle } from './limits.js';
 import { OutputBuffer } from './output.js';
 import type { ClientInfo } from './ports.js';

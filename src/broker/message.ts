@@ -1,7 +1,7 @@
 // An application message as it travels through the broker, with its encodings cached so that
 // a PUBLISH is encoded once per variant and shared by every recipient.
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
-import { encode, publishPacketIdOffset } from '../protocol/index.js';
+import { encode } from '../protocol/index.js';
 import { NO_PROPERTIES, type Properties } from '../protocol/packets.js';
 import type { MessageRecord } from './ports.js';
 
@@ -95,5 +95,3 @@ export function encodedPublish(message: Message, v: PublishVariant, now: number)
   }
   return bytes;
 }
-
-export { publishPacketIdOffset };

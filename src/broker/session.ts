@@ -224,8 +224,7 @@ export class Session {
     this.protocolVersion = record.protocolVersion;
     this.expiryInterval = record.expiryInterval;
     this.disconnectedAt = record.disconnectedAt ?? this.context.now();
-    for (const sub of record.subscriptions)
-      this.subscriptions.set(subscriptionKey(sub.topicFilter), sub);
+    for (const sub of record.subscriptions) this.subscriptions.set(sub.topicFilter, sub);
     for (const id of incomingQos2) this.incomingQos2.add(id);
     for (const r of outbound) {
       const entry = fromRecord(r);
@@ -338,11 +337,6 @@ export class Session {
 
 /** Shared empty list: most sessions never have anything to send again. */
 const NOTHING_TO_RESEND: OutboundEntry[] = [];
-
-/** Subscriptions are keyed by the whole filter as sent, `$share/…` prefix included. */
-export function subscriptionKey(topicFilter: string): string {
-  return topicFilter;
-}
 
 /** The record form of a will: no broker-only fields (origin stays, for No Local). */
 function storedWill(message: Message): Message {

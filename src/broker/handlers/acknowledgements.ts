@@ -22,13 +22,7 @@ export function handlePubrec(connection: Connection, packet: PubrecPacket): unde
     session.complete(packet.packetId);
     return undefined;
   }
-  const known = session.released(packet.packetId);
-  connection.send({
-    type: PacketType.Pubrel,
-    packetId: packet.packetId,
-    reasonCode: known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound,
-    properties: NO_PROPERTIES,
-  });
+  answer(connection, PacketType.Pubrel, packet.packetId, session.released(packet.packetId));
   return undefined;
 }
 
@@ -38,16 +32,22 @@ export function handlePubrel(connection: Connection, packet: PubrelPacket): unde
   const known = session.incomingQos2.delete(packet.packetId);
   if (known && session.persistent)
     connection.core.sessionStore.deleteIncomingQos2(connection.clientId, packet.packetId);
-  connection.send({
-    type: PacketType.Pubcomp,
-    packetId: packet.packetId,
-    reasonCode: known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound,
-    properties: NO_PROPERTIES,
-  });
+  answer(connection, PacketType.Pubcomp, packet.packetId, known);
   return undefined;
 }
 
 export function handlePubcomp(connection: Connection, packet: PubcompPacket): undefined {
   connection.session!.complete(packet.packetId);
   return undefined;
+}
+
+/** PUBREL or PUBCOMP for a packet id; 0x92 when the flow was not known. */
+function answer(
+  connection: Connection,
+  type: typeof PacketType.Pubrel | typeof PacketType.Pubcomp,
+  packetId: number,
+  known: boolean,
+): void {
+  const reasonCode = known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
+  connection.send({ type, packetId, reasonCode, properties: NO_PROPERTIES });
 }
