@@ -1,8 +1,10 @@
 // Sessions in LMDB: `sessions` by client, `outbound` by (client, seq), `incomingQos2` by
-// (client, packet id). Deleting a session must also delete writes still queued in this very
-// event-loop turn, which a range scan of the committed data cannot see; so the store keeps an
-// index of the keys each client has (numbers only, proportional to the live state) and
-// deletes exactly those.
+// (client, packet id). Deleting a session must also delete writes still queued in the writer,
+// which a range scan of the committed data cannot see; so the store keeps an index of the
+// keys each client has (proportional to the live state) and deletes exactly those. The index
+// also holds each key's last put, so that deleting a record whose put has not reached LMDB
+// yet drops the put instead of writing twice (lmdb-writer.ts: group commit).
+import type { Database } from 'lmdb';
 import type {
   OutboundRecord,
   PersistedSessions,
@@ -12,7 +14,7 @@ import type {
 import { clientScopedKey, nameKey, nameOfKey, parseClientScopedKey } from './lmdb-keys.js';
 import { DataDirectoryError, describe } from './lmdb-open.js';
 import type { LmdbDatabases } from './lmdb-open.js';
-import type { LmdbWriter } from './lmdb-writer.js';
+import { type LmdbWriter, ON_DISK, type WriteState } from './lmdb-writer.js';
 import {
   decodeOutbound,
   decodeSession,
@@ -26,8 +28,9 @@ interface ClientKeys {
   /** The key holds a digest: values must carry the client id. */
   hashed: boolean;
   hasSession: boolean;
-  outbound: Set<number>;
-  incomingQos2: Set<number>;
+  /** Keys by sequence number / packet id, with their last put. */
+  outbound: Map<number, WriteState>;
+  incomingQos2: Map<number, WriteState>;
 }
 
 export class LmdbSessionStore implements SessionStore {
@@ -63,45 +66,50 @@ export class LmdbSessionStore implements SessionStore {
     if (!client) return;
     const { sessions, outbound, incomingQos2 } = this.databases;
     this.writer.remove(sessions, client.key);
-    for (const seq of client.outbound) {
-      this.writer.remove(outbound, clientScopedKey(client.key, seq));
-    }
-    for (const id of client.incomingQos2) {
-      this.writer.remove(incomingQos2, clientScopedKey(client.key, id));
-    }
+    for (const [seq, write] of client.outbound) this.deleteKey(outbound, client, seq, write);
+    for (const [id, write] of client.incomingQos2) this.deleteKey(incomingQos2, client, id, write);
     clients.delete(clientId);
   }
 
   saveOutbound(clientId: string, record: OutboundRecord): void {
     this.checkOpen();
     const client = this.client(clientId);
-    client.outbound.add(record.seq);
     const value = encodeOutbound(record, client.hashed ? clientId : undefined);
-    this.writer.put(this.databases.outbound, clientScopedKey(client.key, record.seq), value);
+    const key = clientScopedKey(client.key, record.seq);
+    const previous = client.outbound.get(record.seq);
+    client.outbound.set(record.seq, this.writer.put(this.databases.outbound, key, value, previous));
   }
 
   deleteOutbound(clientId: string, seq: number): void {
     this.checkOpen();
     const client = this.index().get(clientId);
-    if (!client?.outbound.delete(seq)) return;
-    this.writer.remove(this.databases.outbound, clientScopedKey(client.key, seq));
+    const write = client?.outbound.get(seq);
+    if (client === undefined || write === undefined) return;
+    client.outbound.delete(seq);
+    this.deleteKey(this.databases.outbound, client, seq, write);
     this.forgetIfEmpty(clientId, client);
   }
 
   saveIncomingQos2(clientId: string, packetId: number): void {
     this.checkOpen();
     const client = this.client(clientId);
-    client.incomingQos2.add(packetId);
     // The value only matters for a digest key: it names the client.
     const value = client.hashed ? clientId : true;
-    this.writer.put(this.databases.incomingQos2, clientScopedKey(client.key, packetId), value);
+    const key = clientScopedKey(client.key, packetId);
+    const previous = client.incomingQos2.get(packetId);
+    client.incomingQos2.set(
+      packetId,
+      this.writer.put(this.databases.incomingQos2, key, value, previous),
+    );
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
     this.checkOpen();
     const client = this.index().get(clientId);
-    if (!client?.incomingQos2.delete(packetId)) return;
-    this.writer.remove(this.databases.incomingQos2, clientScopedKey(client.key, packetId));
+    const write = client?.incomingQos2.get(packetId);
+    if (client === undefined || write === undefined) return;
+    client.incomingQos2.delete(packetId);
+    this.deleteKey(this.databases.incomingQos2, client, packetId, write);
     this.forgetIfEmpty(clientId, client);
   }
 
@@ -166,11 +174,11 @@ export class LmdbSessionStore implements SessionStore {
     for (const session of persisted.sessions) this.client(session.clientId).hasSession = true;
     for (const [clientId, records] of persisted.outbound) {
       const seqs = this.client(clientId).outbound;
-      for (const record of records) seqs.add(record.seq);
+      for (const record of records) seqs.set(record.seq, ON_DISK);
     }
     for (const [clientId, packetIds] of persisted.incomingQos2) {
       const ids = this.client(clientId).incomingQos2;
-      for (const packetId of packetIds) ids.add(packetId);
+      for (const packetId of packetIds) ids.set(packetId, ON_DISK);
     }
   }
 
@@ -180,10 +188,15 @@ export class LmdbSessionStore implements SessionStore {
     if (!client) {
       const key = nameKey(clientId);
       const hashed = nameOfKey(key) === undefined;
-      client = { key, hashed, hasSession: false, outbound: new Set(), incomingQos2: new Set() };
+      client = { key, hashed, hasSession: false, outbound: new Map(), incomingQos2: new Map() };
       clients.set(clientId, client);
     }
     return client;
+  }
+
+  /** Removes a record's key, or drops its put if LMDB has not seen it yet. */
+  private deleteKey(db: Database, client: ClientKeys, n: number, write: WriteState): void {
+    if (!this.writer.cancel(write)) this.writer.remove(db, clientScopedKey(client.key, n));
   }
 
   /** Keeps the index proportional to the live state. */

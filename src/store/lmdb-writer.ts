@@ -1,6 +1,11 @@
-// The write side shared by the session and retained stores of one LMDB environment. Puts and
-// removes are queued with lmdb-js, which commits everything queued in one event-loop turn as
-// one transaction on its writer thread, in call order; flush() waits for those commits.
+// The write side shared by the session and retained stores of one LMDB environment.
+//
+// Group commit: writes are buffered here, in call order, and handed to lmdb-js as one group
+// (which commits it as one transaction on its writer thread) when no earlier group is still
+// being committed; flush() waits for the group holding every earlier write. A buffered put
+// that is cancelled before its group starts never reaches LMDB: an in-flight message that
+// the subscriber acknowledges while the previous group is still on its way to disk costs no
+// write at all (store README: "group commit").
 //
 // Durability (docs: store.durability):
 //  - sync: the environment is opened with LMDB's durable commits, so flush() resolves once
@@ -21,6 +26,29 @@ interface Syncable {
   sync(callback: (error?: Error) => void): void;
 }
 
+const QUEUED = 0;
+const SUBMITTED = 1;
+const CANCELLED = 2;
+
+/** What a store keeps of a put it may want to undo: see put() and cancel(). */
+export interface WriteState {
+  state: typeof QUEUED | typeof SUBMITTED | typeof CANCELLED;
+  /** An earlier value of this key may be in LMDB: dropping this put does not delete it. */
+  readonly overwrites: boolean;
+}
+
+interface Write extends WriteState {
+  db: Database | undefined;
+  key: Buffer | undefined;
+  /** REMOVE for a remove. */
+  value: unknown;
+}
+
+const REMOVE = Symbol('remove');
+
+/** Stands for a key found in LMDB at start-up. */
+export const ON_DISK: WriteState = Object.freeze({ state: SUBMITTED, overwrites: true });
+
 export class LmdbWriter {
   /** The first failed commit; every later flush() rejects with it. */
   private failure: Error | undefined;
@@ -29,6 +57,11 @@ export class LmdbWriter {
   private syncing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private queue: Write[] = [];
+  private scheduled = false;
+  /** The group being committed, and the flush that waits to submit the next one. */
+  private committing: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
 
   constructor(
     readonly dataDir: string,
@@ -42,14 +75,30 @@ export class LmdbWriter {
     }
   }
 
-  put(db: Database, key: Buffer, value: unknown): void {
-    this.checkOpen();
-    this.watch(db.put(key, value));
+  /** Queues a put; `previous`: the last put of the same key, which this one supersedes. */
+  put(db: Database, key: Buffer, value: unknown, previous?: WriteState): WriteState {
+    let overwrites = previous !== undefined;
+    if (previous !== undefined && previous.state === QUEUED) {
+      previous.state = CANCELLED;
+      overwrites = previous.overwrites;
+    }
+    const write: Write = { db, key, value, state: QUEUED, overwrites };
+    this.enqueue(write);
+    return write;
   }
 
   remove(db: Database, key: Buffer): void {
-    this.checkOpen();
-    this.watch(db.remove(key));
+    this.enqueue({ db, key, value: REMOVE, state: QUEUED, overwrites: true });
+  }
+
+  /**
+   * Drops a put that LMDB has not seen yet. True: no value of its key is in LMDB (nothing to
+   * remove); false: the caller must remove the key.
+   */
+  cancel(write: WriteState): boolean {
+    if (write.state !== QUEUED) return false;
+    write.state = CANCELLED;
+    return !write.overwrites;
   }
 
   /** lmdb-js would accept the write and then crash the process from its commit callback. */
@@ -57,9 +106,16 @@ export class LmdbWriter {
     if (this.closed) throw new Error(`culex: the store in ${this.dataDir} is closed`);
   }
 
-  async flush(): Promise<void> {
-    await this.root.flushed;
-    if (this.failure) throw this.failure;
+  /** Resolves once every write queued so far is committed (and on disk, with sync). */
+  flush(): Promise<void> {
+    if (this.next !== undefined) return this.next;
+    if (this.committing === undefined) return this.commitGroup();
+    const after = () => {
+      this.next = undefined;
+      return this.commitGroup();
+    };
+    this.next = this.committing.then(after, after);
+    return this.next;
   }
 
   async close(): Promise<void> {
@@ -75,6 +131,55 @@ export class LmdbWriter {
     } finally {
       await this.root.close();
     }
+  }
+
+  private enqueue(write: Write): void {
+    this.checkOpen();
+    this.queue.push(write);
+    if (this.scheduled) return;
+    // Writes nobody waits for (periodic durability, state changes) still go out this tick.
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      // close() flushes by itself; a failure is kept in `failure` for the next flush().
+      if (this.closed) return;
+      if (this.durability === 'periodic') void this.submit().catch(() => {});
+      else this.flush().catch(() => {});
+    });
+  }
+
+  private commitGroup(): Promise<void> {
+    const group: Promise<void> = this.submit()
+      .catch((error: unknown) => {
+        this.failure ??= new Error(`culex: committing to the store in ${this.dataDir} failed`, {
+          cause: error,
+        });
+      })
+      .then(() => {
+        if (this.committing === group) this.committing = undefined;
+        if (this.failure) throw this.failure;
+      });
+    this.committing = group;
+    return group;
+  }
+
+  /** Hands the queued writes to lmdb-js, which commits writes of one turn as one transaction. */
+  private submit(): Promise<unknown> {
+    const queue = this.queue;
+    // lmdb-js's `flushed` is a thenable, not a Promise.
+    if (queue.length === 0) return Promise.resolve(this.root.flushed);
+    this.queue = [];
+    for (const write of queue) {
+      if (write.state === QUEUED) {
+        write.state = SUBMITTED;
+        const db = write.db as Database;
+        const key = write.key as Buffer;
+        this.watch(write.value === REMOVE ? db.remove(key) : db.put(key, write.value));
+      }
+      // Stores keep their last put until the record is deleted: keep no bytes alive with it.
+      write.db = write.key = write.value = undefined;
+    }
+    return Promise.resolve(this.root.flushed);
   }
 
   /** Writes of one transaction share one promise: one handler per transaction is enough. */
