@@ -9,8 +9,9 @@ export interface OutboundAlias {
 }
 
 export class TopicAliases {
-  private readonly inbound = new Map<number, string>();
-  private readonly outboundAliases = new Map<string, OutboundAlias>();
+  // Made on first use: most clients never use aliases, and an empty Map costs ~300 bytes.
+  private inbound: Map<number, string> | undefined;
+  private outboundAliases: Map<string, OutboundAlias> | undefined;
 
   constructor(
     /** Our Topic Alias Maximum, announced in CONNACK. */
@@ -31,10 +32,10 @@ export class TopicAliases {
       );
     }
     if (topic !== '') {
-      this.inbound.set(alias, topic);
+      (this.inbound ??= new Map()).set(alias, topic);
       return topic;
     }
-    const known = this.inbound.get(alias);
+    const known = this.inbound?.get(alias);
     if (known === undefined)
       throw protocolError(`Topic Alias ${alias} has no topic yet`, 'MQTT-3.3.4-1');
     return known;
@@ -43,11 +44,12 @@ export class TopicAliases {
   /** The alias to send with a topic, assigning free ones first-come (no eviction). */
   outbound(topic: string): OutboundAlias | undefined {
     if (this.outboundMaximum === 0) return undefined;
-    const existing = this.outboundAliases.get(topic);
+    const aliases = (this.outboundAliases ??= new Map());
+    const existing = aliases.get(topic);
     if (existing !== undefined) return existing;
-    if (this.outboundAliases.size >= this.outboundMaximum) return undefined;
-    const entry: OutboundAlias = { alias: this.outboundAliases.size + 1, known: false };
-    this.outboundAliases.set(topic, entry);
+    if (aliases.size >= this.outboundMaximum) return undefined;
+    const entry: OutboundAlias = { alias: aliases.size + 1, known: false };
+    aliases.set(topic, entry);
     return entry;
   }
 }

@@ -126,9 +126,17 @@ export class PacketDecoder {
         continue;
       }
       const end = start + headerLength + this.frame.remainingLength;
-      if (end <= buf.length) {
+      if (end < buf.length) {
         this.pos = end;
         return this.decodeBody(buf, start, start + headerLength, end);
+      }
+      if (end === buf.length) {
+        // The chunk is used up: let it go, so an idle connection keeps no input bytes alive.
+        this.current = EMPTY;
+        this.pos = 0;
+        const packet = this.decodeBody(buf, start, start + headerLength, end);
+        this.reader.buf = EMPTY;
+        return packet;
       }
       this.startAssembly(buf, start, buf.length, headerLength, end - start);
       this.pos = buf.length;

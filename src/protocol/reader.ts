@@ -66,8 +66,10 @@ export function hasWildcard(buf: Buffer, start: number, end: number): boolean {
   return false;
 }
 
+const NOTHING = Buffer.alloc(0);
+
 export class Reader {
-  buf: Buffer = Buffer.alloc(0);
+  buf: Buffer = NOTHING;
   pos = 0;
   end = 0;
   version: ProtocolVersion = ProtocolVersion.V311;
