@@ -110,6 +110,8 @@ export class LmdbWriter {
   flush(): Promise<void> {
     if (this.next !== undefined) return this.next;
     if (this.committing === undefined) return this.commitGroup();
+    // Nothing queued since the group in flight started: it holds every write so far.
+    if (this.queue.length === 0) return this.committing;
     const after = () => {
       this.next = undefined;
       return this.commitGroup();

@@ -104,6 +104,15 @@ describe('LMDB writer: group commit', () => {
     assert.equal(secondDone, true);
   });
 
+  it('a flush with nothing queued since the group in flight started waits for that group only', async () => {
+    const { lmdb, writer } = setup();
+    writer.put(lmdb.db, key(1), 'a');
+    const first = writer.flush();
+    assert.equal(writer.flush(), first, 'the session and retained stores share one group');
+    lmdb.commit();
+    await first;
+  });
+
   it('drops a put cancelled before its group starts: LMDB never sees it, nor a remove', async () => {
     const { lmdb, writer } = setup();
     writer.put(lmdb.db, key(1), 'a');
