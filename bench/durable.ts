@@ -2,7 +2,7 @@
 // in-memory store, Culex with lmdb and durability sync (every PUBACK after the disk write),
 // and Mosquitto with `persistence true`. Brokers on CPU 0, this load on CPU 1.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,10 +65,23 @@ const contenders: Contender[] = [
   { name: 'mosquitto persistence', start: startMosquitto },
 ];
 
-async function measure(c: Contender, seconds: number): Promise<number> {
+/** CPU time the hypervisor gave to other guests (steal), as a share of all CPU time. */
+function cpuTimes(): { steal: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  const ticks = fields.slice(0, 8).map(Number);
+  return { steal: ticks[7] ?? 0, total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+interface Run {
+  rate: number;
+  stealPct: number;
+}
+
+async function measureOnce(c: Contender, seconds: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'culex-durable-'));
   const child = await c.start(dir);
   try {
+    const before = cpuTimes();
     const result = await runFanin({
       port: PORT,
       publishers: 10,
@@ -79,23 +92,43 @@ async function measure(c: Contender, seconds: number): Promise<number> {
       persistentSubscriber: true,
       topicPrefix: `durable${process.pid}`,
     });
-    return result.rate;
+    const after = cpuTimes();
+    const stealPct = (100 * (after.steal - before.steal)) / (after.total - before.total || 1);
+    return { rate: result.rate, stealPct };
   } finally {
     await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** A run during which the hypervisor stole much CPU measures the host, not the broker: redo it. */
+async function measure(c: Contender, seconds: number): Promise<Run> {
+  let run = await measureOnce(c, seconds);
+  for (let retry = 0; retry < MAX_RETRIES && run.stealPct > MAX_STEAL_PCT; retry++) {
+    console.log(`  ${c.name}: ${run.stealPct.toFixed(0)} % steal during the run, repeating`);
+    run = await measureOnce(c, seconds);
+  }
+  return run;
+}
+
+const MAX_STEAL_PCT = 10;
+const MAX_RETRIES = 2;
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
+const runs = new Map<string, Run[]>(contenders.map((c) => [c.name, []]));
+// Contenders take turns, so a slow spell of the shared host does not fall on one of them.
+for (let i = 0; i < reps; i++) {
+  for (const c of contenders) runs.get(c.name)!.push(await measure(c, seconds));
+}
 const medians: Record<string, number> = {};
-for (const c of contenders) {
-  const rates: number[] = [];
-  for (let i = 0; i < reps; i++) rates.push(await measure(c, seconds));
-  rates.sort((a, b) => a - b);
-  medians[c.name] = rates[rates.length >> 1]!;
+for (const [name, list] of runs) {
+  const rates = list.map((r) => r.rate).sort((a, b) => a - b);
+  medians[name] = rates[rates.length >> 1]!;
+  const shown = list.map(
+    (r) => `${(r.rate / 1000).toFixed(1)}k (steal ${r.stealPct.toFixed(0)} %)`,
+  );
   console.log(
-    `${c.name.padEnd(22)} ${rates.map((r) => `${(r / 1000).toFixed(1)}k`).join(' ')} msg/s (median ${(medians[c.name]! / 1000).toFixed(1)}k)`,
+    `${name.padEnd(22)} ${shown.join(' ')} msg/s (median ${(medians[name]! / 1000).toFixed(1)}k)`,
   );
 }
 const sync = medians['culex lmdb sync']!;

@@ -145,18 +145,20 @@ export class LmdbWriter {
       this.scheduled = false;
       // close() flushes by itself; a failure is kept in `failure` for the next flush().
       if (this.closed) return;
-      if (this.durability === 'periodic') void this.submit().catch(() => {});
+      // periodic: acknowledgements never wait for a flush, so hand over every turn, as
+      // lmdb-js alone would; failures are recorded by watch().
+      if (this.durability === 'periodic') this.submit();
       else this.flush().catch(() => {});
     });
   }
 
   private commitGroup(): Promise<void> {
-    const group: Promise<void> = this.submit()
-      .catch((error: unknown) => {
-        this.failure ??= new Error(`culex: committing to the store in ${this.dataDir} failed`, {
-          cause: error,
-        });
-      })
+    this.submit();
+    // The next group waits for this one's fsync, not just its commit: the longer window lets
+    // more in-flight messages be acknowledged, and so dropped, before they are handed over.
+    // lmdb-js's `flushed` is a thenable, not a Promise.
+    const group: Promise<void> = Promise.resolve(this.root.flushed)
+      .catch((error: unknown) => this.fail('committing to', error))
       .then(() => {
         if (this.committing === group) this.committing = undefined;
         if (this.failure) throw this.failure;
@@ -165,11 +167,15 @@ export class LmdbWriter {
     return group;
   }
 
+  private fail(what: string, error: unknown): void {
+    this.failure ??= new Error(`culex: ${what} the store in ${this.dataDir} failed`, {
+      cause: error,
+    });
+  }
+
   /** Hands the queued writes to lmdb-js, which commits writes of one turn as one transaction. */
-  private submit(): Promise<unknown> {
+  private submit(): void {
     const queue = this.queue;
-    // lmdb-js's `flushed` is a thenable, not a Promise.
-    if (queue.length === 0) return Promise.resolve(this.root.flushed);
     this.queue = [];
     for (const write of queue) {
       if (write.state === QUEUED) {
@@ -181,7 +187,6 @@ export class LmdbWriter {
       // Stores keep their last put until the record is deleted: keep no bytes alive with it.
       write.db = write.key = write.value = undefined;
     }
-    return Promise.resolve(this.root.flushed);
   }
 
   /** Writes of one transaction share one promise: one handler per transaction is enough. */
