@@ -13,13 +13,12 @@ import type { Packet } from './packets.js';
 import { decodePingreq, decodePingresp } from './ping.js';
 import { decodePublish } from './publish.js';
 import { decodePubResponse } from './pubresponse.js';
-import { Reader } from './reader.js';
+import { EMPTY, Reader } from './reader.js';
 import { decodeSuback } from './suback.js';
 import { decodeSubscribe } from './subscribe.js';
 import { decodeUnsuback } from './unsuback.js';
 import { decodeUnsubscribe } from './unsubscribe.js';
 
-const EMPTY = Buffer.alloc(0);
 /** A split packet's buffer starts at most this big and doubles as its bytes arrive. */
 const INITIAL_ASSEMBLY_BYTES = 64 * 1024;
 const MAX_HEADER_BYTES = 5;

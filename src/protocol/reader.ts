@@ -66,10 +66,11 @@ export function hasWildcard(buf: Buffer, start: number, end: number): boolean {
   return false;
 }
 
-const NOTHING = Buffer.alloc(0);
+/** The one empty buffer that decoding state points to when it holds no bytes. */
+export const EMPTY = Buffer.alloc(0);
 
 export class Reader {
-  buf: Buffer = NOTHING;
+  buf: Buffer = EMPTY;
   pos = 0;
   end = 0;
   version: ProtocolVersion = ProtocolVersion.V311;

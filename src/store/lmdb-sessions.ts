@@ -33,6 +33,9 @@ interface ClientKeys {
   incomingQos2: Map<number, WriteState>;
 }
 
+/** The client-scoped records: their database and their index in ClientKeys share a name. */
+type RecordKind = 'outbound' | 'incomingQos2';
+
 export class LmdbSessionStore implements SessionStore {
   private clients: Map<string, ClientKeys> | undefined;
   private closed = false;
@@ -75,42 +78,22 @@ export class LmdbSessionStore implements SessionStore {
     this.checkOpen();
     const client = this.client(clientId);
     const value = encodeOutbound(record, client.hashed ? clientId : undefined);
-    const key = clientScopedKey(client.key, record.seq);
-    const previous = client.outbound.get(record.seq);
-    client.outbound.set(record.seq, this.writer.put(this.databases.outbound, key, value, previous));
+    this.putKey('outbound', client, record.seq, value);
   }
 
   deleteOutbound(clientId: string, seq: number): void {
-    this.checkOpen();
-    const client = this.index().get(clientId);
-    const write = client?.outbound.get(seq);
-    if (client === undefined || write === undefined) return;
-    client.outbound.delete(seq);
-    this.deleteKey(this.databases.outbound, client, seq, write);
-    this.forgetIfEmpty(clientId, client);
+    this.deleteRecord('outbound', clientId, seq);
   }
 
   saveIncomingQos2(clientId: string, packetId: number): void {
     this.checkOpen();
     const client = this.client(clientId);
     // The value only matters for a digest key: it names the client.
-    const value = client.hashed ? clientId : true;
-    const key = clientScopedKey(client.key, packetId);
-    const previous = client.incomingQos2.get(packetId);
-    client.incomingQos2.set(
-      packetId,
-      this.writer.put(this.databases.incomingQos2, key, value, previous),
-    );
+    this.putKey('incomingQos2', client, packetId, client.hashed ? clientId : true);
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
-    this.checkOpen();
-    const client = this.index().get(clientId);
-    const write = client?.incomingQos2.get(packetId);
-    if (client === undefined || write === undefined) return;
-    client.incomingQos2.delete(packetId);
-    this.deleteKey(this.databases.incomingQos2, client, packetId, write);
-    this.forgetIfEmpty(clientId, client);
+    this.deleteRecord('incomingQos2', clientId, packetId);
   }
 
   flush(): Promise<void> {
@@ -192,6 +175,23 @@ export class LmdbSessionStore implements SessionStore {
       clients.set(clientId, client);
     }
     return client;
+  }
+
+  /** Queues a client-scoped record, superseding the key's last put. */
+  private putKey(kind: RecordKind, client: ClientKeys, n: number, value: unknown): void {
+    const key = clientScopedKey(client.key, n);
+    const keys = client[kind];
+    keys.set(n, this.writer.put(this.databases[kind], key, value, keys.get(n)));
+  }
+
+  private deleteRecord(kind: RecordKind, clientId: string, n: number): void {
+    this.checkOpen();
+    const client = this.index().get(clientId);
+    const write = client?.[kind].get(n);
+    if (client === undefined || write === undefined) return;
+    client[kind].delete(n);
+    this.deleteKey(this.databases[kind], client, n, write);
+    this.forgetIfEmpty(clientId, client);
   }
 
   /** Removes a record's key, or drops its put if LMDB has not seen it yet. */

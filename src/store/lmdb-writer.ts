@@ -167,6 +167,7 @@ export class LmdbWriter {
     return group;
   }
 
+  /** Keeps the first failure; every later flush() rejects with it. */
   private fail(what: string, error: unknown): void {
     this.failure ??= new Error(`culex: ${what} the store in ${this.dataDir} failed`, {
       cause: error,
@@ -194,11 +195,7 @@ export class LmdbWriter {
     this.dirty = true;
     if (promise === this.watched) return;
     this.watched = promise;
-    promise.then(undefined, (error: unknown) => {
-      this.failure ??= new Error(`culex: writing to the store in ${this.dataDir} failed`, {
-        cause: error,
-      });
-    });
+    promise.then(undefined, (error: unknown) => this.fail('writing to', error));
   }
 
   /** Forces committed transactions to disk (periodic mode); one at a time. */
@@ -213,9 +210,7 @@ export class LmdbWriter {
           (this.root as unknown as Syncable).sync((error) => (error ? reject(error) : resolve())),
         );
       } catch (error) {
-        this.failure ??= new Error(`culex: syncing the store in ${this.dataDir} failed`, {
-          cause: error,
-        });
+        this.fail('syncing', error);
       } finally {
         this.syncing = undefined;
       }
