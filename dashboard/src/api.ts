@@ -62,41 +62,17 @@ export function query(params: Record<string, string | number | boolean | undefin
   return s ? `?${s}` : '';
 }
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  nextCursor: string | null;
-}
-
-export interface ClientSummary {
-  clientId: string;
-  connected: boolean;
-  username: string | null;
-  ip: string | null;
-  port: number | null;
-  transport: string | null;
-  protocolVersion: number;
-  keepAlive: number | null;
-  connectedAt: number | null;
-  disconnectedAt: number | null;
-  subscriptions: number;
-  inflight: number;
-  queued: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-export interface Subscription {
-  clientId: string;
-  topicFilter: string;
-  qos: number;
-  noLocal: boolean;
-  retainAsPublished: boolean;
-  retainHandling: number;
-  connected: boolean;
-}
+// The server's response shapes (type-only: nothing of the server is bundled).
+export type {
+  Ban,
+  ClientDetail,
+  ClientSummary,
+  Page,
+  RetainedDetail,
+  RetainedView,
+  SubscriptionView,
+  TraceEvent,
+} from '../../src/broker/admin-wire.js';
 
 export interface Status {
   node: string;

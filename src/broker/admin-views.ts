@@ -6,6 +6,16 @@ import type { Message } from './message.js';
 import type { ClientInfo, MessageRecord, SubscriptionRecord } from './ports.js';
 import type { Session } from './session.js';
 import type { BrokerStats } from './stats.js';
+import type {
+  ClientDetail,
+  ClientSummary,
+  JsonProperties,
+  Page,
+  PayloadView,
+  RetainedView,
+  SubscriptionView,
+  TraceEvent,
+} from './admin-wire.js';
 
 export type AdminErrorKind = 'bad_request' | 'not_found' | 'conflict';
 
@@ -24,14 +34,6 @@ export interface PageRequest {
   limit: number;
   cursor?: string;
   order?: 'asc' | 'desc';
-}
-
-export interface Page<T> {
-  items: T[];
-  /** Rows matching the filter, all pages together. */
-  total: number;
-  /** Pass back as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
 }
 
 type SortValue = string | number;
@@ -79,27 +81,6 @@ export function paginate<T, V>(rows: Row<T>[], request: PageRequest, view: (t: T
   };
 }
 
-export interface ClientSummary {
-  clientId: string;
-  connected: boolean;
-  username: string | null;
-  ip: string | null;
-  port: number | null;
-  transport: string | null;
-  protocolVersion: number;
-  keepAlive: number | null;
-  /** ms since the epoch. */
-  connectedAt: number | null;
-  disconnectedAt: number | null;
-  subscriptions: number;
-  inflight: number;
-  queued: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
 export function clientSummary(session: Session, connection: Connection | undefined): ClientSummary {
   const c = connection;
   return {
@@ -121,17 +102,6 @@ export function clientSummary(session: Session, connection: Connection | undefin
     bytesIn: c?.bytesIn ?? 0,
     bytesOut: c?.bytesOut ?? 0,
   };
-}
-
-export interface JsonProperties {
-  payloadFormatIndicator?: number;
-  messageExpiryInterval?: number;
-  contentType?: string;
-  responseTopic?: string;
-  /** base64 */
-  correlationData?: string;
-  subscriptionIdentifiers?: number[];
-  userProperties?: [string, string][];
 }
 
 /** The message properties that mean something to an operator, as JSON. */
@@ -165,10 +135,7 @@ export function fromJsonProperties(p: JsonProperties): Properties {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The payload as UTF-8 text when it is valid UTF-8, else null; always as base64 too. */
-export function payloadView(
-  payload: Uint8Array,
-  max = Number.POSITIVE_INFINITY,
-): { text: string | null; base64: string; size: number; truncated: boolean } {
+export function payloadView(payload: Uint8Array, max = Number.POSITIVE_INFINITY): PayloadView {
   const truncated = payload.length > max;
   const bytes = truncated ? payload.subarray(0, max) : payload;
   let text: string | null = null;
@@ -179,16 +146,6 @@ export function payloadView(
     if (truncated) text = new TextDecoder().decode(bytes);
   }
   return { text, base64: Buffer.from(bytes).toString('base64'), size: payload.length, truncated };
-}
-
-export interface RetainedView {
-  topic: string;
-  qos: number;
-  size: number;
-  /** ms since the epoch, or null. */
-  expiresAt: number | null;
-  /** The first characters of a text payload (null for binary). */
-  preview: string | null;
 }
 
 export function retainedView(m: MessageRecord): RetainedView {
@@ -212,28 +169,6 @@ export interface SessionView {
   subscriptions: number;
   inflight: number;
   queued: number;
-}
-
-export interface SubscriptionView {
-  clientId: string;
-  topicFilter: string;
-  qos: number;
-  noLocal: boolean;
-  retainAsPublished: boolean;
-  retainHandling: number;
-  subscriptionIdentifier: number | null;
-  connected: boolean;
-}
-
-export interface TraceEvent {
-  ts: number;
-  clientId: string | null;
-  username: string | null;
-  topic: string;
-  qos: number;
-  retain: boolean;
-  payload: { text: string | null; base64: string; size: number; truncated: boolean };
-  properties: JsonProperties;
 }
 
 export function subscriptionView(
@@ -304,11 +239,6 @@ export const CLIENT_SORTS = [
   'queued',
 ] as const;
 export type ClientSort = (typeof CLIENT_SORTS)[number];
-
-export interface ClientDetail extends ClientSummary {
-  sessionExpiryInterval: number;
-  subscriptionList: SubscriptionView[];
-}
 
 export interface SubscriptionFilter {
   clientId?: string;

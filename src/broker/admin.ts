@@ -12,32 +12,37 @@ import {
 import {
   AdminError,
   type BrokerFigures,
-  type ClientDetail,
   type ClientFilter,
   type ClientSort,
-  type ClientSummary,
   clientSummary,
   fromJsonProperties,
   jsonProperties,
-  type Page,
   type PageRequest,
   type PublishRequest,
   paginate,
   payloadView,
-  type RetainedView,
   type Row,
   retainedView,
   type SessionView,
   type SubscribeRequest,
   type SubscriptionFilter,
-  type SubscriptionView,
   sessionView,
   subscriptionView,
   traceEvent,
-  type TraceEvent,
   type TraceFilter,
 } from './admin-views.js';
-import { type Ban, type BanKind, BannedClients, normalizeIp } from './banned.js';
+import type {
+  Ban,
+  BanKind,
+  ClientDetail,
+  ClientSummary,
+  Page,
+  RetainedDetail,
+  RetainedView,
+  SubscriptionView,
+  TraceEvent,
+} from './admin-wire.js';
+import { BannedClients, normalizeIp } from './banned.js';
 import type { Broker } from './broker.js';
 import type { Connection } from './connection.js';
 import { shareOf } from './core.js';
@@ -47,7 +52,7 @@ import type { Session } from './session.js';
 import { CULEX_VERSION } from './sys.js';
 
 export * from './admin-views.js';
-export type { Ban, BanKind } from './banned.js';
+export type * from './admin-wire.js';
 
 export class BrokerAdmin {
   readonly banned: BannedClients;
@@ -189,7 +194,7 @@ export class BrokerAdmin {
     return paginate(rows, page, retainedView);
   }
 
-  getRetained(topic: string) {
+  getRetained(topic: string): RetainedDetail {
     const message = this.core.retained.get(topic);
     if (message === undefined || (message.expiresAt ?? Infinity) <= this.core.now())
       throw new AdminError('not_found', `no retained message on '${topic}'`);

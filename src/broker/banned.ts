@@ -1,17 +1,7 @@
 // Banned clients: by client id, username or IP address, each with an optional expiry. Checked
 // at CONNECT (refused with 0x8A Banned) through BrokerCore.banned.
 
-export type BanKind = 'clientId' | 'username' | 'ip';
-
-export interface Ban {
-  kind: BanKind;
-  value: string;
-  reason?: string;
-  /** ms since the epoch. */
-  createdAt: number;
-  /** ms since the epoch; absent: never expires. */
-  until?: number;
-}
+import type { Ban, BanKind } from './admin-wire.js';
 
 export class BannedClients {
   private readonly byKind: Record<BanKind, Map<string, Ban>> = {

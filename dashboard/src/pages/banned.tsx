@@ -1,15 +1,7 @@
 // Banned clients: list, add (client id, username or IP, optional expiry), lift.
 import { useState } from 'preact/hooks';
-import { api, formatTime, get } from '../api.js';
+import { api, type Ban, formatTime, get } from '../api.js';
 import { usePoll } from '../hooks.js';
-
-interface Ban {
-  kind: 'clientId' | 'username' | 'ip';
-  value: string;
-  reason?: string;
-  createdAt: number;
-  until?: number;
-}
 
 export function Banned() {
   const list = usePoll(() => get<{ items: Ban[] }>('/banned'), 3000);

@@ -2,13 +2,13 @@
 import { useState } from 'preact/hooks';
 import {
   api,
+  type ClientDetail,
   type ClientSummary,
   formatBytes,
   formatTime,
   get,
   type Page,
   query,
-  type Subscription,
 } from '../api.js';
 import { useField, usePoll } from '../hooks.js';
 
@@ -25,14 +25,9 @@ const COLUMNS: { key: string; label: string; sortable?: boolean }[] = [
 
 const VERSION: Record<number, string> = { 3: '3.1', 4: '3.1.1', 5: '5.0' };
 
-interface Detail extends ClientSummary {
-  sessionExpiryInterval: number;
-  subscriptionList: Subscription[];
-}
-
 function Drawer(props: { clientId: string; onClose: () => void; onKicked: () => void }) {
   const detail = usePoll(
-    () => get<Detail>(`/clients/${encodeURIComponent(props.clientId)}`),
+    () => get<ClientDetail>(`/clients/${encodeURIComponent(props.clientId)}`),
     2000,
     [props.clientId],
   );

@@ -1,20 +1,15 @@
 // Retained messages: browse by filter, read one (text or base64, properties), delete.
 import { useState } from 'preact/hooks';
-import { api, formatTime, get, type Page, query } from '../api.js';
+import {
+  api,
+  formatTime,
+  get,
+  type Page,
+  query,
+  type RetainedDetail,
+  type RetainedView,
+} from '../api.js';
 import { useField, usePoll } from '../hooks.js';
-
-interface RetainedSummary {
-  topic: string;
-  qos: number;
-  size: number;
-  expiresAt: number | null;
-  preview: string | null;
-}
-
-interface RetainedDetail extends RetainedSummary {
-  payload: { text: string | null; base64: string };
-  properties: Record<string, unknown>;
-}
 
 export function Retained() {
   const filter = useField('#');
@@ -24,7 +19,7 @@ export function Retained() {
   const cursor = cursors[cursors.length - 1];
   const list = usePoll(
     () =>
-      get<Page<RetainedSummary>>(
+      get<Page<RetainedView>>(
         `/retained${query({ filter: filter.value || '#', limit: 50, cursor })}`,
       ),
     3000,

@@ -1,6 +1,6 @@
 // Subscriptions: filter, page, subscribe or unsubscribe on a client's behalf.
 import { useState } from 'preact/hooks';
-import { api, get, type Page, query, type Subscription } from '../api.js';
+import { api, get, type Page, query, type SubscriptionView } from '../api.js';
 import { useField, usePoll } from '../hooks.js';
 
 export function Subscriptions() {
@@ -12,7 +12,7 @@ export function Subscriptions() {
   const cursor = cursors[cursors.length - 1];
   const list = usePoll(
     () =>
-      get<Page<Subscription>>(
+      get<Page<SubscriptionView>>(
         `/subscriptions${query({ clientId: clientId.value, filter: filter.value, topic: topic.value, limit: 50, cursor })}`,
       ),
     2000,
@@ -36,7 +36,7 @@ export function Subscriptions() {
       setMessage((err as Error).message);
     }
   };
-  const remove = async (s: Subscription) => {
+  const remove = async (s: SubscriptionView) => {
     try {
       await api(
         'DELETE',

@@ -1,19 +1,8 @@
 // Live trace: messages matching a topic filter (or from one client) as they pass through the
 // broker, streamed from GET /api/v1/trace (Server-Sent Events), without subscribing.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { query, stream } from '../api.js';
+import { query, stream, type TraceEvent } from '../api.js';
 import { useField } from '../hooks.js';
-
-interface TraceEvent {
-  ts: number;
-  clientId: string | null;
-  username: string | null;
-  topic: string;
-  qos: number;
-  retain: boolean;
-  payload: { text: string | null; base64: string; size: number; truncated: boolean };
-  properties: Record<string, unknown>;
-}
 
 const KEEP = 500;
 

@@ -1,0 +1,104 @@
+// The JSON the HTTP API sends, as types. No imports: the dashboard (a browser build) imports
+// these same types, so the server and its UI cannot drift apart.
+
+export interface Page<T> {
+  items: T[];
+  /** Rows matching the filter, all pages together. */
+  total: number;
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface ClientSummary {
+  clientId: string;
+  connected: boolean;
+  username: string | null;
+  ip: string | null;
+  port: number | null;
+  transport: string | null;
+  protocolVersion: number;
+  keepAlive: number | null;
+  /** ms since the epoch. */
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+  subscriptions: number;
+  inflight: number;
+  queued: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface ClientDetail extends ClientSummary {
+  sessionExpiryInterval: number;
+  subscriptionList: SubscriptionView[];
+}
+
+export interface SubscriptionView {
+  clientId: string;
+  topicFilter: string;
+  qos: number;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: number;
+  subscriptionIdentifier: number | null;
+  connected: boolean;
+}
+
+export interface JsonProperties {
+  payloadFormatIndicator?: number;
+  messageExpiryInterval?: number;
+  contentType?: string;
+  responseTopic?: string;
+  /** base64 */
+  correlationData?: string;
+  subscriptionIdentifiers?: number[];
+  userProperties?: [string, string][];
+}
+
+/** A payload as UTF-8 text when it is valid UTF-8 (else null), and always as base64. */
+export interface PayloadView {
+  text: string | null;
+  base64: string;
+  size: number;
+  truncated: boolean;
+}
+
+export interface RetainedView {
+  topic: string;
+  qos: number;
+  size: number;
+  /** ms since the epoch, or null. */
+  expiresAt: number | null;
+  /** The first characters of a text payload (null for binary). */
+  preview: string | null;
+}
+
+export interface RetainedDetail extends RetainedView {
+  payload: PayloadView;
+  properties: JsonProperties;
+}
+
+export interface TraceEvent {
+  ts: number;
+  clientId: string | null;
+  username: string | null;
+  topic: string;
+  qos: number;
+  retain: boolean;
+  payload: PayloadView;
+  properties: JsonProperties;
+}
+
+export type BanKind = 'clientId' | 'username' | 'ip';
+
+export interface Ban {
+  kind: BanKind;
+  value: string;
+  reason?: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** ms since the epoch; absent: never expires. */
+  until?: number;
+}
