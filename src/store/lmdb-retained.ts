@@ -1,19 +1,16 @@
 // Retained messages in LMDB, one record per topic: saving overwrites, deleting removes it.
 import type { MessageRecord, RetainedStore } from '../broker/ports.js';
 import { nameKey } from './lmdb-keys.js';
+import { LmdbHalf } from './lmdb-half.js';
 import { DataDirectoryError, describe } from './lmdb-open.js';
 import type { LmdbDatabases } from './lmdb-open.js';
 import type { LmdbWriter } from './lmdb-writer.js';
 import { decodeMessage, encodeMessage } from './record-codec.js';
 
-export class LmdbRetainedStore implements RetainedStore {
-  private closed = false;
-
-  constructor(
-    private readonly databases: LmdbDatabases,
-    private readonly writer: LmdbWriter,
-    private readonly release: () => Promise<void>,
-  ) {}
+export class LmdbRetainedStore extends LmdbHalf implements RetainedStore {
+  constructor(databases: LmdbDatabases, writer: LmdbWriter, release: () => Promise<void>) {
+    super(databases, writer, release, 'retained');
+  }
 
   async load(): Promise<MessageRecord[]> {
     this.checkOpen();
@@ -35,20 +32,5 @@ export class LmdbRetainedStore implements RetainedStore {
   delete(topic: string): void {
     this.checkOpen();
     this.writer.remove(this.databases.retained, nameKey(topic));
-  }
-
-  flush(): Promise<void> {
-    return this.writer.flush();
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    return this.release();
-  }
-
-  private checkOpen(): void {
-    if (this.closed)
-      throw new Error(`culex: the retained store in ${this.writer.dataDir} is closed`);
-    this.writer.checkOpen();
   }
 }

@@ -12,6 +12,7 @@ import type {
   SessionStore,
 } from '../broker/ports.js';
 import { clientScopedKey, nameKey, nameOfKey, parseClientScopedKey } from './lmdb-keys.js';
+import { LmdbHalf } from './lmdb-half.js';
 import { DataDirectoryError, describe } from './lmdb-open.js';
 import type { LmdbDatabases } from './lmdb-open.js';
 import { type LmdbWriter, ON_DISK, type WriteState } from './lmdb-writer.js';
@@ -36,15 +37,12 @@ interface ClientKeys {
 /** The client-scoped records: their database and their index in ClientKeys share a name. */
 type RecordKind = 'outbound' | 'incomingQos2';
 
-export class LmdbSessionStore implements SessionStore {
+export class LmdbSessionStore extends LmdbHalf implements SessionStore {
   private clients: Map<string, ClientKeys> | undefined;
-  private closed = false;
 
-  constructor(
-    private readonly databases: LmdbDatabases,
-    private readonly writer: LmdbWriter,
-    private readonly release: () => Promise<void>,
-  ) {}
+  constructor(databases: LmdbDatabases, writer: LmdbWriter, release: () => Promise<void>) {
+    super(databases, writer, release, 'session');
+  }
 
   async load(): Promise<PersistedSessions> {
     this.checkOpen();
@@ -94,21 +92,6 @@ export class LmdbSessionStore implements SessionStore {
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
     this.deleteRecord('incomingQos2', clientId, packetId);
-  }
-
-  flush(): Promise<void> {
-    return this.writer.flush();
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    return this.release();
-  }
-
-  private checkOpen(): void {
-    if (this.closed)
-      throw new Error(`culex: the session store in ${this.writer.dataDir} is closed`);
-    this.writer.checkOpen();
   }
 
   private readAll(): PersistedSessions {
