@@ -26,6 +26,27 @@ function culex(
   );
 }
 
+/** Starts `culex bench sub` on topic/# and gives it a second to subscribe; `done` is its result. */
+async function benchSub(port: string, qos: string, topic: string) {
+  const done = culex([
+    'bench',
+    'sub',
+    '-p',
+    port,
+    '-q',
+    qos,
+    '-t',
+    `${topic}/#`,
+    '-d',
+    '15',
+    '--idle',
+    '1',
+    '--json',
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  return { done };
+}
+
 describe('culex bench', () => {
   let broker: TestBroker;
   let port: string;
@@ -58,22 +79,7 @@ describe('culex bench', () => {
 
   it('sub counts every QoS 1 message of pub, in sequence, with end-to-end latency', async () => {
     const topic = `bench-test/${process.pid}`;
-    const sub = culex([
-      'bench',
-      'sub',
-      '-p',
-      port,
-      '-q',
-      '1',
-      '-t',
-      `${topic}/#`,
-      '-d',
-      '15',
-      '--idle',
-      '1',
-      '--json',
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const sub = await benchSub(port, '1', topic);
     const pub = await culex([
       'bench',
       'pub',
@@ -95,7 +101,7 @@ describe('culex bench', () => {
     const published = JSON.parse(pub.stdout);
     assert.equal(published.acknowledged, 2_000);
     assert.ok(published.latencyUs.p50 > 0);
-    const received = JSON.parse((await sub).stdout);
+    const received = JSON.parse((await sub.done).stdout);
     assert.equal(received.received, 2_000);
     assert.equal(received.gaps, 0);
     assert.equal(received.duplicates, 0);
@@ -172,22 +178,7 @@ describe('culex bench pub -E (closed loop)', async () => {
       skip: !available,
     }, async () => {
       const topic = `bench-e2e/${process.pid}/${qos}`;
-      const sub = culex([
-        'bench',
-        'sub',
-        '-p',
-        port,
-        '-q',
-        qos,
-        '-t',
-        `${topic}/#`,
-        '-d',
-        '15',
-        '--idle',
-        '1',
-        '--json',
-      ]);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const sub = await benchSub(port, qos, topic);
       const pub = await culex([
         'bench',
         'pub',
@@ -210,7 +201,7 @@ describe('culex bench pub -E (closed loop)', async () => {
       assert.equal(published[qos === '0' ? 'sent' : 'acknowledged'], 9_000);
       assert.equal(published.e2eWindow, 200);
       assert.equal(typeof published.e2eResets, 'number');
-      const received = JSON.parse((await sub).stdout);
+      const received = JSON.parse((await sub.done).stdout);
       assert.equal(received.received, 9_000);
       assert.equal(received.gaps, 0);
       assert.equal(received.duplicates, 0);

@@ -166,34 +166,23 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
 
       it('two mosquitto_sub on $share/group/topic split the messages', async () => {
         const filter = `$share/g${version}/m${version}/shared`;
-        const a = run('mosquitto_sub', [
-          '-V',
-          flag,
-          '-i',
-          `ma-${flag}`,
-          '-t',
-          filter,
-          '-q',
-          '1',
-          '-C',
-          '2',
-          '-W',
-          '10',
-        ]);
-        const b = run('mosquitto_sub', [
-          '-V',
-          flag,
-          '-i',
-          `mb-${flag}`,
-          '-t',
-          filter,
-          '-q',
-          '1',
-          '-C',
-          '2',
-          '-W',
-          '10',
-        ]);
+        const member = (id: string) =>
+          run('mosquitto_sub', [
+            '-V',
+            flag,
+            '-i',
+            id,
+            '-t',
+            filter,
+            '-q',
+            '1',
+            '-C',
+            '2',
+            '-W',
+            '10',
+          ]);
+        const a = member(`ma-${flag}`);
+        const b = member(`mb-${flag}`);
         await subscribed(`ma-${flag}`, filter);
         await subscribed(`mb-${flag}`, filter);
         for (let i = 0; i < 4; i++)
