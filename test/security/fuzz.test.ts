@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { Logger } from '../../src/index.js';
 import { encode, type Packet, ProtocolVersion } from '../../src/protocol/index.js';
 import { connectPacket, Harness, type RawClient, sleep, text } from '../conformance/raw-client.js';
+import { watchBroker } from './fixtures/watch.js';
 import { packet as anyPacket, streamPacket } from '../protocol/arbitraries.js';
 
 const SEED = Number(process.env.CULEX_FUZZ_SEED ?? 20_261_123);
@@ -121,23 +121,12 @@ describe('security: fuzzing a live broker', () => {
   let subscriber: RawClient;
   let publisher: RawClient;
   let served = 0;
-  const errors: string[] = [];
   const stats = { runs: 0, closedByBroker: 0, bytes: 0 };
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn() {},
-    error: (obj, msg) => errors.push(`${msg}: ${JSON.stringify(obj)}`),
-  };
-
-  // The broker lives in this process, so its crash is an uncaught exception or rejection
-  // here; node:test would only warn about one raised outside a test body.
-  const crashes: unknown[] = [];
-  const onCrash = (error: unknown) => crashes.push(error);
+  const watch = watchBroker();
+  const { errors, crashes, logger } = watch;
 
   before(async () => {
-    process.on('uncaughtException', onCrash);
-    process.on('unhandledRejection', onCrash);
+    watch.start();
     h = await Harness.start({ broker: { maxPacketSize: 64 * 1024, connectTimeout: 2 }, logger });
     subscriber = await h.connected({ clientId: 'fuzz-bystander' });
     await subscriber.subscribe([{ topicFilter: 'fuzz-bystander/#', qos: 1 }]);
@@ -146,8 +135,7 @@ describe('security: fuzzing a live broker', () => {
 
   after(async () => {
     await h.close();
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+    watch.stop();
   });
 
   async function othersStillServed(): Promise<void> {

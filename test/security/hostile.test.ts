@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import type { Logger } from '../../src/index.js';
 import { type Packet, PacketType } from '../../src/protocol/index.js';
 import {
   type ConnectOptions,
@@ -17,6 +16,7 @@ import {
   text,
 } from '../conformance/raw-client.js';
 import { openIdle } from './fixtures/idle.js';
+import { watchBroker } from './fixtures/watch.js';
 import { connectBytes, join, packet, rawStr, str, vbi } from './fixtures/wire.js';
 
 const MALFORMED = 0x81;
@@ -796,21 +796,11 @@ describe('security: hostile input against a live broker', () => {
   let subscriber: RawClient;
   let publisher: RawClient;
   let served = 0;
-  const errors: string[] = [];
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn() {},
-    error: (obj, msg) => errors.push(`${msg}: ${JSON.stringify(obj)}`),
-  };
-
-  // The broker lives in this process: a crash shows as an uncaught exception here.
-  const crashes: unknown[] = [];
-  const onCrash = (error: unknown) => crashes.push(error);
+  const watch = watchBroker();
+  const { errors, crashes, logger } = watch;
 
   before(async () => {
-    process.on('uncaughtException', onCrash);
-    process.on('unhandledRejection', onCrash);
+    watch.start();
     h = await Harness.start({ broker: LIMITS, logger });
     subscriber = await h.connected({ clientId: 'bystander-sub' });
     await subscriber.subscribe([{ topicFilter: 'bystander/#', qos: 1 }]);
@@ -819,8 +809,7 @@ describe('security: hostile input against a live broker', () => {
 
   after(async () => {
     await h.close();
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+    watch.stop();
   });
 
   /** The long-lived subscriber still gets a QoS 1 message from the long-lived publisher. */
