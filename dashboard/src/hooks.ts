@@ -1,5 +1,6 @@
 // Small hooks shared by the pages.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { Cursors } from './pager.js';
 
 /** Runs `load` now and every `ms`, keeping the last result and error. */
 export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] = []) {
@@ -33,5 +34,17 @@ export function useField(initial = '') {
       value,
       onInput: (e: Event) => setValue((e.target as HTMLInputElement).value),
     },
+  };
+}
+
+/** The cursors of a paged list (see pager.tsx). */
+export function useCursors(): Cursors {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  return {
+    cursor: cursors[cursors.length - 1]!,
+    number: cursors.length,
+    reset: () => setCursors([null]),
+    back: () => setCursors((c) => c.slice(0, -1)),
+    next: (cursor) => setCursors((c) => [...c, cursor]),
   };
 }

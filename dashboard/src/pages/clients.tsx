@@ -10,7 +10,8 @@ import {
   type Page,
   query,
 } from '../api.js';
-import { useField, usePoll } from '../hooks.js';
+import { useCursors, useField, usePoll } from '../hooks.js';
+import { Pager } from '../pager.js';
 
 const COLUMNS: { key: string; label: string; sortable?: boolean }[] = [
   { key: 'clientId', label: 'Client id', sortable: true },
@@ -99,9 +100,9 @@ export function Clients() {
   const search = useField();
   const [connected, setConnected] = useState('');
   const [sort, setSort] = useState({ key: 'clientId', order: 'asc' as 'asc' | 'desc' });
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursors();
   const [selected, setSelected] = useState<string | null>(null);
-  const cursor = cursors[cursors.length - 1];
+  const cursor = pages.cursor;
   const list = usePoll(
     () =>
       get<Page<ClientSummary>>(
@@ -110,7 +111,7 @@ export function Clients() {
     1000,
     [search.value, connected, sort.key, sort.order, cursor],
   );
-  const reset = () => setCursors([null]);
+  const reset = () => pages.reset();
   const toggleSort = (key: string) => {
     setSort((s) => ({ key, order: s.key === key && s.order === 'asc' ? 'desc' : 'asc' }));
     reset();
@@ -180,23 +181,7 @@ export function Clients() {
           ))}
         </tbody>
       </table>
-      <div class="pager">
-        <button
-          type="button"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          ← Previous
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-        >
-          Next →
-        </button>
-      </div>
+      <Pager pages={pages} nextCursor={page?.nextCursor} numbered />
       {selected && (
         <Drawer
           clientId={selected}

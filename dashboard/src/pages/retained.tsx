@@ -9,14 +9,15 @@ import {
   type RetainedDetail,
   type RetainedView,
 } from '../api.js';
-import { useField, usePoll } from '../hooks.js';
+import { useCursors, useField, usePoll } from '../hooks.js';
+import { Pager } from '../pager.js';
 
 export function Retained() {
   const filter = useField('#');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursors();
   const [open, setOpen] = useState<RetainedDetail | null>(null);
   const [message, setMessage] = useState('');
-  const cursor = cursors[cursors.length - 1];
+  const cursor = pages.cursor;
   const list = usePoll(
     () =>
       get<Page<RetainedView>>(
@@ -50,7 +51,7 @@ export function Retained() {
           value={filter.value}
           onInput={(e) => {
             filter.set((e.target as HTMLInputElement).value);
-            setCursors([null]);
+            pages.reset();
           }}
         />
         <span class="count">{page ? `${page.total} retained messages` : ''}</span>
@@ -80,22 +81,7 @@ export function Retained() {
           ))}
         </tbody>
       </table>
-      <div class="pager">
-        <button
-          type="button"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          ← Previous
-        </button>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-        >
-          Next →
-        </button>
-      </div>
+      <Pager pages={pages} nextCursor={page?.nextCursor} />
       {open && (
         <aside class="drawer">
           <header>

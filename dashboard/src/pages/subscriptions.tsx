@@ -1,15 +1,16 @@
 // Subscriptions: filter, page, subscribe or unsubscribe on a client's behalf.
 import { useState } from 'preact/hooks';
 import { api, get, type Page, query, type SubscriptionView } from '../api.js';
-import { useField, usePoll } from '../hooks.js';
+import { useCursors, useField, usePoll } from '../hooks.js';
+import { Pager } from '../pager.js';
 
 export function Subscriptions() {
   const clientId = useField();
   const filter = useField();
   const topic = useField();
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursors();
   const [message, setMessage] = useState('');
-  const cursor = cursors[cursors.length - 1];
+  const cursor = pages.cursor;
   const list = usePoll(
     () =>
       get<Page<SubscriptionView>>(
@@ -50,7 +51,7 @@ export function Subscriptions() {
   const page = list.data;
   const onFilter = (f: ReturnType<typeof useField>) => (e: Event) => {
     f.set((e.target as HTMLInputElement).value);
-    setCursors([null]);
+    pages.reset();
   };
   return (
     <div>
@@ -99,22 +100,7 @@ export function Subscriptions() {
           ))}
         </tbody>
       </table>
-      <div class="pager">
-        <button
-          type="button"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          ← Previous
-        </button>
-        <button
-          type="button"
-          disabled={!page?.nextCursor}
-          onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}
-        >
-          Next →
-        </button>
-      </div>
+      <Pager pages={pages} nextCursor={page?.nextCursor} />
       <h3>Subscribe on behalf of a client</h3>
       <form class="inline" onSubmit={add}>
         <input name="clientId" placeholder="Client id" required />
