@@ -26,10 +26,12 @@ export function culexArgs(port: number, extra: string[]): string[] {
 
 /** A port that was free a moment ago (closed again, so a broker can take it). */
 export function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
-      server.close(() => done(port));
+      server.close(() => resolve(port));
     });
   });
 }

@@ -18,6 +18,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { encode, PacketType } from '../src/protocol/index.js';
+import { freePort } from './broker-process.js';
 import { makePki, makeTempDir, SERVER_EXTENSIONS } from '../test/security/fixtures/certs.js';
 
 const args = new Map<string, string>();
@@ -35,17 +36,6 @@ const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 
 type Transport = 'tcp' | 'tls';
 type Socket = net.Socket | tls.TLSSocket;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,11 +2,12 @@
 // mosquitto broker on a loopback port for interoperability checks.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientInfo } from '../../src/broker/ports.js';
 import { ProtocolVersion } from '../../src/protocol/constants.js';
+import { freePort } from '../../bench/broker-process.js';
 
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'culex-auth-'));
@@ -35,18 +36,6 @@ export function run(command: string, args: string[], timeoutMs = 10_000): Promis
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A port that was free a moment ago (mosquitto cannot be told to listen on port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
 }

@@ -6,6 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/broker-process.js';
+
+export { freePort };
 
 export type BrokerKind = 'mosquitto' | 'culex';
 
@@ -29,18 +32,6 @@ export interface TestBroker {
 export interface BrokerOptions {
   /** Extra mosquitto.conf lines (Mosquitto only). */
   extraConfig?: string[];
-}
-
-/** A port that was free a moment ago: bind port 0, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The brokers tests run against: CULEX_TEST_BROKERS=mosquitto,culex narrows the list. */
