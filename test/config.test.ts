@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { buildConfig } from '../src/cli/start.js';
+import { buildConfig } from '../src/cli/start-server.js';
 import { effectiveListeners } from '../src/config.js';
 import { ErrorCode } from '../src/errors.js';
 

@@ -10,7 +10,7 @@ import {
   hashApiKey,
   hashPassword,
   readKeyFile,
-} from '../admin/index.js';
+} from '../admin/auth.js';
 import { defaultConfig, loadConfigFile } from '../config.js';
 import { CulexError } from '../errors.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashApiKey, readKeyFile, verifyPassword } from '../../src/admin/index.js';
-import { httpOptions } from '../../src/cli/start.js';
+import { httpOptions } from '../../src/cli/start-server.js';
 import { applyDocument, applyEnvironment, applyFlags, defaultConfig } from '../../src/config.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -1,0 +1,157 @@
+// What `culex start` runs: the broker from config file, environment and flags, with logs, a
+// banner and graceful shutdown. Loaded only by `culex start` (it pulls in the whole broker,
+// LMDB, the HTTP server and auth), so the other commands start quickly.
+import { pino } from 'pino';
+import {
+  applyEnvironment,
+  applyFlags,
+  type CulexConfig,
+  defaultConfig,
+  effectiveListeners,
+  loadConfigFile,
+} from '../config.js';
+import { CULEX_VERSION } from '../broker/sys.js';
+import { type Auth, AuthConfigError, createAuth } from '../auth/index.js';
+import { CulexError, ErrorCode } from '../errors.js';
+import type { Logger } from 'pino';
+import {
+  createBroker,
+  type CreateBrokerOptions,
+  type CulexServer,
+  type StoreChoice,
+} from '../server.js';
+import { join } from 'node:path';
+import { MemoryRetainedStore, MemorySessionStore } from '../store/memory.js';
+import { openLmdbStores } from '../store/lmdb.js';
+
+export interface StartFlags {
+  config?: string;
+  host?: string;
+  port?: string;
+  wsPort?: string;
+  store?: string;
+  dataDir?: string;
+  durability?: string;
+  logLevel?: string;
+  httpPort?: string;
+  httpHost?: string;
+}
+
+export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexConfig {
+  const config = defaultConfig();
+  const file = flags.config ?? env.CULEX_CONFIG;
+  if (file) loadConfigFile(config, file);
+  applyEnvironment(config, env);
+  const { config: _file, ...rest } = flags;
+  applyFlags(config, rest as Record<string, string | undefined>);
+  return config;
+}
+
+async function openStore(config: CulexConfig): Promise<StoreChoice> {
+  if (config.store === 'memory')
+    return { sessions: new MemorySessionStore(), retained: new MemoryRetainedStore() };
+  try {
+    return await openLmdbStores({
+      dataDir: config.dataDir,
+      durability: config.durability,
+      flushIntervalMs: config.flushIntervalMs,
+    });
+  } catch (error) {
+    throw new CulexError(ErrorCode.DataDirectory, (error as Error).message);
+  }
+}
+
+/** Authentication and ACLs from the `auth` section; nothing configured leaves the hot path bare. */
+async function openAuth(config: CulexConfig, log: Logger): Promise<Auth | undefined> {
+  if (Object.keys(config.auth).length === 0) return undefined;
+  try {
+    return await createAuth(config.auth, { log: (denial) => log.info(denial, 'access denied') });
+  } catch (error) {
+    if (error instanceof AuthConfigError)
+      throw new CulexError(ErrorCode.ConfigBadValue, error.message);
+    throw error;
+  }
+}
+
+export async function startServer(config: CulexConfig): Promise<CulexServer> {
+  const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
+  const auth = await openAuth(config, log);
+  const store = await openStore(config);
+  const listeners = effectiveListeners(config);
+  let server: CulexServer;
+  try {
+    // durability: sync means no PUBACK/PUBREC before the message is on disk.
+    const acknowledgeAfterFlush = config.store === 'lmdb' && config.durability === 'sync';
+    server = await createBroker({
+      listeners,
+      broker: { ...config.broker, acknowledgeAfterFlush },
+      store,
+      logger: log,
+      authenticator: auth?.authenticator,
+      authorizer: auth && auth.authorizer.size > 0 ? auth.authorizer : undefined,
+      enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
+      http: httpOptions(config),
+    });
+  } catch (error) {
+    await store.close?.();
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
+      throw new CulexError(ErrorCode.ListenFailed, `cannot listen: ${e.message}`);
+    throw error;
+  }
+  if (auth) server.reloaders.push(() => auth.reload());
+  const lines = server.listeners.map(
+    (l) =>
+      `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
+  );
+  if (server.admin)
+    lines.push(`  http ${server.admin.host}:${server.admin.port} (API, /metrics, dashboard)`);
+  log.info(
+    {
+      listeners: server.listeners.map(({ type, host, port }) => ({ type, host, port })),
+      store: config.store,
+    },
+    'culex started',
+  );
+  process.stderr.write(
+    `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}\nListening on:\n${lines.join('\n')}\n`,
+  );
+  return server;
+}
+
+/** The operations listener's options; undefined when httpPort is 0. */
+export function httpOptions(config: CulexConfig): CreateBrokerOptions['http'] {
+  if (config.httpPort === 0) return undefined;
+  return {
+    port: config.httpPort,
+    host: config.httpHost,
+    apiKeys: config.http.apiKeys,
+    apiKeyFile: config.http.apiKeyFile ?? join(config.dataDir, 'apikeys.yaml'),
+    users: config.http.users,
+    tokenTtl: config.http.tokenTtl,
+    config,
+  };
+}
+
+export function onSignals(server: CulexServer): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`culex: ${signal}, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    server.reload().then(
+      () => process.stderr.write('culex: SIGHUP, certificates and auth files reloaded\n'),
+      (error) => process.stderr.write(`culex: reload failed: ${(error as Error).message}\n`),
+    );
+  });
+}
