@@ -145,8 +145,9 @@ export class LmdbWriter {
       this.scheduled = false;
       // close() flushes by itself; a failure is kept in `failure` for the next flush().
       if (this.closed) return;
-      // periodic: acknowledgements never wait for a flush, so hand over every turn, as
-      // lmdb-js alone would; failures are recorded by watch().
+      // periodic: acknowledgements never wait for a flush, so writes go to lmdb-js every
+      // turn, not behind a group in flight: what a killed process can lose stays one turn's
+      // writes (README). Failures are recorded by watch().
       if (this.durability === 'periodic') this.submit();
       else this.flush().catch(() => {});
     });
