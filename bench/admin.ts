@@ -13,6 +13,7 @@ import { chromium } from 'playwright-core';
 import { PacketType } from '../src/protocol/constants.js';
 import { encode } from '../src/protocol/index.js';
 import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/chromium.js';
 
 const KEY = 'bench-key-0123456789';
 const args = process.argv.slice(2);
@@ -232,7 +233,7 @@ async function fanin(broker: Broker, seconds: number): Promise<FaninResult> {
 /** Chromium at the lowest CPU priority: an open dashboard, not a competitor of the load. */
 function niceChromium(): string {
   const path = join(dir, 'chromium');
-  writeFileSync(path, '#!/bin/sh\nexec nice -n 19 /usr/bin/chromium "$@"\n');
+  writeFileSync(path, `#!/bin/sh\nexec nice -n 19 ${CHROMIUM} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
 }
@@ -262,16 +263,7 @@ async function observers(httpPort: number): Promise<() => Promise<void>> {
   const context = await chromium.launchPersistentContext(join(dir, `profile-${Date.now()}`), {
     executablePath: niceChromium(),
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`${base}/`);

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { nextMessage, startHarness, waitFor } from './helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DASHBOARD = join(ROOT, 'dist', 'dashboard');
@@ -27,19 +28,10 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
     assert.ok(existsSync(join(DASHBOARD, 'index.html')), 'dashboard built (npm run build)');
     dir = mkdtempSync(join(tmpdir(), 'culex-dashboard-'));
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);

@@ -13,6 +13,7 @@ import * as esbuild from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { connect } from '../../src/client/index.js';
 import { type TestBroker, brokerKinds, startBroker } from './brokers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -114,17 +115,9 @@ describe('client in headless Chromium over ws://', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
   });
   after(async () => {
