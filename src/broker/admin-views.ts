@@ -7,7 +7,6 @@ import type { ClientInfo, MessageRecord, SubscriptionRecord } from './ports.js';
 import type { Session } from './session.js';
 import type { BrokerStats } from './stats.js';
 import type {
-  ClientDetail,
   ClientSummary,
   JsonProperties,
   Page,

@@ -196,7 +196,12 @@ export class Connection implements Outlet {
           properties: reasonProps(mqtt),
         });
       else if (mqtt !== undefined && isConnackReturnable(reasonCode))
-        this.sendConnack(false, reasonCode, NO_PROPERTIES);
+        this.send({
+          type: PacketType.Connack,
+          sessionPresent: false,
+          reasonCode,
+          properties: NO_PROPERTIES,
+        });
     } else if (this.protocolVersion === 5) {
       // [MQTT-4.13.1-1] a server that detects a Malformed Packet or Protocol Error MAY send
       // DISCONNECT with the reason code before closing.
@@ -227,13 +232,14 @@ export class Connection implements Outlet {
   }
 
   send(packet: Packet): void {
-    this.output.append(encode(packet, this.protocolVersion));
-    this.core.stats.messagesSent++;
-    this.scheduleFlush();
+    this.sendEncoded(encode(packet, this.protocolVersion));
   }
 
-  sendConnack(sessionPresent: boolean, reasonCode: number, properties: Properties): void {
-    this.send({ type: PacketType.Connack, sessionPresent, reasonCode, properties });
+  /** Queues a packet already encoded for this connection's protocol version. */
+  sendEncoded(bytes: Uint8Array): void {
+    this.output.append(bytes);
+    this.core.stats.messagesSent++;
+    this.scheduleFlush();
   }
 
   sendPublish(

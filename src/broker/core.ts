@@ -17,6 +17,7 @@ import type {
   RetainedStore,
   SessionStore,
 } from './ports.js';
+import { SuccessConnacks } from './connack.js';
 import { Admission } from './limits.js';
 import { RetainedMessages } from './retained.js';
 import { Router } from './router.js';
@@ -59,6 +60,7 @@ export class BrokerCore {
     | { isBanned(clientId: string, username: string | undefined, ip: string): boolean }
     | undefined;
   readonly admission: Admission;
+  readonly connacks: SuccessConnacks;
   /** Observers of every routed message (the admin trace); called synchronously. */
   readonly taps = new Set<(message: Message, client: ClientInfo | undefined) => void>();
   private dirty: Connection[] = [];
@@ -91,6 +93,7 @@ export class BrokerCore {
     this.retained = new RetainedMessages(retainedStore, options.maxRetainedMessages);
     this.wills = new WillScheduler(this);
     this.admission = new Admission(options, this.now());
+    this.connacks = new SuccessConnacks(options);
   }
 
   get sessionStore(): SessionStore {

@@ -1,7 +1,7 @@
 // The accepting half of CONNECT: takeover, session choice, negotiated limits and CONNACK.
 import { ReasonCode } from '../../protocol/constants.js';
 import { MqttError } from '../../protocol/errors.js';
-import { type ConnectPacket, NO_PROPERTIES, type Properties } from '../../protocol/packets.js';
+import type { ConnectPacket, Properties } from '../../protocol/packets.js';
 import type { Connection } from '../connection.js';
 import type { Message } from '../message.js';
 import type { AuthResult, ClientInfo } from '../ports.js';
@@ -71,13 +71,11 @@ function accept(
   }
   takeOver(connection);
   const { session, present } = chooseSession(connection, packet);
-  // 3.1 / 3.1.1 CONNACKs carry no properties: nothing to build for them.
-  const props: Properties = packet.protocolVersion === 5 ? { ...extra } : NO_PROPERTIES;
-  negotiate(connection, packet, session, props);
+  const negotiated = negotiate(connection, packet, session, extra);
   if (will !== undefined)
     connection.will = { message: will, delay: packet.will!.properties.willDelayInterval ?? 0 };
   connection.session = session;
-  connection.sendConnack(present, ReasonCode.Success, props);
+  connection.sendEncoded(core.connacks.encode(packet.protocolVersion, present, negotiated));
   connection.state = 'connected';
   core.clients.set(connection.clientId, connection);
   core.wills.cancel(connection.clientId);
@@ -110,33 +108,39 @@ function chooseSession(
   return { session: core.newSession(connection.clientId), present: false };
 }
 
+/** Applies the client's requests; returns this connection's own CONNACK properties, if any. */
 function negotiate(
   connection: Connection,
   packet: ConnectPacket,
   session: Session,
-  props: Properties,
-): void {
+  extra: Properties | undefined,
+): Properties | undefined {
   const { options } = connection.core;
   const requested = packet.properties;
   session.protocolVersion = packet.protocolVersion;
+  connection.keepAlive = packet.keepAlive;
   if (packet.protocolVersion !== 5) {
     session.expiryInterval = packet.clean ? 0 : options.persistentSessionExpiry;
-    connection.keepAlive = packet.keepAlive;
-    return;
+    return undefined;
   }
+  let props: { -readonly [K in keyof Properties]: Properties[K] } | undefined = extra && {
+    ...extra,
+  };
   let expiry = requested.sessionExpiryInterval ?? 0;
-  if (expiry > options.maxSessionExpiryInterval)
-    expiry = props.sessionExpiryInterval = options.maxSessionExpiryInterval;
+  if (expiry > options.maxSessionExpiryInterval) {
+    expiry = options.maxSessionExpiryInterval;
+    props = { ...props, sessionExpiryInterval: expiry };
+  }
   session.expiryInterval = expiry;
-  connection.keepAlive = packet.keepAlive;
   // [MQTT-3.1.2-21] the client must use the Server Keep Alive we send.
   if (
     packet.keepAlive > options.maxKeepAlive ||
     (packet.keepAlive === 0 && options.maxKeepAlive < 65535)
   ) {
-    connection.keepAlive = props.serverKeepAlive = options.maxKeepAlive;
+    connection.keepAlive = options.maxKeepAlive;
+    props = { ...props, serverKeepAlive: options.maxKeepAlive };
   }
-  if (packet.clientId === '') props.assignedClientIdentifier = connection.clientId;
+  if (packet.clientId === '') props = { ...props, assignedClientIdentifier: connection.clientId };
   // [MQTT-3.3.4-9] never more unacknowledged QoS 1/2 PUBLISHes than the client's Receive Maximum.
   // Our own in-flight bound applies too: each message in flight is memory held for the client.
   connection.sendQuota = Math.min(requested.receiveMaximum ?? 65535, options.maxInflightMessages);
@@ -146,11 +150,7 @@ function negotiate(
     options.topicAliasMaximum,
     requested.topicAliasMaximum ?? 0,
   );
-  if (options.receiveMaximum !== 65535) props.receiveMaximum = options.receiveMaximum;
-  props.maximumPacketSize = options.maxPacketSize;
-  if (options.topicAliasMaximum > 0) props.topicAliasMaximum = options.topicAliasMaximum;
-  if (!options.retainAvailable) props.retainAvailable = false;
-  if (options.maximumQoS < 2) props.maximumQoS = options.maximumQoS as 0 | 1;
+  return props;
 }
 
 function willMessage(connection: Connection, packet: ConnectPacket): Message {
