@@ -131,6 +131,12 @@ function median(rows: Row[], scenario: string, field: string): number | undefine
   return values.length % 2 ? values[mid] : (values[mid - 1]! + values[mid]!) / 2;
 }
 
+function medianSteal(rows: Row[]): number | undefined {
+  const values = rows.map((r) => Number(r.steal_pct)).filter((v) => Number.isFinite(v) && v >= 0);
+  values.sort((a, b) => a - b);
+  return values[values.length >> 1];
+}
+
 function format(v: number | undefined): string {
   if (v === undefined) return '—';
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
@@ -160,6 +166,10 @@ function report(results: Map<string, Row[]>): void {
     }
   }
   console.log('(ratios: > 1 means Culex is better; for latency and memory the inverse is taken)');
+  // Stolen CPU (other guests on the host) slows whichever broker it hits: read ratios with it.
+  console.log(
+    `host steal, median % over runs: ${names.map((n) => `${n} ${format(medianSteal(results.get(n)!))}`).join(', ')}`,
+  );
   console.log(JSON.stringify(ratios));
 }
 
