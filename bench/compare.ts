@@ -1,5 +1,6 @@
 // `npm run bench`: ../shared/bench side by side — Culex, Mosquitto and Aedes in one run, same
-// scenarios, then the medians and Culex's ratio to each. Extra arguments go to run-bench
+// scenarios, then the medians and Culex's ratio to each. For `conns`, a bare Node.js socket
+// server (bench/node-floor.ts) runs too: the most any Node.js broker could reach on this host. Extra arguments go to run-bench
 // (e.g. `npm run bench -- --quick`, `--proto 5`, `--only fanin-q0,conns`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,8 @@ interface Broker {
   name: string;
   port: number;
   command: string[];
+  /** Scenarios it can run, when not all (a comma list for run-bench's --only). */
+  only?: string;
 }
 
 function prepareHarness(): void {
@@ -67,8 +70,29 @@ function brokers(args: string[]): Broker[] {
       '18835',
     ],
   };
+  const nodeFloor: Broker = {
+    name: 'node-net',
+    port: 18836,
+    command: ['node', join(root, 'dist', 'bench', 'node-floor.js'), '18836'],
+    only: 'conns',
+  };
   // Aedes speaks no MQTT 5.
-  return proto5 ? [culex, mosquitto] : [culex, mosquitto, aedes];
+  const all = proto5 ? [culex, mosquitto] : [culex, mosquitto, aedes];
+  return runsConns(args) ? [...all, nodeFloor] : all;
+}
+
+/** Whether the run includes the conns scenario (all do unless --only leaves it out). */
+function runsConns(args: string[]): boolean {
+  const at = args.indexOf('--only');
+  return at < 0 || (args[at + 1] ?? '').split(',').includes('conns');
+}
+
+/** The run-bench arguments for one broker: its own --only when it runs only some scenarios. */
+function argsFor(broker: Broker, args: string[]): string[] {
+  if (broker.only === undefined) return args;
+  const at = args.indexOf('--only');
+  const rest = at < 0 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
+  return [...rest, '--only', broker.only];
 }
 
 type Row = Record<string, number | string | boolean>;
@@ -79,7 +103,7 @@ function run(broker: Broker, args: string[]): Row[] {
   const result = spawnSync(
     join(scratch, 'run-bench'),
     [
-      ...args,
+      ...argsFor(broker, args),
       '--name',
       broker.name,
       '--out',
