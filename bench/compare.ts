@@ -1,7 +1,8 @@
 // `npm run bench`: ../shared/bench side by side — Culex, Mosquitto and Aedes in one run, same
 // scenarios, then the medians and Culex's ratio to each. For `conns`, a bare Node.js socket
-// server (bench/node-floor.ts) runs too: the most any Node.js broker could reach on this host. Extra arguments go to run-bench
-// (e.g. `npm run bench -- --quick`, `--proto 5`, `--only fanin-q0,conns`).
+// server (bench/node-floor.ts) runs too: the most any Node.js broker could reach on this host.
+// Extra arguments go to run-bench (e.g. `npm run bench -- --quick`, `--proto 5`,
+// `--only fanin-q0,conns`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -8,25 +8,24 @@ import type { BrokerOptions } from './options.js';
 
 export class SuccessConnacks {
   /** Our limits, which a 5.0 client must respect (section 3.2.2.3). */
-  readonly capabilities: Properties;
+  private readonly capabilities: Properties = {};
   private readonly shared = new Map<number, Uint8Array>();
 
   constructor(options: BrokerOptions) {
-    const capabilities: { -readonly [K in keyof Properties]: Properties[K] } = {};
+    const capabilities = this.capabilities;
     if (options.receiveMaximum !== 65535) capabilities.receiveMaximum = options.receiveMaximum;
     capabilities.maximumPacketSize = options.maxPacketSize;
     if (options.topicAliasMaximum > 0) capabilities.topicAliasMaximum = options.topicAliasMaximum;
     if (!options.retainAvailable) capabilities.retainAvailable = false;
     if (options.maximumQoS < 2) capabilities.maximumQoS = options.maximumQoS as 0 | 1;
-    this.capabilities = capabilities;
   }
 
   /**
    * The encoded CONNACK. `negotiated` holds this connection's own properties (Assigned Client
    * Identifier, Server Keep Alive, ...); 3.1 and 3.1.1 CONNACKs carry none.
    */
-  encode(version: ProtocolVersion, sessionPresent: boolean, negotiated?: Properties): Uint8Array {
-    if (version === 5 && negotiated !== undefined)
+  encode(version: ProtocolVersion, sessionPresent: boolean, negotiated: Properties): Uint8Array {
+    if (version === 5 && !isEmpty(negotiated))
       return this.encodeWith(version, sessionPresent, { ...this.capabilities, ...negotiated });
     const key = version * 2 + (sessionPresent ? 1 : 0);
     let bytes = this.shared.get(key);
@@ -51,4 +50,9 @@ export class SuccessConnacks {
       version,
     );
   }
+}
+
+function isEmpty(properties: Properties): boolean {
+  for (const _ in properties) return false;
+  return true;
 }

@@ -1,7 +1,7 @@
 // The accepting half of CONNECT: takeover, session choice, negotiated limits and CONNACK.
 import { ReasonCode } from '../../protocol/constants.js';
 import { MqttError } from '../../protocol/errors.js';
-import type { ConnectPacket, Properties } from '../../protocol/packets.js';
+import { type ConnectPacket, NO_PROPERTIES, type Properties } from '../../protocol/packets.js';
 import type { Connection } from '../connection.js';
 import type { Message } from '../message.js';
 import type { AuthResult, ClientInfo } from '../ports.js';
@@ -108,39 +108,35 @@ function chooseSession(
   return { session: core.newSession(connection.clientId), present: false };
 }
 
-/** Applies the client's requests; returns this connection's own CONNACK properties, if any. */
+/** Applies the client's requests; returns the CONNACK properties of this connection alone. */
 function negotiate(
   connection: Connection,
   packet: ConnectPacket,
   session: Session,
   extra: Properties | undefined,
-): Properties | undefined {
+): Properties {
   const { options } = connection.core;
   const requested = packet.properties;
   session.protocolVersion = packet.protocolVersion;
   connection.keepAlive = packet.keepAlive;
+  // 3.1 / 3.1.1 CONNACKs carry no properties: nothing to build for them.
   if (packet.protocolVersion !== 5) {
     session.expiryInterval = packet.clean ? 0 : options.persistentSessionExpiry;
-    return undefined;
+    return NO_PROPERTIES;
   }
-  let props: { -readonly [K in keyof Properties]: Properties[K] } | undefined = extra && {
-    ...extra,
-  };
+  const props: Properties = { ...extra };
   let expiry = requested.sessionExpiryInterval ?? 0;
-  if (expiry > options.maxSessionExpiryInterval) {
-    expiry = options.maxSessionExpiryInterval;
-    props = { ...props, sessionExpiryInterval: expiry };
-  }
+  if (expiry > options.maxSessionExpiryInterval)
+    expiry = props.sessionExpiryInterval = options.maxSessionExpiryInterval;
   session.expiryInterval = expiry;
   // [MQTT-3.1.2-21] the client must use the Server Keep Alive we send.
   if (
     packet.keepAlive > options.maxKeepAlive ||
     (packet.keepAlive === 0 && options.maxKeepAlive < 65535)
   ) {
-    connection.keepAlive = options.maxKeepAlive;
-    props = { ...props, serverKeepAlive: options.maxKeepAlive };
+    connection.keepAlive = props.serverKeepAlive = options.maxKeepAlive;
   }
-  if (packet.clientId === '') props = { ...props, assignedClientIdentifier: connection.clientId };
+  if (packet.clientId === '') props.assignedClientIdentifier = connection.clientId;
   // [MQTT-3.3.4-9] never more unacknowledged QoS 1/2 PUBLISHes than the client's Receive Maximum.
   // Our own in-flight bound applies too: each message in flight is memory held for the client.
   connection.sendQuota = Math.min(requested.receiveMaximum ?? 65535, options.maxInflightMessages);
