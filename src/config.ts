@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { type BrokerOptions, defaultBrokerOptions } from './broker/options.js';
+import { type ClusterOptions, defaultClusterOptions } from './cluster/options.js';
 import { CulexError, ErrorCode } from './errors.js';
 
 export type ListenerType = 'tcp' | 'ws' | 'tls' | 'wss';
@@ -37,6 +38,8 @@ export interface CulexConfig {
   httpPort: number;
   httpHost: string;
   http: HttpConfig;
+  /** Present when this node joins a cluster (`--cluster`). */
+  cluster?: ClusterOptions;
 }
 
 export interface HttpConfig {
@@ -181,7 +184,8 @@ function applySection(
 
 /** Merges a parsed YAML document into the config. */
 export function applyDocument(config: CulexConfig, doc: Record<string, unknown>): void {
-  const { broker, listeners, auth, http, ...top } = doc;
+  const { broker, listeners, auth, http, cluster, ...top } = doc;
+  if (cluster !== undefined) config.cluster = parseCluster(cluster, config.cluster);
   applySection(config as unknown as Record<string, unknown>, top, topRules, '');
   if (broker !== undefined)
     applySection(
@@ -244,6 +248,58 @@ function parseList<T>(
   });
 }
 
+const clusterRules: Record<string, Rule> = {
+  servers: { kind: 'string' },
+  nodeName: { kind: 'string' },
+  user: { kind: 'string' },
+  password: { kind: 'string' },
+  token: { kind: 'string' },
+  credsFile: { kind: 'string' },
+  prefix: { kind: 'string' },
+  replicas: { kind: 'enum', values: [1, 3, 5] },
+};
+
+/** The `cluster` section; `servers` is a list or a comma-separated string of NATS URLs. */
+function parseCluster(value: unknown, base: ClusterOptions | undefined): ClusterOptions {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new CulexError(ErrorCode.ConfigBadValue, `'cluster' must be a mapping of keys to values`);
+  const { servers, tls, ...rest } = value as Record<string, unknown>;
+  const cluster = {
+    ...defaultClusterOptions,
+    servers: [],
+    nodeName: '',
+    ...base,
+  } as ClusterOptions;
+  applySection(cluster as unknown as Record<string, unknown>, rest, clusterRules, 'cluster', true);
+  if (servers !== undefined) cluster.servers = clusterServers(servers);
+  if (tls !== undefined) {
+    const tlsOptions: Record<string, unknown> = {};
+    const text: Rule = { kind: 'string' };
+    applySection(tlsOptions, tls, { ca: text, cert: text, key: text }, 'cluster.tls');
+    cluster.tls = tlsOptions;
+  }
+  return cluster;
+}
+
+function clusterServers(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',') : value;
+  if (
+    !Array.isArray(list) ||
+    list.some((s) => typeof s !== 'string' || !/^(nats|tls):\/\/\S+$/.test(s.trim()))
+  )
+    throw new CulexError(
+      ErrorCode.ConfigBadValue,
+      `invalid value ${JSON.stringify(value)} for 'cluster.servers': expected NATS URLs such as nats://127.0.0.1:4222, as a list or separated by commas`,
+    );
+  return list.map((s: string) => s.trim());
+}
+
+/** CULEX_CLUSTER_SERVERS, CULEX_CLUSTER_NODE_NAME … and `--cluster` / `--node-name`. */
+export function applyClusterSettings(config: CulexConfig, settings: Record<string, unknown>): void {
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+  if (Object.keys(given).length > 0) config.cluster = parseCluster(given, config.cluster);
+}
+
 function parseListener(value: unknown, index: number): ListenerConfig {
   const listener: Record<string, unknown> = { host: '0.0.0.0' };
   applySection(listener, value, listenerRules, `listeners[${index}]`);
@@ -303,6 +359,7 @@ export function applyEnvironment(config: CulexConfig, env: NodeJS.ProcessEnv): v
     '',
     true,
   );
+  applyClusterSettings(config, fromEnv(clusterRules, 'CULEX_CLUSTER_'));
   const broker = fromEnv(brokerRules, 'CULEX_BROKER_');
   applySection(
     config.broker as unknown as Record<string, unknown>,

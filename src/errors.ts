@@ -6,6 +6,8 @@ export const ErrorCode = {
   ConfigUnreadable: 'CULEX_E_CONFIG_UNREADABLE',
   ListenFailed: 'CULEX_E_LISTEN_FAILED',
   DataDirectory: 'CULEX_E_DATA_DIRECTORY',
+  ClusterUnavailable: 'CULEX_E_CLUSTER_UNAVAILABLE',
+  ClusterNodeNameTaken: 'CULEX_E_CLUSTER_NODE_NAME_TAKEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

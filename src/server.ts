@@ -15,6 +15,8 @@ import type {
 } from './broker/ports.js';
 import type { ListenerConfig, ListenerType } from './config.js';
 import { MemoryRetainedStore, MemorySessionStore } from './store/memory.js';
+import { NatsClusterBus } from './cluster/nats-bus.js';
+import type { ClusterOptions } from './cluster/options.js';
 import { listenTcp, type Listening } from './transport/tcp.js';
 import { listenTls, listenWss, type TlsListening } from './transport/tls.js';
 import { listenWs } from './transport/ws.js';
@@ -47,6 +49,8 @@ export interface CreateBrokerOptions {
   logger?: Logger;
   /** The operations listener (HTTP API, /metrics, dashboard); absent: none. */
   http?: AdminHttpOptions;
+  /** Join a cluster over NATS; retained messages then live in the cluster, not `store`. */
+  cluster?: ClusterOptions;
 }
 
 export interface OpenListener {
@@ -140,16 +144,24 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
     sessions: new MemorySessionStore(),
     retained: new MemoryRetainedStore(),
   };
+  const log = options.logger ?? silentLogger;
+  const bus = options.cluster && (await NatsClusterBus.open(options.cluster, log));
   const broker = new Broker(options.broker ?? {}, {
     sessionStore: store.sessions,
-    retainedStore: store.retained,
+    retainedStore: bus?.retainedStore ?? store.retained,
+    cluster: bus,
     authenticator: hookAuthenticator(options),
     authorizer: hookAuthorizer(options),
     enhancedAuthenticators: options.enhancedAuthenticators,
-    log: options.logger ?? silentLogger,
+    log,
     hooks: options.hooks ?? {},
   });
-  await broker.open();
+  try {
+    await broker.open();
+  } catch (error) {
+    await bus?.close();
+    throw error;
+  }
   const listeners: OpenListener[] = [];
   const wanted = options.listeners ?? [{ type: 'tcp', port: 1883 }];
   let admin: AdminServer | undefined;

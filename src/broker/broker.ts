@@ -35,6 +35,7 @@ export class Broker {
     const core = this.core;
     await core.retained.load(core.now());
     await core.restoreSessions();
+    if (core.cluster) await core.cluster.bus.start(core.cluster);
     this.sweepTimer = setInterval(() => core.sweep(), 1000);
     this.sweepTimer.unref();
     this.sys.start();
@@ -92,5 +93,6 @@ export class Broker {
     await this.core.adapters.retainedStore.flush();
     await this.core.sessionStore.close();
     await this.core.adapters.retainedStore.close();
+    await this.core.cluster?.bus.close();
   }
 }

@@ -13,10 +13,14 @@ import type {
   Authenticator,
   Authorizer,
   ClientInfo,
+  ClusterBus,
   EnhancedAuthenticator,
+  OutboundRecord,
   RetainedStore,
+  SessionRecord,
   SessionStore,
 } from './ports.js';
+import { ClusterNode } from './cluster-node.js';
 import { SuccessConnacks } from './connack.js';
 import { Admission } from './limits.js';
 import { RetainedMessages } from './retained.js';
@@ -34,6 +38,8 @@ export interface CoreAdapters {
   log: Logger;
   hooks: BrokerHooks;
   now?: () => number;
+  /** Present when this broker is one node of a cluster. */
+  cluster?: ClusterBus;
 }
 
 export class BrokerCore {
@@ -61,6 +67,8 @@ export class BrokerCore {
     | undefined;
   readonly admission: Admission;
   readonly connacks: SuccessConnacks;
+  /** This broker's part in a cluster; undefined for a single node. */
+  readonly cluster: ClusterNode | undefined;
   /** Observers of every routed message (the admin trace); called synchronously. */
   readonly taps = new Set<(message: Message, client: ClientInfo | undefined) => void>();
   private dirty: Connection[] = [];
@@ -80,7 +88,9 @@ export class BrokerCore {
       mayRead: authorizer?.authorizeRead
         ? (session, topic) => this.mayRead(session, topic)
         : undefined,
+      cluster: adapters.cluster,
     });
+    this.cluster = adapters.cluster && new ClusterNode(this, adapters.cluster);
     let { sessionStore, retainedStore } = adapters;
     if (options.acknowledgeAfterFlush) {
       this.gate = new DurabilityGate(sessionStore, retainedStore, (error) =>
@@ -126,18 +136,28 @@ export class BrokerCore {
   async restoreSessions(): Promise<void> {
     const persisted = await this.sessionStore.load();
     for (const record of persisted.sessions) {
-      const session = this.newSession(record.clientId);
-      session.restore(
+      this.restoreSession(
         record,
         persisted.outbound.get(record.clientId) ?? [],
         persisted.incomingQos2.get(record.clientId) ?? [],
       );
-      for (const sub of session.subscriptions.values()) {
-        const share = shareOf(sub);
-        this.router.subscribe(session, share ? { ...sub, topicFilter: share.filter } : sub, share);
-      }
-      if (record.delayedWill) this.wills.restore(session, record.delayedWill);
     }
+  }
+
+  /** A persistent session from its records: subscriptions back in the router, will scheduled. */
+  restoreSession(
+    record: SessionRecord,
+    outbound: OutboundRecord[],
+    incomingQos2: number[],
+  ): Session {
+    const session = this.newSession(record.clientId);
+    session.restore(record, outbound, incomingQos2);
+    for (const sub of session.subscriptions.values()) {
+      const share = shareOf(sub);
+      this.router.subscribe(session, share ? { ...sub, topicFilter: share.filter } : sub, share);
+    }
+    if (record.delayedWill) this.wills.restore(session, record.delayedWill);
+    return session;
   }
 
   /** Routes a message accepted from a client or the API; returns how many sessions got it. */
@@ -149,7 +169,9 @@ export class BrokerCore {
     if (message.retain && !this.retained.set(message))
       this.log.warn({ topic: message.topic }, 'retained message limit reached');
     this.hooks.onMessage?.(message, client);
-    return this.router.route(message);
+    const delivered = this.router.route(message);
+    this.cluster?.bus.forward(message);
+    return delivered;
   }
 
   newSession(clientId: string): Session {
@@ -174,6 +196,12 @@ export class BrokerCore {
     // A session whose expiry dropped to 0 at DISCONNECT was stored before: forget it too.
     if (session.persistent || session.stored) this.sessionStore.deleteSession(session.clientId);
     this.wills.sessionEnded(session.clientId);
+  }
+
+  /** The session is over for good: also in the cluster, which then forgets its client. */
+  forgetSession(session: Session): void {
+    this.endSession(session);
+    this.cluster?.bus.release(session.clientId);
   }
 
   unsubscribeAll(session: Session): void {
@@ -210,10 +238,12 @@ export class BrokerCore {
       this.clients.delete(connection.clientId);
     this.wills.connectionClosed(connection, session);
     session.detach(this.now());
-    if (!session.persistent) {
+    // A session handed to another node meanwhile is no longer this node's to keep or end.
+    const ours = this.sessions.get(session.clientId) === session;
+    if (ours && !session.persistent) {
       this.redistributeShared(session);
-      this.endSession(session);
-    } else {
+      this.forgetSession(session);
+    } else if (ours) {
       this.persistSession(session);
     }
     const reason = connection.disconnectReason === undefined ? 'error' : 'normal';
@@ -271,7 +301,7 @@ export class BrokerCore {
         session.expiryInterval !== 0xffffffff &&
         now - session.disconnectedAt >= session.expiryInterval * 1000
       ) {
-        this.endSession(session);
+        this.forgetSession(session);
       }
     }
     this.wills.sweep(now);

@@ -69,8 +69,16 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+/** Changes to retained messages made elsewhere (another cluster node), applied in memory. */
+export interface RetainedChanges {
+  set(message: MessageRecord): void;
+  delete(topic: string): void;
+}
+
 export interface RetainedStore {
   load(): Promise<MessageRecord[]>;
+  /** A shared store (the cluster's) reports what other nodes change; called after load. */
+  watch?(changes: RetainedChanges): void;
   save(message: MessageRecord): void;
   delete(topic: string): void;
   flush(): Promise<void>;
@@ -137,4 +145,52 @@ export interface Authorizer {
 
 export interface Clock {
   now(): number;
+}
+
+/** A message crossing between cluster nodes: the record plus its publishing client. */
+export interface ClusterMessage extends MessageRecord {
+  /** Client id of the publisher, for No Local across nodes. */
+  origin?: string;
+}
+
+/** A persistent session handed from the node that held it to the one its client moved to. */
+export interface TransferredSession {
+  record: SessionRecord;
+  outbound: OutboundRecord[];
+  incomingQos2: number[];
+}
+
+/** What the broker does for the cluster: the bus calls it for what other nodes send. */
+export interface ClusterSink {
+  /** A message published on another node: deliver to local, non-shared subscriptions. */
+  route(message: ClusterMessage): void;
+  /** A message the cluster gave this node for one shared group ($share/group/filter). */
+  routeShared(group: string, filter: string, message: ClusterMessage): void;
+  /** Another node took `clientId` over: close the local connection (0x8E). */
+  takenOver(clientId: string): void;
+  /** Another node's client resumes this session: give it up (and return it when wanted). */
+  surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
+}
+
+/**
+ * Many nodes acting as one broker (src/cluster). The broker tells the bus what it accepts and
+ * what its subscribers want; the bus carries it to the other nodes and calls the sink back.
+ */
+export interface ClusterBus {
+  readonly nodeName: string;
+  start(sink: ClusterSink): Promise<void>;
+  /** A message accepted on this node, for the other nodes' subscribers and shared groups. */
+  forward(message: ClusterMessage): void;
+  /** A local subscription with this filter was added (+1) or removed (-1). */
+  interest(filter: string, delta: 1 | -1): void;
+  /** A local shared group on this filter gained its first member (+1) or lost its last (-1). */
+  sharedInterest(group: string, filter: string, delta: 1 | -1): void;
+  /**
+   * Makes this node the one owner of `clientId` in the cluster, before CONNACK. Resolves with
+   * the session another node held for it, when `resume` and there was one.
+   */
+  claim(clientId: string, resume: boolean): Promise<TransferredSession | undefined>;
+  /** The client's last connection here ended and it keeps no session: forget the claim. */
+  release(clientId: string): void;
+  close(): Promise<void>;
 }

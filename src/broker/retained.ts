@@ -31,6 +31,10 @@ export class RetainedMessages {
         this.store.delete(message.topic);
       else this.setInMemory(message);
     }
+    this.store.watch?.({
+      set: (message) => this.setInMemory(message, false, true),
+      delete: (topic) => this.deleteInMemory(topic),
+    });
   }
 
   /**
@@ -133,12 +137,13 @@ export class RetainedMessages {
     return node;
   }
 
-  private setInMemory(message: MessageRecord, volatile = false): boolean {
+  /** `shared`: set on another node, which already applied the limit. */
+  private setInMemory(message: MessageRecord, volatile = false, shared = false): boolean {
     let node = this.root;
     const levels = message.topic.split('/');
     const existing = this.find(message.topic);
     const full = this.count - this.volatileCount >= this.limit;
-    if (!volatile && existing?.message === undefined && full) return false;
+    if (!volatile && !shared && existing?.message === undefined && full) return false;
     for (const level of levels) {
       node.children ??= new Map();
       let child = node.children.get(level);

@@ -47,6 +47,15 @@ export interface RouteHooks {
   /** Read authorization per delivery; false skips the subscriber. */
   mayRead?(session: Session, topic: string): boolean;
   strategy: SharedStrategy;
+  /**
+   * In a cluster: told of every subscription added or removed, and of every shared group made
+   * or emptied. Shared groups then get messages only through routeShared: the cluster picks
+   * one member in all the nodes.
+   */
+  cluster?: {
+    interest(filter: string, delta: 1 | -1): void;
+    sharedInterest(group: string, filter: string, delta: 1 | -1): void;
+  };
 }
 
 export class Router {
@@ -87,8 +96,10 @@ export class Router {
         : undefined,
     };
     if (share === undefined) {
-      if (this.index.add(options.topicFilter, session.clientId, subscriber))
+      if (this.index.add(options.topicFilter, session.clientId, subscriber)) {
         this.counted(options.topicFilter, 1);
+        this.hooks.cluster?.interest(options.topicFilter, 1);
+      }
       return;
     }
     const key = `${share.group}\u0000${share.filter}`;
@@ -98,6 +109,7 @@ export class Router {
       this.groups.set(key, group);
       this.index.add(share.filter, `$share/${share.group}`, group);
       this.counted(share.filter, 1);
+      this.hooks.cluster?.sharedInterest(share.group, share.filter, 1);
     }
     const at = group.members.findIndex((m) => m.session === session);
     if (at >= 0) group.members[at] = subscriber;
@@ -112,6 +124,7 @@ export class Router {
     if (share === undefined) {
       if (this.index.remove(topicFilter, session.clientId) === undefined) return false;
       this.counted(topicFilter, -1);
+      this.hooks.cluster?.interest(topicFilter, -1);
       return true;
     }
     const key = `${share.group}\u0000${share.filter}`;
@@ -124,6 +137,7 @@ export class Router {
       this.groups.delete(key);
       this.index.remove(share.filter, `$share/${share.group}`);
       this.counted(share.filter, -1);
+      this.hooks.cluster?.sharedInterest(share.group, share.filter, -1);
     }
     return true;
   }
@@ -150,13 +164,21 @@ export class Router {
     return this.routeMerged(matches, message);
   }
 
+  /** A message the cluster gave this node for one of its shared groups. */
+  routeShared(group: string, filter: string, message: Message): number {
+    const entry = this.groups.get(`${group}\u0000${filter}`);
+    return entry === undefined ? 0 : this.deliverToGroup(entry, message);
+  }
+
   private deliverEntry(entry: IndexEntry, message: Message): number {
-    if (entry instanceof SharedGroup) {
-      const member = entry.pick(this.hooks.strategy, message);
-      // Shared subscriptions never get the retain flag of a live message unless RAP.
-      return member === undefined ? 0 : this.deliverTo(member, message);
-    }
-    return this.deliverTo(entry, message);
+    if (!(entry instanceof SharedGroup)) return this.deliverTo(entry, message);
+    return this.hooks.cluster === undefined ? this.deliverToGroup(entry, message) : 0;
+  }
+
+  private deliverToGroup(group: SharedGroup, message: Message): number {
+    const member = group.pick(this.hooks.strategy, message);
+    // Shared subscriptions never get the retain flag of a live message unless RAP.
+    return member === undefined ? 0 : this.deliverTo(member, message);
   }
 
   private deliverTo(subscriber: Subscriber, message: Message): number {

@@ -130,7 +130,8 @@ export class Session {
     } else if (this.queuedCount < this.context.options.maxQueuedMessages) {
       ownPayload(message);
       this.queue.push(entry);
-      if (this.persistent) this.context.sessionStore.saveOutbound(this.clientId, toRecord(entry));
+      if (this.persistent)
+        this.context.sessionStore.saveOutbound(this.clientId, outboundRecord(entry));
     } else {
       this.context.stats.dropped.queueFull++;
     }
@@ -154,7 +155,8 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry === undefined || entry.qos !== 2) return false;
     entry.state = 'pubrel';
-    if (this.persistent) this.context.sessionStore.saveOutbound(this.clientId, toRecord(entry));
+    if (this.persistent)
+      this.context.sessionStore.saveOutbound(this.clientId, outboundRecord(entry));
     return true;
   }
 
@@ -303,7 +305,7 @@ export class Session {
     // PUBLISH, which at-least-once allows. QoS 2 must keep its packet id, or the client could
     // not recognise the resend as a duplicate.
     if (this.persistent && !(stored && entry.qos === 1))
-      this.context.sessionStore.saveOutbound(this.clientId, toRecord(entry));
+      this.context.sessionStore.saveOutbound(this.clientId, outboundRecord(entry));
     if (
       !outlet.sendPublish(
         entry.message,
@@ -350,7 +352,8 @@ function storedWill(message: Message): Message {
   };
 }
 
-function toRecord(entry: OutboundEntry): OutboundRecord {
+/** The stored form of a queued or in-flight message. */
+export function outboundRecord(entry: OutboundEntry): OutboundRecord {
   const { message } = entry;
   return {
     seq: entry.seq,

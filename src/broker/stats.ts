@@ -22,6 +22,8 @@ export class BrokerStats {
     slowConsumer: 0,
     noSubscribers: 0,
   };
+  /** Messages that came from other cluster nodes. */
+  clusterReceived = 0;
   authFailures = 0;
   aclDenials = 0;
 }

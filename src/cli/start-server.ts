@@ -2,7 +2,9 @@
 // banner and graceful shutdown. Loaded only by `culex start` (it pulls in the whole broker,
 // LMDB, the HTTP server and auth), so the other commands start quickly.
 import { pino } from 'pino';
+import { hostname } from 'node:os';
 import {
+  applyClusterSettings,
   applyEnvironment,
   applyFlags,
   type CulexConfig,
@@ -35,6 +37,8 @@ export interface StartFlags {
   logLevel?: string;
   httpPort?: string;
   httpHost?: string;
+  cluster?: string;
+  nodeName?: string;
 }
 
 export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexConfig {
@@ -42,9 +46,27 @@ export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexCon
   const file = flags.config ?? env.CULEX_CONFIG;
   if (file) loadConfigFile(config, file);
   applyEnvironment(config, env);
-  const { config: _file, ...rest } = flags;
+  const { config: _file, cluster, nodeName, ...rest } = flags;
   applyFlags(config, rest as Record<string, string | undefined>);
+  applyClusterSettings(config, { servers: cluster, nodeName });
+  if (config.cluster !== undefined) nameClusterNode(config);
   return config;
+}
+
+/** A node's name: `cluster.nodeName`, else `broker.nodeName` if set, else the host name. */
+function nameClusterNode(config: CulexConfig): void {
+  const cluster = config.cluster!;
+  if (cluster.servers.length === 0)
+    throw new CulexError(
+      ErrorCode.ConfigBadValue,
+      `'cluster' needs 'servers' (--cluster nats://host:4222,...)`,
+    );
+  if (cluster.nodeName === '')
+    cluster.nodeName =
+      config.broker.nodeName !== defaultConfig().broker.nodeName
+        ? config.broker.nodeName
+        : hostname();
+  config.broker.nodeName = cluster.nodeName;
 }
 
 async function openStore(config: CulexConfig): Promise<StoreChoice> {
@@ -91,12 +113,22 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       authorizer: auth && auth.authorizer.size > 0 ? auth.authorizer : undefined,
       enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
       http: httpOptions(config),
+      cluster: config.cluster,
     });
   } catch (error) {
     await store.close?.();
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
       throw new CulexError(ErrorCode.ListenFailed, `cannot listen: ${e.message}`);
+    if (e.name === 'NodeNameTaken') throw new CulexError(ErrorCode.ClusterNodeNameTaken, e.message);
+    if (
+      config.cluster &&
+      /CONNECTION_REFUSED|connection refused|ECONNREFUSED|TIMEOUT/i.test(`${e.code} ${e.message}`)
+    )
+      throw new CulexError(
+        ErrorCode.ClusterUnavailable,
+        `cannot join the cluster at ${config.cluster.servers.join(',')}: ${e.message}`,
+      );
     throw error;
   }
   if (auth) server.reloaders.push(() => auth.reload());
@@ -114,7 +146,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     'culex started',
   );
   process.stderr.write(
-    `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}\nListening on:\n${lines.join('\n')}\n`,
+    `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}${clusterLine(config)}\nListening on:\n${lines.join('\n')}\n`,
   );
   return server;
 }
@@ -154,4 +186,9 @@ export function onSignals(server: CulexServer): void {
       (error) => process.stderr.write(`culex: reload failed: ${(error as Error).message}\n`),
     );
   });
+}
+
+function clusterLine(config: CulexConfig): string {
+  const cluster = config.cluster;
+  return cluster ? `\nCluster node ${cluster.nodeName} on ${cluster.servers.join(',')}` : '';
 }

@@ -19,6 +19,8 @@ export function registerStart(program: Command): void {
       'HTTP API, /metrics and dashboard port, 0 disables (default 18083)',
     )
     .option('--http-host <address>', 'address of the HTTP API (default 127.0.0.1)')
+    .option('--cluster <urls>', 'join a cluster over NATS: nats://h1:4222,nats://h2:4222')
+    .option('--node-name <name>', "this node's name in the cluster, unique (default: host name)")
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
     .action(async (flags: StartFlags) => {
       const { buildConfig, onSignals, startServer } = await import('./start-server.js');

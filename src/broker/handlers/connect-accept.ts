@@ -44,7 +44,7 @@ function acceptIfAllowed(
   will: Message,
   allowed: boolean,
   extra?: Properties,
-): undefined {
+): Promise<void> | undefined {
   if (!allowed) {
     connection.core.stats.aclDenials++;
     connection.core.log.info(
@@ -61,14 +61,36 @@ function accept(
   packet: ConnectPacket,
   will: Message | undefined,
   extra?: Properties,
-): undefined {
+): Promise<void> | undefined {
   if (connection.state !== 'authenticating') return undefined;
-  const core = connection.core;
-  const { options } = core;
+  const { options, cluster } = connection.core;
   if (packet.protocolVersion !== 5 && packet.keepAlive > options.maxKeepAlive) {
     // 3.1.1 has no Server Keep Alive: refuse, as Mosquitto does.
     throw new MqttError(ReasonCode.ClientIdentifierNotValid, 'keep alive above the server maximum');
   }
+  if (cluster === undefined) return admit(connection, packet, will, extra);
+  // [MQTT-3.1.4-3] one connection per client id in the whole cluster: claim it first, and
+  // take the session over from the node that held it.
+  return cluster.bus.claim(connection.clientId, !packet.clean).then(
+    (moved) => {
+      if (moved !== undefined) cluster.adopt(moved);
+      return admit(connection, packet, will, extra);
+    },
+    (err) => {
+      connection.core.log.warn({ clientId: connection.clientId, err }, 'cluster claim failed');
+      throw new MqttError(ReasonCode.ServerUnavailable, 'cluster unavailable');
+    },
+  );
+}
+
+function admit(
+  connection: Connection,
+  packet: ConnectPacket,
+  will: Message | undefined,
+  extra?: Properties,
+): undefined {
+  if (connection.state !== 'authenticating') return undefined;
+  const core = connection.core;
   takeOver(connection);
   const { session, present } = chooseSession(connection, packet);
   const negotiated = negotiate(connection, packet, session, extra);

@@ -90,7 +90,11 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
   const writesBefore = core.storeWrites;
   const delivered = core.publish(message, connection.info);
   // [MQTT-3.3.4-1] acknowledge per QoS; 0x10 tells a 5.0 publisher nobody was listening.
-  const reason = delivered === 0 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
+  // In a cluster, subscribers on other nodes are not counted here: never claim there are none.
+  const reason =
+    delivered === 0 && core.cluster === undefined
+      ? ReasonCode.NoMatchingSubscribers
+      : ReasonCode.Success;
   if (packet.qos === 1)
     acknowledge(connection, PacketType.Puback, packet.packetId!, reason, writesBefore);
   else if (packet.qos === 2) {

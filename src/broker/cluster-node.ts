@@ -1,0 +1,67 @@
+// This broker as one node of a cluster: what it does when the cluster bus (ports.ts
+// ClusterBus) brings something from another node. Routing stays the router's; sessions stay
+// the core's. Present only with a cluster; a single node never builds one.
+import { ReasonCode } from '../protocol/constants.js';
+import type { BrokerCore } from './core.js';
+import type { Message } from './message.js';
+import type { ClusterBus, ClusterMessage, ClusterSink, TransferredSession } from './ports.js';
+import { outboundRecord, type Session } from './session.js';
+
+export class ClusterNode implements ClusterSink {
+  constructor(
+    private readonly core: BrokerCore,
+    readonly bus: ClusterBus,
+  ) {}
+
+  /** Another node's message: this node's own subscribers, never its shared groups (NATS
+   * queue groups pick one member node for those; routeShared). */
+  route(message: ClusterMessage): void {
+    this.core.stats.clusterReceived++;
+    this.core.router.route(message as Message);
+  }
+
+  routeShared(group: string, filter: string, message: ClusterMessage): void {
+    this.core.router.routeShared(group, filter, message as Message);
+  }
+
+  /** [MQTT-3.1.4-3] the client connected on another node: close it here (0x8E in 5.0). */
+  takenOver(clientId: string): void {
+    const connection = this.core.clients.get(clientId);
+    if (connection === undefined) return;
+    this.core.log.info({ clientId }, 'session taken over by another node');
+    this.core.disconnect(connection, ReasonCode.SessionTakenOver);
+  }
+
+  /**
+   * The client resumes on another node: the session leaves this one, with what is queued and
+   * in flight, and its delayed will stays unsent (the client is back [MQTT-3.1.3-9]).
+   */
+  surrender(clientId: string, wanted: boolean): TransferredSession | undefined {
+    const session = this.core.sessions.get(clientId);
+    if (session === undefined) return undefined;
+    const moved = wanted && session.persistent ? transferOf(session) : undefined;
+    this.core.wills.cancel(clientId);
+    this.core.endSession(session);
+    return moved;
+  }
+
+  /** A session handed over by another node becomes this node's, mirrored to its store. */
+  adopt(moved: TransferredSession): Session {
+    const existing = this.core.sessions.get(moved.record.clientId);
+    if (existing !== undefined) this.core.endSession(existing);
+    const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
+    const store = this.core.sessionStore;
+    store.saveSession(session.toRecord());
+    for (const record of moved.outbound) store.saveOutbound(session.clientId, record);
+    for (const id of moved.incomingQos2) store.saveIncomingQos2(session.clientId, id);
+    return session;
+  }
+}
+
+function transferOf(session: Session): TransferredSession {
+  return {
+    record: session.toRecord(),
+    outbound: [...session.pending()].map(outboundRecord),
+    incomingQos2: [...session.incomingQos2],
+  };
+}

@@ -1,0 +1,135 @@
+// One connection per client id in the whole cluster [MQTT-3.1.4-3]. A CONNECT writes the
+// client's key in a JetStream KV bucket; the bucket's revision orders every claim, so when
+// two nodes claim one id at once the later revision wins and the other node closes its
+// connection (0x8E). The previous owner named in the key hands over the session.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { ClusterSink, TransferredSession } from '../broker/ports.js';
+import type { Logger } from '../broker/hooks.js';
+import { decodeSession, encodeSession } from './session-codec.js';
+import { encodeToken } from './subject.js';
+
+interface Owner {
+  node: string;
+}
+
+export class ClientClaims {
+  /** Claim revisions of the clients connected here. */
+  private readonly owned = new Map<string, number>();
+  /** Claims in progress here: the highest revision another node wrote meanwhile. */
+  private readonly pending = new Map<string, number>();
+  private stopWatch: (() => void) | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly kv: KV,
+    private readonly nodeName: string,
+    private readonly surrenderSubject: (node: string) => string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(sink: ClusterSink): Promise<void> {
+    const watch = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    this.stopWatch = () => watch.stop();
+    (async () => {
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT') continue;
+        const owner = entry.json<Owner>();
+        if (owner.node === this.nodeName) continue;
+        this.claimedElsewhere(entry.key, entry.revision, sink);
+      }
+    })().catch((err) => this.log.error({ err }, 'cluster: client claim watch failed'));
+  }
+
+  private claimedElsewhere(key: string, revision: number, sink: ClusterSink): void {
+    const clientId = this.keys.get(key);
+    if (clientId === undefined) return;
+    const waiting = this.pending.get(clientId);
+    if (waiting !== undefined) {
+      this.pending.set(clientId, Math.max(waiting, revision));
+      return;
+    }
+    const own = this.owned.get(clientId);
+    if (own === undefined || own > revision) return;
+    this.owned.delete(clientId);
+    this.keys.delete(key);
+    sink.takenOver(clientId);
+  }
+
+  /** Keys of the clients known here, back to their ids (keys are escaped ids). */
+  private readonly keys = new Map<string, string>();
+
+  async claim(
+    clientId: string,
+    resume: boolean,
+    sink: ClusterSink,
+  ): Promise<TransferredSession | undefined> {
+    const key = `c.${encodeToken(clientId)}`;
+    this.keys.set(key, clientId);
+    this.pending.set(clientId, 0);
+    let revision: number;
+    let previous: Owner | undefined;
+    try {
+      previous = (await this.kv.get(key))?.json<Owner>() ?? undefined;
+      revision = await this.kv.put(key, JSON.stringify({ node: this.nodeName }));
+    } finally {
+      const later = this.pending.get(clientId) ?? 0;
+      this.pending.delete(clientId);
+      // Another node claimed after us while we waited: it wins, we lose at once.
+      if (later > 0 && revision! !== undefined && later > revision!) {
+        queueMicrotask(() => sink.takenOver(clientId));
+      }
+    }
+    this.owned.set(clientId, revision);
+    if (previous === undefined || previous.node === this.nodeName) return undefined;
+    return this.takeSession(previous.node, clientId, resume);
+  }
+
+  /** Asks the node that held the client for its session; a dead node gives nothing. */
+  private async takeSession(
+    node: string,
+    clientId: string,
+    resume: boolean,
+  ): Promise<TransferredSession | undefined> {
+    try {
+      const reply = await this.nc.request(
+        this.surrenderSubject(node),
+        JSON.stringify({ clientId, resume }),
+        { timeout: 2000 },
+      );
+      return reply.data.length === 0 ? undefined : decodeSession(reply.data);
+    } catch (err) {
+      this.log.warn(
+        { clientId, node, err },
+        'cluster: previous node did not hand over the session',
+      );
+      return undefined;
+    }
+  }
+
+  /** Answers another node's surrender request (subject of this node). */
+  surrender(data: Uint8Array, sink: ClusterSink): Uint8Array {
+    const { clientId, resume } = JSON.parse(Buffer.from(data).toString('utf8'));
+    const own = this.owned.get(clientId);
+    if (own !== undefined) {
+      this.owned.delete(clientId);
+      sink.takenOver(clientId);
+    }
+    const session = sink.surrender(clientId, resume);
+    return session === undefined ? new Uint8Array(0) : encodeSession(session);
+  }
+
+  /** The client left for good: drop its key, unless another node claimed it meanwhile. */
+  release(clientId: string): void {
+    const revision = this.owned.get(clientId);
+    if (revision === undefined) return;
+    this.owned.delete(clientId);
+    const key = `c.${encodeToken(clientId)}`;
+    this.keys.delete(key);
+    this.kv.delete(key, { previousSeq: revision }).catch(() => {});
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+}

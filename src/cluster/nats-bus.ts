@@ -1,0 +1,220 @@
+// The NATS ClusterBus: messages cross between nodes as core NATS messages on subjects made
+// from their topics (subject.ts), so NATS' own interest graph sends each message only to the
+// nodes that subscribed to it. Shared subscriptions are NATS queue groups: one member node
+// per message in the whole cluster. Client ownership and retained messages live in
+// JetStream KV buckets (claims.ts, retained-kv.ts).
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import type { Logger } from '../broker/hooks.js';
+import type { ClusterBus, ClusterMessage, ClusterSink } from '../broker/ports.js';
+import { ClientClaims } from './claims.js';
+import { decodeEnvelope, encodeEnvelope, type Stamp } from './envelope.js';
+import { registerNodeName } from './node-name.js';
+import type { ClusterOptions } from './options.js';
+import { KvRetainedStore } from './retained-kv.js';
+import { encodeToken, filterToSubjects, topicToSubject } from './subject.js';
+
+interface Interest {
+  count: number;
+  subscriptions: Subscription[];
+}
+
+export class NatsClusterBus implements ClusterBus {
+  readonly nodeName: string;
+  private readonly stamp: Stamp = { incarnation: randomInt(2 ** 32), seq: 0 };
+  /** Highest sequence number seen per sending incarnation: a node subscribed with overlapping
+   * filters gets one NATS copy per subscription, and must route the message once. */
+  private readonly lastSeen = new Map<number, number>();
+  private readonly interests = new Map<string, Interest>();
+  private readonly shared = new Map<string, Interest>();
+  private sink: ClusterSink | undefined;
+  private readonly messagePrefix: string;
+
+  private constructor(
+    private readonly options: ClusterOptions,
+    /** Publishes and plain subscriptions, with echo off: a node never hears itself. */
+    private readonly nc: NatsConnection,
+    /** Queue subscriptions of shared groups: these must hear this node's own messages too. */
+    private readonly queues: NatsConnection,
+    private readonly claims: ClientClaims,
+    readonly retainedStore: KvRetainedStore,
+    private readonly log: Logger,
+  ) {
+    this.nodeName = options.nodeName;
+    this.messagePrefix = `${options.prefix}.m`;
+  }
+
+  /** Connects, registers the node name (refusing one in use) and opens the buckets. */
+  static async open(options: ClusterOptions, log: Logger): Promise<NatsClusterBus> {
+    const base = connectionOptions(options);
+    const nc = await connect({ ...base, name: `culex ${options.nodeName}`, noEcho: true });
+    try {
+      const queues = await connect({ ...base, name: `culex ${options.nodeName} shares` });
+      const kvm = new Kvm(nc);
+      const bucket = (name: string, history = 1) =>
+        kvm.create(`${options.prefix}_${name}`, { replicas: options.replicas, history });
+      const node = (name: string, verb: string) =>
+        `${options.prefix}.n.${encodeToken(name)}.${verb}`;
+      await registerNodeName(
+        nc,
+        await bucket('nodes'),
+        options.nodeName,
+        node(options.nodeName, 'ping'),
+      );
+      const claims = new ClientClaims(
+        nc,
+        await bucket('clients'),
+        options.nodeName,
+        (n) => node(n, 'surrender'),
+        log,
+      );
+      const retained = new KvRetainedStore(await bucket('retained'), log);
+      return new NatsClusterBus(options, nc, queues, claims, retained, log);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  async start(sink: ClusterSink): Promise<void> {
+    this.sink = sink;
+    const node = `${this.options.prefix}.n.${encodeToken(this.nodeName)}`;
+    this.nc.subscribe(`${node}.ping`, {
+      callback: (_err, msg) => {
+        msg.respond('');
+      },
+    });
+    this.nc.subscribe(`${node}.surrender`, {
+      callback: (_err, msg) => {
+        msg.respond(this.claims.surrender(msg.data, sink));
+      },
+    });
+    await this.claims.start(sink);
+    await this.nc.flush();
+  }
+
+  forward(message: ClusterMessage): void {
+    this.stamp.seq++;
+    this.nc.publish(
+      topicToSubject(this.messagePrefix, message.topic),
+      encodeEnvelope(message, this.stamp),
+    );
+  }
+
+  interest(filter: string, delta: 1 | -1): void {
+    this.changeInterest(this.interests, filter, delta, filter, () => ({
+      callback: (_err, msg) => this.received(msg),
+    }));
+  }
+
+  sharedInterest(group: string, filter: string, delta: 1 | -1): void {
+    const queue = `${encodeToken(group)}.${encodeToken(filter)}`;
+    this.changeInterest(
+      this.shared,
+      `${group}\u0000${filter}`,
+      delta,
+      filter,
+      () => ({
+        queue,
+        callback: (_err, msg) => this.receivedShared(group, filter, msg),
+      }),
+      this.queues,
+    );
+  }
+
+  private changeInterest(
+    map: Map<string, Interest>,
+    key: string,
+    delta: 1 | -1,
+    filter: string,
+    subscribeOptions: () => { queue?: string; callback: (err: unknown, msg: Msg) => void },
+    nc: NatsConnection = this.nc,
+  ): void {
+    const interest = map.get(key);
+    if (delta === 1) {
+      if (interest !== undefined) {
+        interest.count++;
+        return;
+      }
+      const subjects = filterToSubjects(this.messagePrefix, filter);
+      map.set(key, {
+        count: 1,
+        subscriptions: subjects.map((s) => nc.subscribe(s, subscribeOptions())),
+      });
+      return;
+    }
+    if (interest === undefined) return;
+    if (--interest.count > 0) return;
+    map.delete(key);
+    for (const sub of interest.subscriptions) sub.unsubscribe();
+  }
+
+  private decode(msg: Msg): ReturnType<typeof decodeEnvelope> | undefined {
+    try {
+      return decodeEnvelope(msg.data);
+    } catch (err) {
+      this.log.warn({ subject: msg.subject, err }, 'cluster: dropped a message that is not ours');
+      return undefined;
+    }
+  }
+
+  private received(msg: Msg): void {
+    const envelope = this.decode(msg);
+    if (envelope === undefined) return;
+    const { incarnation, seq } = envelope.stamp;
+    const last = this.lastSeen.get(incarnation);
+    if (last !== undefined && seq <= last) return;
+    if (last === undefined && this.lastSeen.size >= 4096) this.lastSeen.clear();
+    this.lastSeen.set(incarnation, seq);
+    this.sink?.route(envelope.message);
+  }
+
+  private receivedShared(group: string, filter: string, msg: Msg): void {
+    const envelope = this.decode(msg);
+    if (envelope !== undefined) this.sink?.routeShared(group, filter, envelope.message);
+  }
+
+  claim(clientId: string, resume: boolean) {
+    return this.claims.claim(clientId, resume, this.sink!);
+  }
+
+  release(clientId: string): void {
+    this.claims.release(clientId);
+  }
+
+  async close(): Promise<void> {
+    this.claims.stop();
+    this.retainedStore.stopWatching();
+    await this.queues.drain().catch(() => {});
+    await this.nc.drain().catch(() => {});
+  }
+}
+
+function connectionOptions(options: ClusterOptions): ConnectionOptions {
+  const tls = options.tls && {
+    caFile: options.tls.ca,
+    certFile: options.tls.cert,
+    keyFile: options.tls.key,
+  };
+  return {
+    servers: options.servers,
+    user: options.user,
+    pass: options.password,
+    token: options.token,
+    authenticator: options.credsFile
+      ? credsAuthenticator(readFileSync(options.credsFile))
+      : undefined,
+    tls,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  };
+}

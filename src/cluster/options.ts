@@ -1,0 +1,22 @@
+// How a node joins the cluster: the `cluster` section of the configuration.
+export interface ClusterOptions {
+  /** NATS servers, e.g. ['nats://127.0.0.1:4222']. */
+  servers: string[];
+  /** Unique in the cluster; also the node's name in $SYS and the HTTP API. */
+  nodeName: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  /** A NATS credentials file (JWT + NKey seed). */
+  credsFile?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** Subject and bucket prefix, so several Culex clusters can share one NATS. */
+  prefix: string;
+  /** JetStream replicas of the cluster's buckets (1, 3 or 5; at most the NATS servers). */
+  replicas: number;
+}
+
+export const defaultClusterOptions: Omit<ClusterOptions, 'servers' | 'nodeName'> = {
+  prefix: 'culex',
+  replicas: 1,
+};
