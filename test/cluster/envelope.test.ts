@@ -1,0 +1,110 @@
+// Messages between nodes (src/cluster/envelope.ts): everything a subscriber on another node
+// must see comes through, per-hop properties do not [MQTT-3.3.2-17] [MQTT-3.3.4-6].
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeEnvelope, encodeEnvelope } from '../../src/cluster/envelope.js';
+import { decodeSession, encodeSession } from '../../src/cluster/session-codec.js';
+
+const full = {
+  topic: 'a b/c.d/温度',
+  payload: Buffer.from([0, 1, 2, 255]),
+  qos: 2 as const,
+  retain: true,
+  properties: {
+    payloadFormatIndicator: 0 as const,
+    messageExpiryInterval: 60,
+    contentType: 'application/octet-stream',
+    responseTopic: 'reply/here',
+    correlationData: Buffer.from('corr'),
+    userProperties: [
+      ['k', 'v1'],
+      ['k', 'v2'],
+    ] as [string, string][],
+    topicAlias: 3,
+    subscriptionIdentifiers: [7],
+  },
+  expiresAt: 1_800_000_000_123,
+  origin: 'publisher-1',
+};
+
+describe('cluster envelope', () => {
+  it('carries topic, payload, QoS, retain, properties, expiry and the publishing client', () => {
+    const { stamp, message } = decodeEnvelope(
+      encodeEnvelope(full, { incarnation: 0xdeadbeef, seq: 2 ** 40 }),
+    );
+    assert.deepEqual(stamp, { incarnation: 0xdeadbeef, seq: 2 ** 40 });
+    assert.equal(message.topic, full.topic);
+    assert.deepEqual(Buffer.from(message.payload), full.payload);
+    assert.equal(message.qos, 2);
+    assert.equal(message.retain, true);
+    assert.equal(message.expiresAt, full.expiresAt);
+    assert.equal(message.origin, 'publisher-1');
+    const { topicAlias: _a, subscriptionIdentifiers: _s, ...crossing } = full.properties;
+    assert.deepEqual(
+      { ...message.properties, correlationData: Buffer.from(message.properties.correlationData!) },
+      crossing,
+    );
+  });
+
+  it('keeps a bare 3.1.1 message bare', () => {
+    const bare = {
+      topic: 't',
+      payload: Buffer.alloc(0),
+      qos: 0 as const,
+      retain: false,
+      properties: {},
+    };
+    const { message } = decodeEnvelope(encodeEnvelope(bare, { incarnation: 1, seq: 1 }));
+    assert.deepEqual(message, { ...bare, payload: message.payload });
+    assert.equal(message.payload.length, 0);
+  });
+
+  it('refuses bytes that are not an envelope', () => {
+    assert.throws(() => decodeEnvelope(Buffer.from('hello world, no envelope')), /envelope/);
+    assert.throws(() => decodeEnvelope(Buffer.alloc(3)), /envelope/);
+  });
+
+  it('hands over a session with queued and in-flight messages and QoS 2 ids intact', () => {
+    const moved = {
+      record: {
+        clientId: 'm1',
+        protocolVersion: 5 as const,
+        expiryInterval: 300,
+        disconnectedAt: 1000,
+        subscriptions: [
+          {
+            topicFilter: 'a/#',
+            qos: 2 as const,
+            noLocal: false,
+            retainAsPublished: true,
+            retainHandling: 0 as const,
+            subscriptionIdentifier: 4,
+          },
+        ],
+        delayedWill: { publishAt: 5000, message: { ...full, origin: 'm1' } },
+      },
+      outbound: [
+        {
+          seq: 1,
+          message: { ...full, qos: 1 as const, properties: {} },
+          packetId: 9,
+          state: 'sent' as const,
+          subscriptionIdentifiers: [4],
+        },
+        { seq: 2, message: { ...full, properties: {} }, state: 'queued' as const },
+      ],
+      incomingQos2: [3, 65535],
+    };
+    const back = decodeSession(encodeSession(moved));
+    assert.deepEqual(back.record.subscriptions, moved.record.subscriptions);
+    assert.equal(back.record.delayedWill?.publishAt, 5000);
+    assert.equal(back.record.delayedWill?.message.topic, full.topic);
+    assert.deepEqual(back.incomingQos2, [3, 65535]);
+    assert.equal(back.outbound.length, 2);
+    assert.equal(back.outbound[0]!.packetId, 9);
+    assert.equal(back.outbound[0]!.message.qos, 1);
+    assert.deepEqual(back.outbound[0]!.subscriptionIdentifiers, [4]);
+    assert.equal(back.outbound[1]!.state, 'queued');
+    assert.deepEqual(Buffer.from(back.outbound[1]!.message.payload), full.payload);
+  });
+});
