@@ -8,6 +8,8 @@ import type { Packet } from '../src/protocol/packets.js';
 
 export interface FaninOptions {
   port: number;
+  /** Where the subscriber connects, when not `port` (another node of a cluster). */
+  subscriberPort?: number;
   publishers: number;
   window: number;
   payloadBytes: number;
@@ -74,7 +76,7 @@ const puback = (packetId: number) =>
 export async function runFanin(o: FaninOptions): Promise<FaninResult> {
   let received = 0;
   const subscriber = await open(
-    o.port,
+    o.subscriberPort ?? o.port,
     `${o.topicPrefix}-sub`,
     !o.persistentSubscriber,
     (packets, peer) => {

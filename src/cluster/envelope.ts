@@ -1,7 +1,7 @@
-// A message as it crosses from one node to another: a small header (who sent it, its
-// sequence number, absolute expiry, publishing client) followed by the message as an
-// MQTT 5.0 PUBLISH, so topic, payload and every property travel in the codec we already
-// trust, and a receiving node checks them like any packet.
+// A message as it crosses from one node to another: a small header (absolute expiry,
+// publishing client) followed by the message as an MQTT 5.0 PUBLISH, so topic, payload and
+// every property travel in the codec we already trust, and a receiving node checks them like
+// any packet. Messages travel in batches stamped with the sender and a sequence number.
 import { encode, PacketDecoder, PacketType } from '../protocol/index.js';
 import type { Properties } from '../protocol/packets.js';
 import type { ClusterMessage } from '../broker/ports.js';
@@ -9,9 +9,10 @@ import type { ClusterMessage } from '../broker/ports.js';
 const FORMAT = 1;
 const HAS_EXPIRY = 1;
 const HAS_ORIGIN = 2;
-const FIXED = 14;
+const FIXED = 2;
+const BATCH_HEADER = 12;
 
-/** Where a message came from: the sending process and its running count. */
+/** Where a batch came from: the sending process and its running count of batches. */
 export interface Stamp {
   /** Random per process start, so a restarted node's numbering is a new series. */
   incarnation: number;
@@ -26,7 +27,7 @@ function crossingProperties(properties: Properties): Properties {
   return rest;
 }
 
-export function encodeEnvelope(message: ClusterMessage, stamp: Stamp): Buffer {
+export function encodeEnvelope(message: ClusterMessage): Buffer {
   const publish = encode(
     {
       type: PacketType.Publish,
@@ -46,8 +47,6 @@ export function encodeEnvelope(message: ClusterMessage, stamp: Stamp): Buffer {
   const out = Buffer.allocUnsafe(size);
   out[0] = FORMAT;
   out[1] = (expiry ? HAS_EXPIRY : 0) | (origin ? HAS_ORIGIN : 0);
-  out.writeUInt32BE(stamp.incarnation >>> 0, 2);
-  out.writeDoubleBE(stamp.seq, 6);
   let pos = FIXED;
   if (expiry) pos = out.writeDoubleBE(message.expiresAt!, pos);
   if (origin) {
@@ -58,19 +57,29 @@ export function encodeEnvelope(message: ClusterMessage, stamp: Stamp): Buffer {
   return out;
 }
 
-export interface Envelope {
-  stamp: Stamp;
-  message: ClusterMessage;
+/** One decoder for every envelope: each holds one whole packet, so none is left buffered. */
+let decoder = new PacketDecoder({ protocolVersion: 5 });
+
+function decodePublish(bytes: Buffer) {
+  decoder.push(bytes);
+  try {
+    const packet = decoder.next();
+    if (packet === undefined) throw new Error('envelope with a truncated PUBLISH');
+    return packet;
+  } catch (err) {
+    // A decoder that threw stays dead: the next envelope gets a fresh one.
+    decoder = new PacketDecoder({ protocolVersion: 5 });
+    throw err;
+  }
 }
 
 /** Decodes an envelope; throws on bytes that are not one (a foreign publisher on our subjects). */
-export function decodeEnvelope(bytes: Uint8Array): Envelope {
+export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
   const buf = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (buf.length < FIXED || buf[0] !== FORMAT) throw new Error('not a culex cluster envelope');
   const flags = buf[1]!;
-  const stamp = { incarnation: buf.readUInt32BE(2), seq: buf.readDoubleBE(6) };
   let pos = FIXED;
   let expiresAt: number | undefined;
   let origin: string | undefined;
@@ -83,9 +92,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     origin = buf.toString('utf8', pos + 2, pos + 2 + length);
     pos += 2 + length;
   }
-  const decoder = new PacketDecoder({ protocolVersion: 5 });
-  decoder.push(buf.subarray(pos));
-  const packet = decoder.next();
+  const packet = decodePublish(buf.subarray(pos));
   if (packet?.type !== PacketType.Publish) throw new Error('envelope without a PUBLISH');
   const message: ClusterMessage = {
     topic: packet.topic,
@@ -96,5 +103,48 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   };
   if (expiresAt !== undefined) message.expiresAt = expiresAt;
   if (origin !== undefined) message.origin = origin;
-  return { stamp, message };
+  return message;
+}
+
+/**
+ * Envelopes for one subject, gathered during one turn of the event loop, as one NATS
+ * message: the stamp, then each envelope preceded by its length (u32). A NATS message costs
+ * the sender, the server and the receiver far more than its bytes, so a busy topic pays once
+ * per turn, not per message; order is kept.
+ */
+export function encodeBatch(stamp: Stamp, envelopes: readonly Buffer[]): Buffer {
+  let size = BATCH_HEADER;
+  for (const e of envelopes) size += 4 + e.length;
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32BE(stamp.incarnation >>> 0, 0);
+  out.writeDoubleBE(stamp.seq, 4);
+  let pos = BATCH_HEADER;
+  for (const e of envelopes) {
+    pos = out.writeUInt32BE(e.length, pos);
+    pos += e.copy(out, pos);
+  }
+  return out;
+}
+
+export interface Batch {
+  stamp: Stamp;
+  messages: ClusterMessage[];
+}
+
+/** The messages of a batch, in order; throws on bytes that are not a batch. */
+export function decodeBatch(bytes: Uint8Array): Batch {
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (buf.length < BATCH_HEADER) throw new Error('not a culex cluster envelope batch');
+  const stamp = { incarnation: buf.readUInt32BE(0), seq: buf.readDoubleBE(4) };
+  const messages: ClusterMessage[] = [];
+  for (let pos = BATCH_HEADER; pos < buf.length; ) {
+    if (pos + 4 > buf.length) throw new Error('not a culex cluster envelope batch');
+    const length = buf.readUInt32BE(pos);
+    if (pos + 4 + length > buf.length) throw new Error('not a culex cluster envelope batch');
+    messages.push(decodeEnvelope(buf.subarray(pos + 4, pos + 4 + length)));
+    pos += 4 + length;
+  }
+  return { stamp, messages };
 }

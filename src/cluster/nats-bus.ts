@@ -17,7 +17,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterBus, ClusterMessage, ClusterSink } from '../broker/ports.js';
 import { ClientClaims } from './claims.js';
-import { decodeEnvelope, encodeEnvelope, type Stamp } from './envelope.js';
+import { type Batch, decodeBatch, encodeBatch, encodeEnvelope, type Stamp } from './envelope.js';
 import { registerNodeName } from './node-name.js';
 import type { ClusterOptions } from './options.js';
 import { KvRetainedStore } from './retained-kv.js';
@@ -31,12 +31,15 @@ interface Interest {
 export class NatsClusterBus implements ClusterBus {
   readonly nodeName: string;
   private readonly stamp: Stamp = { incarnation: randomInt(2 ** 32), seq: 0 };
-  /** Highest sequence number seen per sending incarnation: a node subscribed with overlapping
-   * filters gets one NATS copy per subscription, and must route the message once. */
+  /** Highest batch number seen per sending incarnation: a node subscribed with overlapping
+   * filters gets one NATS copy per subscription, one after the other, and must route once. */
   private readonly lastSeen = new Map<number, number>();
   private readonly interests = new Map<string, Interest>();
   private readonly shared = new Map<string, Interest>();
   private sink: ClusterSink | undefined;
+  /** Envelopes to publish at the end of this turn, by subject (see encodeBatch). */
+  private outbox = new Map<string, Buffer[]>();
+  private readonly flushOutbox = () => this.publishOutbox();
   private readonly messagePrefix: string;
 
   private constructor(
@@ -103,11 +106,21 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   forward(message: ClusterMessage): void {
-    this.stamp.seq++;
-    this.nc.publish(
-      topicToSubject(this.messagePrefix, message.topic),
-      encodeEnvelope(message, this.stamp),
-    );
+    const subject = topicToSubject(this.messagePrefix, message.topic);
+    const envelope = encodeEnvelope(message);
+    if (this.outbox.size === 0) setImmediate(this.flushOutbox);
+    const batch = this.outbox.get(subject);
+    if (batch === undefined) this.outbox.set(subject, [envelope]);
+    else batch.push(envelope);
+  }
+
+  private publishOutbox(): void {
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    for (const [subject, envelopes] of outbox) {
+      this.stamp.seq++;
+      this.nc.publish(subject, encodeBatch(this.stamp, envelopes));
+    }
   }
 
   interest(filter: string, delta: 1 | -1): void {
@@ -158,9 +171,9 @@ export class NatsClusterBus implements ClusterBus {
     for (const sub of interest.subscriptions) sub.unsubscribe();
   }
 
-  private decode(msg: Msg): ReturnType<typeof decodeEnvelope> | undefined {
+  private decode(msg: Msg): Batch | undefined {
     try {
-      return decodeEnvelope(msg.data);
+      return decodeBatch(msg.data);
     } catch (err) {
       this.log.warn({ subject: msg.subject, err }, 'cluster: dropped a message that is not ours');
       return undefined;
@@ -168,19 +181,19 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   private received(msg: Msg): void {
-    const envelope = this.decode(msg);
-    if (envelope === undefined) return;
-    const { incarnation, seq } = envelope.stamp;
+    const batch = this.decode(msg);
+    if (batch === undefined) return;
+    const { incarnation, seq } = batch.stamp;
     const last = this.lastSeen.get(incarnation);
     if (last !== undefined && seq <= last) return;
     if (last === undefined && this.lastSeen.size >= 4096) this.lastSeen.clear();
     this.lastSeen.set(incarnation, seq);
-    this.sink?.route(envelope.message);
+    for (const message of batch.messages) this.sink?.route(message);
   }
 
   private receivedShared(group: string, filter: string, msg: Msg): void {
-    const envelope = this.decode(msg);
-    if (envelope !== undefined) this.sink?.routeShared(group, filter, envelope.message);
+    const batch = this.decode(msg);
+    for (const message of batch?.messages ?? []) this.sink?.routeShared(group, filter, message);
   }
 
   claim(clientId: string, resume: boolean) {

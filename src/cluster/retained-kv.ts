@@ -9,7 +9,6 @@ import type { MessageRecord, RetainedChanges, RetainedStore } from '../broker/po
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { subjectToTopic, topicToSubject } from './subject.js';
 
-const NO_STAMP = { incarnation: 0, seq: 0 };
 const LOAD_TIMEOUT_MS = 30_000;
 
 const keyOf = (topic: string) => topicToSubject('r', topic);
@@ -67,7 +66,7 @@ export class KvRetainedStore implements RetainedStore {
 
   private apply(entry: KvEntry, changes: RetainedChanges): void {
     try {
-      if (entry.operation === 'PUT') changes.set(decodeEnvelope(entry.value).message);
+      if (entry.operation === 'PUT') changes.set(decodeEnvelope(entry.value));
       else changes.delete(topicOf(entry.key));
     } catch (err) {
       this.log.warn({ key: entry.key, err }, 'cluster: unreadable retained message skipped');
@@ -75,7 +74,7 @@ export class KvRetainedStore implements RetainedStore {
   }
 
   save(message: MessageRecord): void {
-    this.track(this.kv.put(keyOf(message.topic), encodeEnvelope(message, NO_STAMP)));
+    this.track(this.kv.put(keyOf(message.topic), encodeEnvelope(message)));
   }
 
   delete(topic: string): void {

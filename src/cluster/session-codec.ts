@@ -3,10 +3,8 @@
 import type { MessageRecord, TransferredSession } from '../broker/ports.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 
-const NO_STAMP = { incarnation: 0, seq: 0 };
-
-const pack = (message: MessageRecord) => encodeEnvelope(message, NO_STAMP).toString('base64');
-const unpack = (text: string) => decodeEnvelope(Buffer.from(text, 'base64')).message;
+const pack = (message: MessageRecord) => encodeEnvelope(message).toString('base64');
+const unpack = (text: string) => decodeEnvelope(Buffer.from(text, 'base64'));
 
 export function encodeSession(session: TransferredSession): Buffer {
   const { record, outbound, incomingQos2 } = session;

@@ -2,7 +2,12 @@
 // must see comes through, per-hop properties do not [MQTT-3.3.2-17] [MQTT-3.3.4-6].
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeEnvelope, encodeEnvelope } from '../../src/cluster/envelope.js';
+import {
+  decodeBatch,
+  decodeEnvelope,
+  encodeBatch,
+  encodeEnvelope,
+} from '../../src/cluster/envelope.js';
 import { decodeSession, encodeSession } from '../../src/cluster/session-codec.js';
 
 const full = {
@@ -29,10 +34,7 @@ const full = {
 
 describe('cluster envelope', () => {
   it('carries topic, payload, QoS, retain, properties, expiry and the publishing client', () => {
-    const { stamp, message } = decodeEnvelope(
-      encodeEnvelope(full, { incarnation: 0xdeadbeef, seq: 2 ** 40 }),
-    );
-    assert.deepEqual(stamp, { incarnation: 0xdeadbeef, seq: 2 ** 40 });
+    const message = decodeEnvelope(encodeEnvelope(full));
     assert.equal(message.topic, full.topic);
     assert.deepEqual(Buffer.from(message.payload), full.payload);
     assert.equal(message.qos, 2);
@@ -54,9 +56,28 @@ describe('cluster envelope', () => {
       retain: false,
       properties: {},
     };
-    const { message } = decodeEnvelope(encodeEnvelope(bare, { incarnation: 1, seq: 1 }));
+    const message = decodeEnvelope(encodeEnvelope(bare));
     assert.deepEqual(message, { ...bare, payload: message.payload });
     assert.equal(message.payload.length, 0);
+  });
+
+  it('batches keep their stamp and the order of their messages', () => {
+    const topics = ['a', 'a', 'b/c', ''].map((t, i) => ({
+      ...full,
+      topic: t || 'z',
+      qos: (i % 3) as 0 | 1 | 2,
+    }));
+    const batch = decodeBatch(
+      encodeBatch({ incarnation: 0xdeadbeef, seq: 2 ** 40 }, topics.map(encodeEnvelope)),
+    );
+    assert.deepEqual(batch.stamp, { incarnation: 0xdeadbeef, seq: 2 ** 40 });
+    assert.deepEqual(
+      batch.messages.map((m) => [m.topic, m.qos]),
+      topics.map((m) => [m.topic, m.qos]),
+    );
+    assert.throws(() => decodeBatch(Buffer.alloc(5)), /batch/);
+    const cut = encodeBatch({ incarnation: 1, seq: 1 }, [encodeEnvelope(full)]);
+    assert.throws(() => decodeBatch(cut.subarray(0, cut.length - 3)), /batch/);
   });
 
   it('refuses bytes that are not an envelope', () => {
