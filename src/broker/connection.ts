@@ -20,6 +20,7 @@ import type { Outlet, Session } from './session.js';
 import type { TopicAliases } from './topic-alias.js';
 
 export interface ByteStream {
+  /** Every chunk holds whole packets, so a transport may frame each (see transport/ws-stream.ts). */
   write(chunk: Uint8Array): boolean;
   end(): void;
   destroy(): void;

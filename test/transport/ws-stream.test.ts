@@ -1,0 +1,205 @@
+// The WebSocket transport at the frame level: a raw socket does the HTTP upgrade and reads
+// every frame header itself, so nothing in between can merge or split frames.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  encode,
+  type Packet,
+  PacketDecoder,
+  PacketType,
+  packetSize,
+} from '../../src/protocol/index.js';
+import { connectPacket, Harness, sleep } from '../conformance/raw-client.js';
+
+const OPCODE_BINARY = 0x2;
+
+interface Frame {
+  fin: boolean;
+  opcode: number;
+  payload: Buffer;
+}
+
+/** A WebSocket client that keeps each frame as it came: no library, no reassembly. */
+class FrameClient {
+  readonly frames: Frame[] = [];
+  private pending = Buffer.alloc(0);
+
+  private constructor(readonly socket: Socket) {}
+
+  static open(port: number): Promise<FrameClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      const client = new FrameClient(socket);
+      let head = Buffer.alloc(0);
+      const timer = setTimeout(() => reject(new Error('no WebSocket upgrade')), 2_000);
+      const onHandshake = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        clearTimeout(timer);
+        socket.off('data', onHandshake);
+        if (!head.subarray(0, end).toString().startsWith('HTTP/1.1 101'))
+          return reject(new Error(head.toString()));
+        socket.on('data', (data: Buffer) => client.onData(data));
+        client.onData(head.subarray(end + 4));
+        resolve(client);
+      };
+      socket.on('data', onHandshake);
+      socket.once('error', reject);
+      socket.write(
+        [
+          'GET /mqtt HTTP/1.1',
+          `Host: 127.0.0.1:${port}`,
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+          'Sec-WebSocket-Version: 13',
+          'Sec-WebSocket-Protocol: mqtt',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+    });
+  }
+
+  /** One masked binary frame holding `packets` back to back. */
+  send(...packets: Packet[]): void {
+    const payload = Buffer.concat(packets.map((p) => encode(p, 5)));
+    assert.ok(payload.length < 126);
+    const mask = randomBytes(4);
+    const masked = payload.map((b, i) => b ^ mask[i % 4]!);
+    this.socket.write(
+      Buffer.concat([Buffer.from([0x80 | OPCODE_BINARY, 0x80 | payload.length]), mask, masked]),
+    );
+  }
+
+  /** Waits for `count` frames in all; returns the new ones. */
+  async nextFrames(count: number, timeoutMs = 3_000): Promise<Frame[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      if (Date.now() > deadline) throw new Error(`${this.frames.length} of ${count} frames`);
+      await sleep(5);
+    }
+    return this.frames.splice(0, count);
+  }
+
+  private onData(chunk: Buffer): void {
+    let buf = Buffer.concat([this.pending, chunk]);
+    for (;;) {
+      if (buf.length < 2) break;
+      let length = buf[1]! & 0x7f;
+      let at = 2;
+      if (length === 126) {
+        if (buf.length < 4) break;
+        length = buf.readUInt16BE(2);
+        at = 4;
+      } else if (length === 127) {
+        if (buf.length < 10) break;
+        length = Number(buf.readBigUInt64BE(2));
+        at = 10;
+      }
+      assert.equal(buf[1]! & 0x80, 0, 'a server frame is never masked');
+      if (buf.length < at + length) break;
+      this.frames.push({
+        fin: (buf[0]! & 0x80) !== 0,
+        opcode: buf[0]! & 0x0f,
+        payload: Buffer.from(buf.subarray(at, at + length)),
+      });
+      buf = buf.subarray(at + length);
+    }
+    this.pending = buf;
+  }
+}
+
+/** Asserts that the frame is one whole binary message holding exactly one packet; decodes it. */
+function onePacket(frame: Frame): Packet {
+  assert.equal(frame.opcode, OPCODE_BINARY, '[MQTT-6.0.0-1] binary frames only');
+  assert.equal(frame.fin, true);
+  assert.equal(packetSize(frame.payload, 0), frame.payload.length, 'one packet per frame');
+  const decoder = new PacketDecoder({ protocolVersion: 5 });
+  decoder.push(frame.payload);
+  return decoder.next()!;
+}
+
+const subscribe = (topicFilter: string, packetId = 1): Packet => ({
+  type: PacketType.Subscribe,
+  packetId,
+  subscriptions: [
+    { topicFilter, qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+  ],
+  properties: {},
+});
+
+describe('transport: WebSocket frames', () => {
+  let h: Harness;
+  const open: FrameClient[] = [];
+  before(async () => {
+    h = await Harness.start();
+  });
+  after(async () => {
+    for (const c of open) c.socket.destroy();
+    await h.close();
+  });
+
+  async function client(clientId: string): Promise<FrameClient> {
+    const c = await FrameClient.open(h.wsPort);
+    open.push(c);
+    c.send(connectPacket({ clientId }));
+    const [connack] = await c.nextFrames(1);
+    assert.equal(onePacket(connack!).type, PacketType.Connack);
+    return c;
+  }
+
+  it('SUBACK and the N retained messages behind it go out as N + 1 frames, one packet each', async () => {
+    const retained = 5;
+    for (let i = 0; i < retained; i++)
+      h.server.publish(`frames/retained/${i}`, `r${i}`, { qos: 1, retain: true });
+    const c = await client('frames-retained');
+    c.send(subscribe('frames/retained/#'));
+    const frames = await c.nextFrames(retained + 1);
+    const packets = frames.map(onePacket);
+    assert.deepEqual(
+      packets.map((p) => p.type),
+      [PacketType.Suback, ...Array(retained).fill(PacketType.Publish)],
+    );
+    await sleep(50);
+    assert.equal(c.frames.length, 0, 'no frame beyond one per packet');
+  });
+
+  it('N packets written in one tick, small and above the 64 KiB direct-write size mixed, make N frames in order', async () => {
+    const c = await client('frames-burst');
+    c.send(subscribe('frames/burst/#'));
+    assert.equal(onePacket((await c.nextFrames(1))[0]!).type, PacketType.Suback);
+    const payloads = Array.from({ length: 50 }, (_, i) =>
+      i % 10 === 5 ? Buffer.alloc(70_000, i) : Buffer.from(`m${i}`),
+    );
+    payloads.forEach((payload, i) => {
+      h.server.publish(`frames/burst/${i}`, payload, { qos: (i % 2) as 0 | 1 });
+    });
+    const packets = (await c.nextFrames(payloads.length)).map(onePacket);
+    assert.deepEqual(
+      packets.map((p) => (p.type === PacketType.Publish ? Buffer.from(p.payload) : p.type)),
+      payloads,
+    );
+  });
+
+  it('a PUBACK and the delivery of the same message to the publisher itself are two frames', async () => {
+    const c = await client('frames-self');
+    c.send(subscribe('frames/self'));
+    await c.nextFrames(1);
+    c.send({
+      type: PacketType.Publish,
+      topic: 'frames/self',
+      payload: Buffer.from('x'),
+      qos: 1,
+      packetId: 7,
+      retain: false,
+      dup: false,
+      properties: {},
+    });
+    const types = (await c.nextFrames(2)).map((f) => onePacket(f).type).sort();
+    assert.deepEqual(types, [PacketType.Publish, PacketType.Puback].sort());
+  });
+});
