@@ -73,19 +73,6 @@ export function readRemainingLength(
   throw malformed('Remaining Length longer than 4 bytes');
 }
 
-/**
- * The size of the whole packet at buf[start], fixed header included: how a transport that
- * frames each packet (WebSocket) splits encoded output holding several packets.
- */
-export function packetSize(buf: Uint8Array, start: number): number {
-  const headerLength = readRemainingLength(buf, start, buf.length, sizeScratch);
-  const size = headerLength + sizeScratch.remainingLength;
-  if (headerLength === 0 || start + size > buf.length) throw malformed('packet cut short');
-  return size;
-}
-
-const sizeScratch = { remainingLength: 0 };
-
 export function packetTooLarge(size: number, maximum: number): MqttError {
   return new MqttError(
     ReasonCode.PacketTooLarge,

@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import {
-  encode,
-  type Packet,
-  PacketDecoder,
-  PacketType,
-  packetSize,
-} from '../../src/protocol/index.js';
+import { encode, type Packet, PacketDecoder, PacketType } from '../../src/protocol/index.js';
 import { connectPacket, Harness, sleep } from '../conformance/raw-client.js';
 
 const OPCODE_BINARY = 0x2;
@@ -113,11 +107,21 @@ class FrameClient {
   }
 }
 
+/** The size of the packet at buf[0] by its fixed header: type byte, Remaining Length. */
+function packetSize(buf: Buffer): number {
+  let remaining = 0;
+  for (let i = 1, multiplier = 1; i <= 4; i++, multiplier *= 128) {
+    remaining += (buf[i]! & 0x7f) * multiplier;
+    if (buf[i]! < 0x80) return 1 + i + remaining;
+  }
+  throw new Error('Remaining Length longer than 4 bytes');
+}
+
 /** Asserts that the frame is one whole binary message holding exactly one packet; decodes it. */
 function onePacket(frame: Frame): Packet {
   assert.equal(frame.opcode, OPCODE_BINARY, '[MQTT-6.0.0-1] binary frames only');
   assert.equal(frame.fin, true);
-  assert.equal(packetSize(frame.payload, 0), frame.payload.length, 'one packet per frame');
+  assert.equal(packetSize(frame.payload), frame.payload.length, 'one packet per frame');
   const decoder = new PacketDecoder({ protocolVersion: 5 });
   decoder.push(frame.payload);
   return decoder.next()!;
@@ -168,12 +172,16 @@ describe('transport: WebSocket frames', () => {
     assert.equal(c.frames.length, 0, 'no frame beyond one per packet');
   });
 
-  it('N packets written in one tick, small and above the 64 KiB direct-write size mixed, make N frames in order', async () => {
+  it('N packets written in one tick, of all three frame length forms and above the 64 KiB direct-write size, make N frames in order', async () => {
     const c = await client('frames-burst');
     c.send(subscribe('frames/burst/#'));
     assert.equal(onePacket((await c.nextFrames(1))[0]!).type, PacketType.Suback);
     const payloads = Array.from({ length: 50 }, (_, i) =>
-      i % 10 === 5 ? Buffer.alloc(70_000, i) : Buffer.from(`m${i}`),
+      i % 10 === 5
+        ? Buffer.alloc(70_000, i) // 64-bit frame length
+        : i % 10 === 7
+          ? Buffer.alloc(1_000, i) // 16-bit frame length
+          : Buffer.from(`m${i}`),
     );
     payloads.forEach((payload, i) => {
       h.server.publish(`frames/burst/${i}`, payload, { qos: (i % 2) as 0 | 1 });
