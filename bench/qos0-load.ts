@@ -18,6 +18,23 @@ export function parseArgs(argv: string[]): Map<string, string> {
   return args;
 }
 
+/** --duration S, --warmup S (1), --reps N, --window N (1000), --publishers N (10). */
+export function loadOptions(
+  args: Map<string, string>,
+  defaults: { duration: number; reps: number },
+) {
+  const number = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
+  const window = number('--window', 1_000);
+  return {
+    duration: number('--duration', defaults.duration),
+    warmup: number('--warmup', 1),
+    reps: number('--reps', defaults.reps),
+    window,
+    refill: Math.max(1, Math.floor(window / 4)),
+    publishers: number('--publishers', 10),
+  };
+}
+
 export async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -4,7 +4,7 @@
 //
 // The broker is `culex start` as a child process pinned to CPU 0 (taskset), with a TCP and a
 // TLS listener and a certificate made by openssl; this process, the load, moves to CPU 1.
-// Closed loop: each publisher keeps at most WINDOW messages sent but not yet seen by the
+// Closed loop: each publisher keeps at most options.window messages sent but not yet seen by the
 // subscriber and refills in batches once a quarter of the window is free (mqttload's
 // end-to-end window). Packets come from the codec's encode: one PUBLISH per publisher,
 // copied into batches with the sequence number patched in.
@@ -25,6 +25,7 @@ import {
   median,
   PAYLOAD_BYTES,
   type Publisher,
+  loadOptions,
   parseArgs,
   percent,
   refill,
@@ -37,12 +38,7 @@ import {
 import { makePki, makeTempDir, SERVER_EXTENSIONS } from '../test/security/fixtures/certs.js';
 
 const args = parseArgs(process.argv);
-const DURATION = Number(args.get('--duration') ?? 10);
-const WARMUP = Number(args.get('--warmup') ?? 1);
-const WINDOW = Number(args.get('--window') ?? 1_000);
-const PUBLISHERS = Number(args.get('--publishers') ?? 10);
-const REPS = Number(args.get('--reps') ?? 1);
-const REFILL = Math.max(1, Math.floor(WINDOW / 4));
+const options = loadOptions(args, { duration: 10, reps: 1 });
 const PREFIX = `bench/tls/${process.pid}`;
 const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 
@@ -142,7 +138,7 @@ async function fanIn(transport: Transport, broker: Broker, rep: number): Promise
   subscriber.write(subscribeBytes(`${PREFIX}/#`));
   await suback;
   const publishers: Publisher[] = [];
-  for (let i = 0; i < PUBLISHERS; i++) {
+  for (let i = 0; i < options.publishers; i++) {
     const socket = await open(transport, broker);
     await mqttConnect(socket, `tls-bench-pub-${transport}-${rep}-${i}`);
     publishers.push({
@@ -156,11 +152,11 @@ async function fanIn(transport: Transport, broker: Broker, rep: number): Promise
     });
   }
   let running = true;
-  const window = { size: WINDOW, refill: REFILL, running: () => running };
+  const window = { size: options.window, refill: options.refill, running: () => running };
   const reader = subscriberReader(publishers, (p) => refill(p, window));
   subscriber.on('data', reader.read);
   for (const p of publishers) refill(p, window);
-  const measured = await measure(reader.total, broker.pid, WARMUP, DURATION);
+  const measured = await measure(reader.total, broker.pid, options.warmup, options.duration);
   running = false;
 
   // Let what is in flight arrive, then close everything.
@@ -177,12 +173,12 @@ async function main(): Promise<void> {
   try {
     broker = await startBroker(temp.dir);
     console.log(
-      `QoS 0 fan-in: ${PUBLISHERS} publishers → 1 subscriber, ${PAYLOAD_BYTES}-byte payloads, ` +
-        `window ${WINDOW}/publisher, ${WARMUP} s warm-up + ${DURATION} s per run, ` +
+      `QoS 0 fan-in: ${options.publishers} publishers → 1 subscriber, ${PAYLOAD_BYTES}-byte payloads, ` +
+        `window ${options.window}/publisher, ${options.warmup} s warm-up + ${options.duration} s per run, ` +
         `broker PID ${broker.pid}${hasTaskset ? ' on CPU 0, load on CPU 1' : ' (no taskset: unpinned)'}`,
     );
     const results: Result[] = [];
-    for (let rep = 0; rep < REPS; rep++)
+    for (let rep = 0; rep < options.reps; rep++)
       for (const transport of ['tcp', 'tls'] as const)
         results.push(await fanIn(transport, broker, rep));
     console.log('');

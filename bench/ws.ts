@@ -1,6 +1,6 @@
 // npm run bench:ws: QoS 0 fan-in and fan-out over WebSocket, MQTT 3.1.1, 64-byte payloads, as
 // ../shared/bench's fanin-q0 and fanout-q0 do over TCP (that harness speaks TCP only):
-//   fanin   PUBLISHERS publishers → bench/ws/<run>/<i>, 1 subscriber on bench/ws/<run>/#
+//   fanin   options.publishers publishers → bench/ws/<run>/<i>, 1 subscriber on bench/ws/<run>/#
 //   fanout  1 publisher → bench/ws/<run>/x, SUBSCRIBERS subscribers
 // With --baseline REF (e.g. main) the same runs go against that commit too, built in
 // .tmp/ws-baseline/ from `git archive`, alternating builds, and the table ends with this
@@ -9,25 +9,26 @@
 // Each broker is `culex start` pinned to CPU 0 (taskset); this process, the load, moves to
 // CPU 1. The WebSocket clients are raw sockets (HTTP upgrade, then frames read and written
 // here) so the load costs little per frame: publishers send batches of PUBLISHes in one
-// frame, subscribers read any framing. Closed loop (see qos0-load.ts): at most WINDOW
+// frame, subscribers read any framing. Closed loop (see qos0-load.ts): at most options.window
 // messages per publisher sent but not yet delivered to every subscriber.
 //
 // Prints a table, then one JSON line last: msg/s per build and scenario (deliveries summed over
 // subscribers), and {"ratio": {"fanin": x, "fanout": y}} = this build / baseline.
 // Options: --baseline REF, --duration S (5), --warmup S (1), --reps N (3), --window N (1000),
 // --publishers N (10), --subscribers N (100).
-import { execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { join, resolve } from 'node:path';
-import { freePort } from './broker-process.js';
+import { clientFrame, openRawWebSocket, parseFrames } from '../test/transport/raw-websocket.js';
+import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
 import {
   connectBytes,
   type Measured,
   measure,
   median,
   type Publisher,
+  loadOptions,
   parseArgs,
   percent,
   refill,
@@ -35,18 +36,12 @@ import {
   subscribeBytes,
   subscriberReader,
   template,
-  waitForPort,
 } from './qos0-load.js';
 
 const args = parseArgs(process.argv);
-const DURATION = Number(args.get('--duration') ?? 5);
-const WARMUP = Number(args.get('--warmup') ?? 1);
-const REPS = Number(args.get('--reps') ?? 3);
-const WINDOW = Number(args.get('--window') ?? 1_000);
-const PUBLISHERS = Number(args.get('--publishers') ?? 10);
+const options = loadOptions(args, { duration: 5, reps: 3 });
 const SUBSCRIBERS = Number(args.get('--subscribers') ?? 100);
 const BASELINE = args.get('--baseline');
-const REFILL = Math.max(1, Math.floor(WINDOW / 4));
 const EMPTY = Buffer.alloc(0);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
@@ -86,41 +81,11 @@ function buildBaseline(ref: string): Build {
 
 async function startBroker(build: Build): Promise<Broker> {
   const [port, wsPort] = [await freePort(), await freePort()];
-  const command = [
-    ...(hasTaskset ? ['taskset', '-c', '0'] : []),
-    process.execPath,
-    build.main,
-    'start',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ws-port',
-    String(wsPort),
-    '--http-port',
-    '0',
-    '--store',
-    'memory',
-    '--log-level',
-    'warn',
-  ];
-  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(killer);
-  };
-  try {
-    await waitForPort(wsPort, child);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const pin = hasTaskset ? ['taskset', '-c', '0'] : [];
+  const args = culexArgs(port, ['--store', 'memory'], wsPort);
+  const { child } = await startCulex(args, pin, 15_000, build.main);
   // taskset execs node, so the child's PID is the broker's.
-  return { build, pid: child.pid!, wsPort, stop };
+  return { build, pid: child.pid!, wsPort, stop: () => stopProcess(child) };
 }
 
 /**
@@ -133,51 +98,19 @@ class WsPeer {
 
   private constructor(readonly socket: net.Socket) {}
 
-  static open(port: number): Promise<WsPeer> {
-    return new Promise((done, fail) => {
-      const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-      const peer = new WsPeer(socket);
-      let head = Buffer.alloc(0);
-      const onHandshake = (chunk: Buffer) => {
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.off('data', onHandshake);
-        if (!head.toString('latin1', 0, 12).startsWith('HTTP/1.1 101'))
-          return fail(new Error(head.toString()));
-        socket.on('data', (data: Buffer) => peer.read(data));
-        peer.read(head.subarray(end + 4));
-        done(peer);
-      };
-      socket.on('data', onHandshake);
-      socket.once('error', fail);
-      socket.write(
-        `GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n',
-      );
-    });
+  static async open(port: number): Promise<WsPeer> {
+    const { socket, rest } = await openRawWebSocket(port);
+    const peer = new WsPeer(socket);
+    socket.on('data', (data: Buffer) => peer.read(data));
+    peer.read(rest);
+    return peer;
   }
 
-  /**
-   * One binary frame. Client frames must be masked; an all-zero masking key is a valid key
-   * that leaves the payload as it is, so the load spends nothing on masking.
-   */
   send(payload: Buffer): boolean {
-    const length = payload.length;
-    const header = Buffer.alloc(length < 126 ? 6 : length < 65_536 ? 8 : 14);
-    header[0] = 0x82;
-    if (length < 126) header[1] = 0x80 | length;
-    else if (length < 65_536) {
-      header[1] = 0x80 | 126;
-      header.writeUInt16BE(length, 2);
-    } else {
-      header[1] = 0x80 | 127;
-      header.writeBigUInt64BE(BigInt(length), 2);
-    }
+    const [header, body] = clientFrame(payload);
     this.socket.cork();
-    this.socket.write(header);
-    const ok = this.socket.write(payload);
+    this.socket.write(header!);
+    const ok = this.socket.write(body!);
     this.socket.uncork();
     return ok;
   }
@@ -191,26 +124,8 @@ class WsPeer {
 
   private read(chunk: Buffer): void {
     const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    let pos = 0;
-    for (;;) {
-      const left = buf.length - pos;
-      if (left < 2) break;
-      let length = buf[pos + 1]! & 0x7f;
-      let at = 2;
-      if (length === 126) {
-        if (left < 4) break;
-        length = buf.readUInt16BE(pos + 2);
-        at = 4;
-      } else if (length === 127) {
-        if (left < 10) break;
-        length = Number(buf.readBigUInt64BE(pos + 2));
-        at = 10;
-      }
-      if (buf.length < pos + at + length) break;
-      this.onPayload(buf, pos + at, pos + at + length);
-      pos += at + length;
-    }
-    this.pending = pos < buf.length ? Buffer.from(buf.subarray(pos)) : EMPTY;
+    const used = parseFrames(buf, (_first, _masked, start, end) => this.onPayload(buf, start, end));
+    this.pending = used < buf.length ? Buffer.from(buf.subarray(used)) : EMPTY;
   }
 }
 
@@ -240,7 +155,7 @@ interface Result extends Measured {
 async function run(broker: Broker, scenario: Scenario, rep: number): Promise<Result> {
   const prefix = `bench/ws/${process.pid}/${rep}/${broker.build.name}`;
   const fanout = scenario === 'fanout' ? SUBSCRIBERS : 1;
-  const publisherCount = scenario === 'fanin' ? PUBLISHERS : 1;
+  const publisherCount = scenario === 'fanin' ? options.publishers : 1;
   const filter = scenario === 'fanin' ? `${prefix}/#` : `${prefix}/x`;
   const subscribers: WsPeer[] = [];
   for (let i = 0; i < fanout; i++)
@@ -260,7 +175,7 @@ async function run(broker: Broker, scenario: Scenario, rep: number): Promise<Res
     });
   }
   let running = true;
-  const window = { size: WINDOW, refill: REFILL, running: () => running };
+  const window = { size: options.window, refill: options.refill, running: () => running };
   const readers = subscribers.map((peer) => {
     const reader = subscriberReader(publishers, (p) => refill(p, window));
     peer.onPayload = reader.readPackets;
@@ -268,7 +183,7 @@ async function run(broker: Broker, scenario: Scenario, rep: number): Promise<Res
   });
   for (const p of publishers) refill(p, window);
   const total = () => readers.reduce((n, r) => n + r.total(), 0);
-  const measured = await measure(total, broker.pid, WARMUP, DURATION);
+  const measured = await measure(total, broker.pid, options.warmup, options.duration);
   running = false;
   const lost = await settle(publishers);
   for (const peer of subscribers) peer.socket.destroy();
@@ -314,12 +229,12 @@ async function main(): Promise<void> {
   try {
     for (const build of builds) brokers.push(await startBroker(build));
     console.log(
-      `QoS 0 over WebSocket: fanin ${PUBLISHERS} → 1, fanout 1 → ${SUBSCRIBERS}, 64-byte ` +
-        `payloads, window ${WINDOW}, ${WARMUP} s warm-up + ${DURATION} s per run, ${REPS} reps` +
+      `QoS 0 over WebSocket: fanin ${options.publishers} → 1, fanout 1 → ${SUBSCRIBERS}, 64-byte ` +
+        `payloads, window ${options.window}, ${options.warmup} s warm-up + ${options.duration} s per run, ${options.reps} reps` +
         `${hasTaskset ? ', brokers on CPU 0, load on CPU 1' : ' (no taskset: unpinned)'}`,
     );
     const results: Result[] = [];
-    for (let rep = 0; rep < REPS; rep++)
+    for (let rep = 0; rep < options.reps; rep++)
       for (const scenario of ['fanin', 'fanout'] as const) {
         // Alternate which build goes first, so neither always runs on a warmer host.
         const order = rep % 2 === 0 ? brokers : [...brokers].reverse();

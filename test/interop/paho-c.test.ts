@@ -76,15 +76,6 @@ describe('interop: Eclipse Paho C', { skip: missing }, () => {
     return child;
   };
 
-  /** Waits until the broker holds `filter` for the sample's client id. */
-  async function subscribed(clientId: string, filter: string, ms = 3_000) {
-    const deadline = Date.now() + ms;
-    while (!h.server.broker.core.sessions.get(clientId)?.subscriptions.has(filter)) {
-      if (Date.now() > deadline) throw new Error(`${clientId} did not subscribe to ${filter}`);
-      await sleep(10);
-    }
-  }
-
   for (const transport of ['tcp', 'ws'] as const) {
     for (const version of ['311', '5'] as const) {
       const uri = () =>
@@ -122,7 +113,7 @@ describe('interop: Eclipse Paho C', { skip: missing }, () => {
           const clientId = `${sample}-${++n}`;
           return { clientId, child: start(sample, [...common(clientId, qos), '-t', filter]) };
         });
-        for (const s of subs) await subscribed(s.clientId, filter);
+        for (const s of subs) await h.subscribed(s.clientId, filter);
         return subs.map((s) => s.child);
       }
 

@@ -2,10 +2,11 @@
 // every frame header itself, so nothing in between can merge or split frames.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { encode, type Packet, PacketDecoder, PacketType } from '../../src/protocol/index.js';
 import { connectPacket, Harness, sleep } from '../conformance/raw-client.js';
+import { clientFrame, openRawWebSocket, parseFrames } from './raw-websocket.js';
 
 const OPCODE_BINARY = 0x2;
 
@@ -22,51 +23,18 @@ class FrameClient {
 
   private constructor(readonly socket: Socket) {}
 
-  static open(port: number): Promise<FrameClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      const client = new FrameClient(socket);
-      let head = Buffer.alloc(0);
-      const timer = setTimeout(() => reject(new Error('no WebSocket upgrade')), 2_000);
-      const onHandshake = (chunk: Buffer) => {
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        clearTimeout(timer);
-        socket.off('data', onHandshake);
-        if (!head.subarray(0, end).toString().startsWith('HTTP/1.1 101'))
-          return reject(new Error(head.toString()));
-        socket.on('data', (data: Buffer) => client.onData(data));
-        client.onData(head.subarray(end + 4));
-        resolve(client);
-      };
-      socket.on('data', onHandshake);
-      socket.once('error', reject);
-      socket.write(
-        [
-          'GET /mqtt HTTP/1.1',
-          `Host: 127.0.0.1:${port}`,
-          'Upgrade: websocket',
-          'Connection: Upgrade',
-          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-          'Sec-WebSocket-Version: 13',
-          'Sec-WebSocket-Protocol: mqtt',
-          '',
-          '',
-        ].join('\r\n'),
-      );
-    });
+  static async open(port: number): Promise<FrameClient> {
+    const { socket, rest } = await openRawWebSocket(port);
+    const client = new FrameClient(socket);
+    socket.on('data', (data: Buffer) => client.onData(data));
+    client.onData(rest);
+    return client;
   }
 
   /** One masked binary frame holding `packets` back to back. */
   send(...packets: Packet[]): void {
     const payload = Buffer.concat(packets.map((p) => encode(p, 5)));
-    assert.ok(payload.length < 126);
-    const mask = randomBytes(4);
-    const masked = payload.map((b, i) => b ^ mask[i % 4]!);
-    this.socket.write(
-      Buffer.concat([Buffer.from([0x80 | OPCODE_BINARY, 0x80 | payload.length]), mask, masked]),
-    );
+    this.socket.write(Buffer.concat(clientFrame(payload, randomBytes(4))));
   }
 
   /** Waits for `count` frames in all; returns the new ones. */
@@ -80,30 +48,16 @@ class FrameClient {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = Buffer.concat([this.pending, chunk]);
-    for (;;) {
-      if (buf.length < 2) break;
-      let length = buf[1]! & 0x7f;
-      let at = 2;
-      if (length === 126) {
-        if (buf.length < 4) break;
-        length = buf.readUInt16BE(2);
-        at = 4;
-      } else if (length === 127) {
-        if (buf.length < 10) break;
-        length = Number(buf.readBigUInt64BE(2));
-        at = 10;
-      }
-      assert.equal(buf[1]! & 0x80, 0, 'a server frame is never masked');
-      if (buf.length < at + length) break;
+    const buf = Buffer.concat([this.pending, chunk]);
+    const used = parseFrames(buf, (first, masked, start, end) => {
+      assert.equal(masked, false, 'a server frame is never masked');
       this.frames.push({
-        fin: (buf[0]! & 0x80) !== 0,
-        opcode: buf[0]! & 0x0f,
-        payload: Buffer.from(buf.subarray(at, at + length)),
+        fin: (first & 0x80) !== 0,
+        opcode: first & 0x0f,
+        payload: Buffer.from(buf.subarray(start, end)),
       });
-      buf = buf.subarray(at + length);
-    }
-    this.pending = buf;
+    });
+    this.pending = Buffer.from(buf.subarray(used));
   }
 }
 
