@@ -2,9 +2,10 @@
 // ../shared/bench's fanin-q0 and fanout-q0 do over TCP (that harness speaks TCP only):
 //   fanin   options.publishers publishers → bench/ws/<run>/<i>, 1 subscriber on bench/ws/<run>/#
 //   fanout  1 publisher → bench/ws/<run>/x, SUBSCRIBERS subscribers
-// With --baseline REF (e.g. main) the same runs go against that commit too, built in
-// .tmp/ws-baseline/ from `git archive`, alternating builds, and the table ends with this
-// build's ratio to it per scenario.
+// With --baseline REF the same runs go against that commit too, built in .tmp/ws-baseline/
+// from `git archive` with this checkout's node_modules (so REF must need no other packages:
+// `git merge-base main HEAD` is the usual before), alternating builds, and the table ends
+// with this build's ratio to it per scenario.
 //
 // Each broker is `culex start` pinned to CPU 0 (taskset); this process, the load, moves to
 // CPU 1. The WebSocket clients are raw sockets (HTTP upgrade, then frames read and written
