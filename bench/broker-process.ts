@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 
 export const CULEX_MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
 
-/** `culex start` arguments for one TCP listener on 127.0.0.1 and nothing else. */
-export function culexArgs(port: number, extra: string[]): string[] {
+/** `culex start` arguments for one TCP listener on 127.0.0.1 (and WebSocket when wsPort > 0). */
+export function culexArgs(port: number, extra: string[], wsPort = 0): string[] {
   return [
     'start',
     '--host',
@@ -15,7 +15,7 @@ export function culexArgs(port: number, extra: string[]): string[] {
     '--port',
     String(port),
     '--ws-port',
-    '0',
+    String(wsPort),
     '--http-port',
     '0',
     '--log-level',
@@ -42,14 +42,15 @@ export interface Started {
   ms: number;
 }
 
-/** Runs `culex start` (optionally under a command prefix such as taskset) until it listens. */
+/** Runs `culex start` (optionally under a command prefix such as taskset, or another build's main.js) until it listens. */
 export function startCulex(
   args: string[],
   prefix: string[] = [],
   timeoutMs = 15_000,
+  main = CULEX_MAIN,
 ): Promise<Started> {
   const t0 = performance.now();
-  const command = [...prefix, process.execPath, CULEX_MAIN, ...args];
+  const command = [...prefix, process.execPath, main, ...args];
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   return new Promise((done, fail) => {

@@ -14,13 +14,15 @@ import type { BrokerCore } from './core.js';
 import { dispatch } from './handlers/index.js';
 import { encodedPublish, type Message } from './message.js';
 import { ClientThrottle } from './limits.js';
-import { OutputBuffer } from './output.js';
+import { OutputBuffer, type PacketFraming } from './output.js';
 import type { ClientInfo } from './ports.js';
 import type { Outlet, Session } from './session.js';
 import type { TopicAliases } from './topic-alias.js';
 
 export interface ByteStream {
   write(chunk: Uint8Array): boolean;
+  /** A header to put in front of every packet (WebSocket: one frame per packet). */
+  readonly framing?: PacketFraming;
   end(): void;
   destroy(): void;
   pause(): unknown;
@@ -85,7 +87,7 @@ export class Connection implements Outlet {
   bytesIn = 0;
   bytesOut = 0;
   private readonly decoder: PacketDecoder;
-  private readonly output = new OutputBuffer();
+  private readonly output: OutputBuffer;
   private paused = false;
   private throttled = false;
   /** Per-client rate limits, when configured. */
@@ -99,6 +101,7 @@ export class Connection implements Outlet {
     this.openedAt = this.lastActivity = core.now();
     this.sendQuota = core.options.maxInflightMessages;
     this.decoder = new PacketDecoder({ maximumPacketSize: core.options.maxPacketSize });
+    this.output = new OutputBuffer(stream.framing);
     if (ClientThrottle.needed(core.options))
       this.throttle = new ClientThrottle(core.options, this.openedAt);
     // Shared listeners that find the connection on the stream: no closures per connection.
@@ -316,8 +319,9 @@ export class Connection implements Outlet {
   flush(): void {
     this.dirty = false;
     if (this.output.isEmpty) return;
-    this.core.stats.bytesSent += this.output.pendingBytes;
-    this.bytesOut += this.output.pendingBytes;
+    const bytes = this.output.pendingPacketBytes;
+    this.core.stats.bytesSent += bytes;
+    this.bytesOut += bytes;
     if (this.state === 'closed') {
       this.output.clear();
       return;

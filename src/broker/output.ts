@@ -1,5 +1,8 @@
 // Per-connection output: packets are appended to one buffer and written to the socket once per
 // tick (see Broker.scheduleFlush), so a burst of deliveries costs one syscall, not one each.
+// A transport that wraps every packet (WebSocket: one frame per packet) gives a PacketFraming,
+// and each packet's header is written in front of it as it is appended: no second pass, no
+// second copy.
 
 /** Writes larger than this skip the copy into the batch buffer. */
 const DIRECT_WRITE_BYTES = 64 * 1024;
@@ -9,20 +12,38 @@ export interface ByteSink {
   write(chunk: Uint8Array): boolean;
 }
 
+/** A header the transport puts in front of every packet. */
+export interface PacketFraming {
+  headerSize(packetLength: number): number;
+  writeHeader(buffer: Uint8Array, at: number, packetLength: number): void;
+}
+
 export class OutputBuffer {
   private buffer: Buffer | undefined;
   private length = 0;
   /** Large packets waiting behind the batch, in order. */
   private large: Buffer[] | undefined;
+  private largeBytes = 0;
   /**
    * A lone packet, kept by reference: a tick with one packet for a connection (CONNACK, a
    * PINGRESP, one QoS 0 delivery) writes it as it is, with no batch buffer and no copy.
    * Appended bytes are never changed afterwards, so holding them is safe.
    */
   private single: Uint8Array | undefined;
+  /** Bytes of framing headers among the pending bytes. */
+  private headerBytes = 0;
 
+  /** Framed, a lone packet is copied too: its header must go in front of it. */
+  constructor(private readonly framing?: PacketFraming) {}
+
+  /** Bytes to write, framing included. */
   get pendingBytes(): number {
-    return this.length + (this.single?.length ?? 0);
+    return this.length + this.largeBytes + (this.single?.length ?? 0);
+  }
+
+  /** Bytes of MQTT packets to write, framing left out. */
+  get pendingPacketBytes(): number {
+    return this.pendingBytes - this.headerBytes;
   }
 
   get isEmpty(): boolean {
@@ -30,7 +51,7 @@ export class OutputBuffer {
   }
 
   append(bytes: Uint8Array): void {
-    if (this.isEmpty && bytes.length < DIRECT_WRITE_BYTES) {
+    if (this.isEmpty && bytes.length < DIRECT_WRITE_BYTES && this.framing === undefined) {
       this.single = bytes;
       return;
     }
@@ -39,7 +60,7 @@ export class OutputBuffer {
       this.appendLarge(Buffer.from(bytes));
       return;
     }
-    const at = this.reserve(bytes.length);
+    const at = this.reservePacket(bytes.length);
     this.buffer!.set(bytes, at);
   }
 
@@ -52,7 +73,7 @@ export class OutputBuffer {
       this.appendLarge(copy);
       return;
     }
-    const at = this.reserve(bytes.length);
+    const at = this.reservePacket(bytes.length);
     const buffer = this.buffer!;
     buffer.set(bytes, at);
     patch(buffer, at, packetIdOffset, packetId, dup);
@@ -75,7 +96,9 @@ export class OutputBuffer {
     if (this.large !== undefined) {
       for (const chunk of this.large) ok = sink.write(chunk);
       this.large = undefined;
+      this.largeBytes = 0;
     }
+    this.headerBytes = 0;
     return ok;
   }
 
@@ -84,6 +107,8 @@ export class OutputBuffer {
     this.buffer = undefined;
     this.length = 0;
     this.large = undefined;
+    this.largeBytes = 0;
+    this.headerBytes = 0;
   }
 
   /** A second packet arrived: the lone one moves into the batch, in front of it. */
@@ -91,18 +116,40 @@ export class OutputBuffer {
     if (this.single === undefined) return;
     const single = this.single;
     this.single = undefined;
-    const at = this.reserve(single.length);
+    const at = this.reservePacket(single.length);
     this.buffer!.set(single, at);
   }
 
   /** Once a large chunk is queued, everything after it is queued behind it, in order. */
   private appendLarge(chunk: Buffer): void {
     if (this.length > 0) {
-      (this.large ??= []).push(this.buffer!.subarray(0, this.length));
+      this.queueLarge(this.buffer!.subarray(0, this.length));
       this.buffer = undefined;
       this.length = 0;
     }
+    if (this.framing !== undefined) {
+      const header = Buffer.allocUnsafe(this.framing.headerSize(chunk.length));
+      this.framing.writeHeader(header, 0, chunk.length);
+      this.headerBytes += header.length;
+      this.queueLarge(header);
+    }
+    this.queueLarge(chunk);
+  }
+
+  private queueLarge(chunk: Buffer): void {
     (this.large ??= []).push(chunk);
+    this.largeBytes += chunk.length;
+  }
+
+  /** Room for a packet in the batch, behind its framing header; returns where the packet goes. */
+  private reservePacket(size: number): number {
+    const framing = this.framing;
+    if (framing === undefined) return this.reserve(size);
+    const header = framing.headerSize(size);
+    const at = this.reserve(header + size);
+    framing.writeHeader(this.buffer!, at, size);
+    this.headerBytes += header;
+    return at + header;
   }
 
   private reserve(size: number): number {

@@ -1,9 +1,10 @@
 // MQTT over WebSocket (MQTT 5.0 section 6): binary frames, subprotocol "mqtt", path /mqtt.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Broker } from '../broker/broker.js';
 import type { TransportInfo } from '../broker/connection.js';
 import { type Listening, startListening } from './tcp.js';
+import { WebSocketByteStream } from './ws-stream.js';
 
 export interface WsOptions {
   path: string;
@@ -59,17 +60,7 @@ export function attachWebSocket(
   });
   wss.on('connection', (ws, req) => {
     (req.socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-    const stream = createWebSocketStream(ws);
-    // The stream only ends when the WebSocket closes; destroy it so that 'close' reaches the
-    // broker (will, session detach) even when the peer vanished without DISCONNECT.
-    ws.once('close', () => stream.destroy());
-    // [MQTT-6.0.0-1] only binary frames: a text frame closes the connection, unprocessed.
-    ws.prependListener('message', (_data: unknown, isBinary: boolean) => {
-      if (isBinary) return;
-      stream.destroy();
-      ws.terminate();
-    });
-    broker.accept(stream, {
+    broker.accept(new WebSocketByteStream(ws, req.socket), {
       transport,
       remoteAddress: req.socket.remoteAddress ?? 'unknown',
       remotePort: req.socket.remotePort,

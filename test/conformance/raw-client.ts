@@ -398,6 +398,15 @@ export class Harness {
     return client;
   }
 
+  /** Waits until the broker holds `filter` for `clientId` (for clients that print nothing on SUBACK). */
+  async subscribed(clientId: string, filter: string, ms = 3_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.server.broker.core.sessions.get(clientId)?.subscriptions.has(filter)) {
+      if (Date.now() > deadline) throw new Error(`${clientId} did not subscribe to ${filter}`);
+      await sleep(10);
+    }
+  }
+
   async close(): Promise<void> {
     for (const c of this.clients) c.destroy();
     await this.server.close();

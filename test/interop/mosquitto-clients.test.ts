@@ -3,7 +3,7 @@
 // persistent sessions, shared subscriptions and the will of a killed mosquitto_sub.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Harness, sleep, text } from '../conformance/raw-client.js';
+import { Harness, text } from '../conformance/raw-client.js';
 import { Child, installed } from './processes.js';
 
 const missing =
@@ -27,15 +27,6 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
     children.push(child);
     return child;
   };
-
-  /** Waits until the broker holds `filter` for `clientId` (mosquitto_sub prints nothing on SUBACK). */
-  async function subscribed(clientId: string, filter: string, ms = 3_000) {
-    const deadline = Date.now() + ms;
-    while (!h.server.broker.core.sessions.get(clientId)?.subscriptions.has(filter)) {
-      if (Date.now() > deadline) throw new Error(`${clientId} did not subscribe to ${filter}`);
-      await sleep(10);
-    }
-  }
 
   async function pub(args: string[]) {
     const child = run('mosquitto_pub', args);
@@ -64,7 +55,7 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
           '-W',
           '10',
         ]);
-        await subscribed(id, `m${version}/q/#`);
+        await h.subscribed(id, `m${version}/q/#`);
         for (const qos of ['0', '1', '2'])
           await pub(['-V', flag, '-t', `m${version}/q/${qos}`, '-m', `at qos ${qos}`, '-q', qos]);
         assert.equal(await sub.exit(), 0, sub.stderr);
@@ -93,7 +84,7 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
           '-W',
           '10',
         ]);
-        await subscribed(id, `m${version}/qos`);
+        await h.subscribed(id, `m${version}/qos`);
         for (const qos of ['0', '1', '2'])
           await pub(['-V', flag, '-t', `m${version}/qos`, '-m', `sent ${qos}`, '-q', qos]);
         assert.equal(await sub.exit(), 0, sub.stderr);
@@ -183,8 +174,8 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
           ]);
         const a = member(`ma-${flag}`);
         const b = member(`mb-${flag}`);
-        await subscribed(`ma-${flag}`, filter);
-        await subscribed(`mb-${flag}`, filter);
+        await h.subscribed(`ma-${flag}`, filter);
+        await h.subscribed(`mb-${flag}`, filter);
         for (let i = 0; i < 4; i++)
           await pub(['-V', flag, '-t', `m${version}/shared`, '-m', `${i}`, '-q', '1']);
         assert.equal(await a.exit(), 0, a.stderr);
@@ -212,7 +203,7 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
           '5',
           ...will,
         ]);
-        await subscribed(`mpolite-${flag}`, `m${version}/poke`);
+        await h.subscribed(`mpolite-${flag}`, `m${version}/poke`);
         await pub(['-V', flag, '-t', `m${version}/poke`, '-m', 'x']);
         assert.equal(await polite.exit(), 0, polite.stderr);
         await watcher.expectNothing(300);
@@ -226,7 +217,7 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
           `m${version}/idle`,
           ...will,
         ]);
-        await subscribed(`mdoomed-${flag}`, `m${version}/idle`);
+        await h.subscribed(`mdoomed-${flag}`, `m${version}/idle`);
         await doomed.killAndWait('SIGKILL');
         const got = await watcher.receive(3_000);
         assert.equal(text(got), 'sub died');
@@ -251,7 +242,7 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
       '-W',
       '5',
     ]);
-    await subscribed('mprops', 'm5/props');
+    await h.subscribed('mprops', 'm5/props');
     await pub([
       '-V',
       'mqttv5',
@@ -300,8 +291,8 @@ describe('interop: mosquitto_pub / mosquitto_sub', { skip: missing }, () => {
       '-W',
       '5',
     ]);
-    await subscribed('mold', 'mix/#');
-    await subscribed('mnew', 'mix/#');
+    await h.subscribed('mold', 'mix/#');
+    await h.subscribed('mnew', 'mix/#');
     await pub([
       '-V',
       'mqttv5',
