@@ -2,8 +2,8 @@
 // publishing client) followed by the message as an MQTT 5.0 PUBLISH, so topic, payload and
 // every property travel in the codec we already trust, and a receiving node checks them like
 // any packet. Messages travel in batches stamped with the sender and a sequence number.
-import { encode, PacketDecoder, PacketType } from '../protocol/index.js';
-import type { Properties } from '../protocol/packets.js';
+import { encodedSize, PacketDecoder, PacketType, writePublishPacket } from '../protocol/index.js';
+import type { Properties, PublishPacket } from '../protocol/packets.js';
 import type { ClusterMessage } from '../broker/ports.js';
 
 const FORMAT = 1;
@@ -27,33 +27,49 @@ function crossingProperties(properties: Properties): Properties {
   return rest;
 }
 
-export function encodeEnvelope(message: ClusterMessage): Buffer {
-  const publish = encode(
-    {
-      type: PacketType.Publish,
-      topic: message.topic,
-      payload: message.payload,
-      qos: message.qos,
-      retain: message.retain,
-      dup: false,
-      packetId: message.qos > 0 ? 1 : undefined,
-      properties: crossingProperties(message.properties),
-    },
-    5,
-  );
-  const origin = message.origin === undefined ? undefined : Buffer.from(message.origin, 'utf8');
+/** A message prepared for writing: its PUBLISH and the sizes, computed once. */
+interface Prepared {
+  message: ClusterMessage;
+  publish: PublishPacket;
+  size: number;
+}
+
+function prepare(message: ClusterMessage): Prepared {
+  const publish: PublishPacket = {
+    type: PacketType.Publish,
+    topic: message.topic,
+    payload: message.payload,
+    qos: message.qos,
+    retain: message.retain,
+    dup: false,
+    packetId: message.qos > 0 ? 1 : undefined,
+    properties: crossingProperties(message.properties),
+  };
+  let size = FIXED + encodedSize(publish, 5);
+  if (message.expiresAt !== undefined) size += 8;
+  if (message.origin !== undefined) size += 2 + Buffer.byteLength(message.origin);
+  return { message, publish, size };
+}
+
+function writeEnvelope(out: Buffer, pos: number, { message, publish }: Prepared): number {
   const expiry = message.expiresAt !== undefined;
-  const size = FIXED + (expiry ? 8 : 0) + (origin ? 2 + origin.length : 0) + publish.length;
-  const out = Buffer.allocUnsafe(size);
-  out[0] = FORMAT;
-  out[1] = (expiry ? HAS_EXPIRY : 0) | (origin ? HAS_ORIGIN : 0);
-  let pos = FIXED;
+  const origin = message.origin;
+  out[pos] = FORMAT;
+  out[pos + 1] = (expiry ? HAS_EXPIRY : 0) | (origin !== undefined ? HAS_ORIGIN : 0);
+  pos += FIXED;
   if (expiry) pos = out.writeDoubleBE(message.expiresAt!, pos);
-  if (origin) {
-    pos = out.writeUInt16BE(origin.length, pos);
-    pos += origin.copy(out, pos);
+  if (origin !== undefined) {
+    const length = out.write(origin, pos + 2);
+    out.writeUInt16BE(length, pos);
+    pos += 2 + length;
   }
-  publish.copy(out, pos);
+  return writePublishPacket(out, pos, publish, 5);
+}
+
+export function encodeEnvelope(message: ClusterMessage): Buffer {
+  const prepared = prepare(message);
+  const out = Buffer.allocUnsafe(prepared.size);
+  writeEnvelope(out, 0, prepared);
   return out;
 }
 
@@ -107,21 +123,22 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
 }
 
 /**
- * Envelopes for one subject, gathered during one turn of the event loop, as one NATS
+ * Messages for one subject, gathered during one turn of the event loop, as one NATS
  * message: the stamp, then each envelope preceded by its length (u32). A NATS message costs
  * the sender, the server and the receiver far more than its bytes, so a busy topic pays once
  * per turn, not per message; order is kept.
  */
-export function encodeBatch(stamp: Stamp, envelopes: readonly Buffer[]): Buffer {
+export function encodeBatch(stamp: Stamp, messages: readonly ClusterMessage[]): Buffer {
+  const prepared = messages.map(prepare);
   let size = BATCH_HEADER;
-  for (const e of envelopes) size += 4 + e.length;
+  for (const p of prepared) size += 4 + p.size;
   const out = Buffer.allocUnsafe(size);
   out.writeUInt32BE(stamp.incarnation >>> 0, 0);
   out.writeDoubleBE(stamp.seq, 4);
   let pos = BATCH_HEADER;
-  for (const e of envelopes) {
-    pos = out.writeUInt32BE(e.length, pos);
-    pos += e.copy(out, pos);
+  for (const p of prepared) {
+    pos = out.writeUInt32BE(p.size, pos);
+    pos = writeEnvelope(out, pos, p);
   }
   return out;
 }

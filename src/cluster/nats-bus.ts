@@ -23,6 +23,8 @@ import type { ClusterOptions } from './options.js';
 import { KvRetainedStore } from './retained-kv.js';
 import { encodeToken, filterToSubjects, topicToSubject } from './subject.js';
 
+const SUBJECT_CACHE = 10_000;
+
 interface Interest {
   count: number;
   subscriptions: Subscription[];
@@ -37,8 +39,10 @@ export class NatsClusterBus implements ClusterBus {
   private readonly interests = new Map<string, Interest>();
   private readonly shared = new Map<string, Interest>();
   private sink: ClusterSink | undefined;
-  /** Envelopes to publish at the end of this turn, by subject (see encodeBatch). */
-  private outbox = new Map<string, Buffer[]>();
+  /** Messages to publish at the end of this turn, by subject (see encodeBatch). */
+  private outbox = new Map<string, ClusterMessage[]>();
+  /** Subjects of recent topics: most traffic reuses a few topics. */
+  private subjects = new Map<string, string>();
   private readonly flushOutbox = () => this.publishOutbox();
   private readonly messagePrefix: string;
 
@@ -106,20 +110,29 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   forward(message: ClusterMessage): void {
-    const subject = topicToSubject(this.messagePrefix, message.topic);
-    const envelope = encodeEnvelope(message);
+    const subject = this.subjectOf(message.topic);
     if (this.outbox.size === 0) setImmediate(this.flushOutbox);
     const batch = this.outbox.get(subject);
-    if (batch === undefined) this.outbox.set(subject, [envelope]);
-    else batch.push(envelope);
+    if (batch === undefined) this.outbox.set(subject, [message]);
+    else batch.push(message);
+  }
+
+  private subjectOf(topic: string): string {
+    let subject = this.subjects.get(topic);
+    if (subject === undefined) {
+      if (this.subjects.size >= SUBJECT_CACHE) this.subjects.clear();
+      subject = topicToSubject(this.messagePrefix, topic);
+      this.subjects.set(topic, subject);
+    }
+    return subject;
   }
 
   private publishOutbox(): void {
     const outbox = this.outbox;
     this.outbox = new Map();
-    for (const [subject, envelopes] of outbox) {
+    for (const [subject, messages] of outbox) {
       this.stamp.seq++;
-      this.nc.publish(subject, encodeBatch(this.stamp, envelopes));
+      this.nc.publish(subject, encodeBatch(this.stamp, messages));
     }
   }
 

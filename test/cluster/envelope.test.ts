@@ -67,16 +67,14 @@ describe('cluster envelope', () => {
       topic: t || 'z',
       qos: (i % 3) as 0 | 1 | 2,
     }));
-    const batch = decodeBatch(
-      encodeBatch({ incarnation: 0xdeadbeef, seq: 2 ** 40 }, topics.map(encodeEnvelope)),
-    );
+    const batch = decodeBatch(encodeBatch({ incarnation: 0xdeadbeef, seq: 2 ** 40 }, topics));
     assert.deepEqual(batch.stamp, { incarnation: 0xdeadbeef, seq: 2 ** 40 });
     assert.deepEqual(
       batch.messages.map((m) => [m.topic, m.qos]),
       topics.map((m) => [m.topic, m.qos]),
     );
     assert.throws(() => decodeBatch(Buffer.alloc(5)), /batch/);
-    const cut = encodeBatch({ incarnation: 1, seq: 1 }, [encodeEnvelope(full)]);
+    const cut = encodeBatch({ incarnation: 1, seq: 1 }, [full]);
     assert.throws(() => decodeBatch(cut.subarray(0, cut.length - 3)), /batch/);
   });
 
