@@ -257,6 +257,9 @@ const clusterRules: Record<string, Rule> = {
   credsFile: { kind: 'string' },
   prefix: { kind: 'string' },
   replicas: { kind: 'enum', values: [1, 3, 5] },
+  heartbeatMs: { kind: 'number', min: 100, max: 60_000 },
+  nodeTimeoutMs: { kind: 'number', min: 500, max: 600_000 },
+  cutoffSeconds: { kind: 'number', min: 0, max: 86_400 },
 };
 
 /** The `cluster` section; `servers` is a list or a comma-separated string of NATS URLs. */

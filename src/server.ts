@@ -156,6 +156,7 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
     log,
     hooks: options.hooks ?? {},
   });
+  if (bus !== undefined) bus.figures = () => nodeFigures(broker);
   try {
     await broker.open();
   } catch (error) {
@@ -186,4 +187,17 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
     throw error;
   }
   return new CulexServer(broker, listeners, store, admin);
+}
+
+/** What a cluster node tells the others about itself in each heartbeat. */
+function nodeFigures(broker: Broker): Record<string, number> {
+  const { core } = broker;
+  return {
+    connections: core.connections.size,
+    clients: core.clients.size,
+    sessions: core.sessions.size,
+    subscriptions: core.router.subscriptionCount,
+    messagesReceived: core.stats.publishReceived,
+    messagesSent: core.stats.publishSent,
+  };
 }

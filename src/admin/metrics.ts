@@ -37,6 +37,10 @@ export interface MetricsSnapshot {
   eventLoopLagMaxSeconds: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
+  /** Cluster figures; zeros on a single node. */
+  clusterLinked: number;
+  clusterNodesUp: number;
+  clusterReceived: number;
   residentBytes: number;
 }
 
@@ -94,7 +98,7 @@ export class Metrics {
   }
 
   snapshot(): MetricsSnapshot {
-    return toSnapshot(this.admin.figures(), this);
+    return toSnapshot(this.admin.figures(), this, this.admin.cluster());
   }
 
   get eventLoopLag(): { mean: number; max: number } {
@@ -259,6 +263,21 @@ export class Metrics {
     );
     gauge('culex_heap_used_bytes', 'V8 heap in use', (s) => s.heapUsedBytes);
     gauge('culex_heap_total_bytes', 'V8 heap allocated', (s) => s.heapTotalBytes);
+    gauge(
+      'culex_cluster_linked',
+      '1 while linked to the cluster (NATS), 0 when cut off or alone',
+      (s) => s.clusterLinked,
+    );
+    gauge(
+      'culex_cluster_nodes_up',
+      'Cluster nodes whose heartbeats arrive, this one included',
+      (s) => s.clusterNodesUp,
+    );
+    counter(
+      'culex_cluster_messages_received_total',
+      'Messages that came from other cluster nodes',
+      (s) => s.clusterReceived,
+    );
     // The standard process figures (prom-client's defaults include names promtool refuses).
     gauge('process_resident_memory_bytes', 'Resident memory size', (s) => s.residentBytes);
     counter('process_cpu_seconds_total', 'User and system CPU time', () => {
@@ -273,7 +292,11 @@ export class Metrics {
   }
 }
 
-function toSnapshot(f: BrokerFigures, m: Metrics): MetricsSnapshot {
+function toSnapshot(
+  f: BrokerFigures,
+  m: Metrics,
+  cluster: ReturnType<BrokerAdmin['cluster']>,
+): MetricsSnapshot {
   const s = f.stats;
   const memory = process.memoryUsage();
   return {
@@ -309,6 +332,9 @@ function toSnapshot(f: BrokerFigures, m: Metrics): MetricsSnapshot {
     eventLoopLagMaxSeconds: m.eventLoopLag.max,
     heapUsedBytes: memory.heapUsed,
     heapTotalBytes: memory.heapTotal,
+    clusterLinked: cluster?.linked ? 1 : 0,
+    clusterNodesUp: cluster?.nodes.filter((n) => n.state === 'up').length ?? 0,
+    clusterReceived: s.clusterReceived,
     residentBytes: memory.rss,
   };
 }

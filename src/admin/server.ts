@@ -7,6 +7,7 @@ import type { Logger } from '../broker/hooks.js';
 import { clientRoutes } from './api-clients.js';
 import { messageRoutes } from './api-messages.js';
 import { type ListenerView, systemRoutes } from './api-system.js';
+import { clusterRoutes } from './api-cluster.js';
 import { ApiAuth, type AuthOptions } from './auth.js';
 import { Metrics, type MetricsOptions } from './metrics.js';
 import { errorName, HttpError, RouteTable } from './routes.js';
@@ -89,9 +90,15 @@ export async function startAdmin(broker: Broker, options: AdminHttpOptions): Pro
     metrics,
     listeners: options.listeners ?? (() => []),
     http: () => ({ host, port: server?.port ?? 0 }),
-    ready: () => server !== undefined && !server.isClosing && (options.ready?.() ?? true),
+    // A node cut off from its cluster is not ready: load balancers send clients elsewhere.
+    ready: () =>
+      server !== undefined &&
+      !server.isClosing &&
+      (options.ready?.() ?? true) &&
+      (admin.cluster()?.linked ?? true),
     config: options.config ?? { broker: broker.options },
   });
+  clusterRoutes(table, admin);
   clientRoutes(table, admin);
   messageRoutes(table, admin, trace);
   table.add({

@@ -47,7 +47,7 @@ import type { Broker } from './broker.js';
 import type { Connection } from './connection.js';
 import { shareOf } from './core.js';
 import type { Message } from './message.js';
-import type { ClientInfo, SubscriptionRecord } from './ports.js';
+import type { ClientInfo, ClusterNodeState, SubscriptionRecord } from './ports.js';
 import type { Session } from './session.js';
 import { CULEX_VERSION } from './sys.js';
 
@@ -266,6 +266,13 @@ export class BrokerAdmin {
     };
     this.core.taps.add(tap);
     return () => this.core.taps.delete(tap);
+  }
+
+  /** This node's cluster: whether it is linked, and every node as its heartbeats tell. */
+  cluster(): { node: string; linked: boolean; nodes: ClusterNodeState[] } | undefined {
+    const bus = this.core.cluster?.bus;
+    if (bus === undefined) return undefined;
+    return { node: bus.nodeName, linked: bus.linked, nodes: bus.nodes() };
   }
 
   /** Gauges and counters for the metrics, read at scrape time. */

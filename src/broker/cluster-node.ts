@@ -8,6 +8,8 @@ import type { ClusterBus, ClusterMessage, ClusterSink, TransferredSession } from
 import { outboundRecord, type Session } from './session.js';
 
 export class ClusterNode implements ClusterSink {
+  private cutoffTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly core: BrokerCore,
     readonly bus: ClusterBus,
@@ -43,6 +45,41 @@ export class ClusterNode implements ClusterSink {
     this.core.wills.cancel(clientId);
     this.core.endSession(session);
     return moved;
+  }
+
+  publishWill(message: ClusterMessage): void {
+    this.core.publish(message as Message);
+  }
+
+  /**
+   * Cut off from the cluster: say so, and after `cutoffSeconds` close every connection
+   * (5.0: 0x88 Server unavailable) so that clients move to a node that can serve them.
+   */
+  linkChanged(up: boolean): void {
+    clearTimeout(this.cutoffTimer);
+    if (up) {
+      this.core.log.info({}, 'cluster: link to NATS is back');
+      return;
+    }
+    const seconds = this.bus.cutoffSeconds;
+    this.core.log.error(
+      { seconds },
+      'cluster: link to NATS lost; clients will be disconnected if it stays down',
+    );
+    this.cutoffTimer = setTimeout(() => this.cutOff(), seconds * 1000);
+    this.cutoffTimer.unref();
+  }
+
+  private cutOff(): void {
+    this.core.log.error(
+      { clients: this.core.clients.size },
+      'cluster: still cut off; disconnecting clients (0x88)',
+    );
+    for (const connection of [...this.core.connections]) {
+      if (connection.state === 'connected')
+        this.core.disconnect(connection, ReasonCode.ServerUnavailable);
+      else connection.close();
+    }
   }
 
   /** A session handed over by another node becomes this node's, mirrored to its store. */

@@ -170,6 +170,20 @@ export interface ClusterSink {
   takenOver(clientId: string): void;
   /** Another node's client resumes this session: give it up (and return it when wanted). */
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
+  /** The will of a client whose node died, due now: publish it. */
+  publishWill(message: ClusterMessage): void;
+  /** The link to the cluster went down (false) or came back (true). */
+  linkChanged(up: boolean): void;
+}
+
+/** A cluster node as the others see it. */
+export interface ClusterNodeState {
+  name: string;
+  state: 'up' | 'silent';
+  /** ms since its last heartbeat arrived. */
+  lastHeard: number;
+  startedAt: number;
+  figures: Record<string, number>;
 }
 
 /**
@@ -192,5 +206,15 @@ export interface ClusterBus {
   claim(clientId: string, resume: boolean): Promise<TransferredSession | undefined>;
   /** The client's last connection here ended and it keeps no session: forget the claim. */
   release(clientId: string): void;
+  /** Keeps the will in the cluster before CONNACK, so a surviving node sends it if this one dies. */
+  keepWill(clientId: string, will: ClusterMessage, delay: number): Promise<void>;
+  /** The will was sent, or is not due any more. */
+  dropWill(clientId: string): void;
+  /** Whether the link to the cluster is up. */
+  readonly linked: boolean;
+  /** Seconds a node cut off from the cluster keeps its clients before it disconnects them. */
+  readonly cutoffSeconds: number;
+  /** The nodes of the cluster, this one included. */
+  nodes(): ClusterNodeState[];
   close(): Promise<void>;
 }

@@ -26,7 +26,10 @@ export class WillScheduler {
     connection.will = undefined;
     if (will === undefined) return;
     const reason = connection.disconnectReason;
-    if (reason !== undefined && reason !== ReasonCode.DisconnectWithWillMessage) return;
+    if (reason !== undefined && reason !== ReasonCode.DisconnectWithWillMessage) {
+      this.core.cluster?.bus.dropWill(connection.clientId);
+      return;
+    }
     const delay = Math.min(will.delay, session.expiryInterval);
     if (delay === 0) {
       this.publish(will.message);
@@ -72,6 +75,7 @@ export class WillScheduler {
 
   /** The will's Message Expiry Interval counts from now, when it is published (5.0 section 3.1.3.2.4). */
   private publish(will: Message): void {
+    if (will.origin !== undefined) this.core.cluster?.bus.dropWill(will.origin);
     const interval = will.properties.messageExpiryInterval;
     const expiresAt = interval === undefined ? undefined : this.core.now() + interval * 1000;
     this.core.publish(expiresAt === undefined ? will : { ...will, expiresAt });

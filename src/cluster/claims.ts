@@ -25,6 +25,8 @@ export class ClientClaims {
     private readonly kv: KV,
     private readonly nodeName: string,
     private readonly surrenderSubject: (node: string) => string,
+    /** The client was held by another node before: called with that node. */
+    private readonly movedFrom: (node: string, clientId: string) => void,
     private readonly log: Logger,
   ) {}
 
@@ -82,6 +84,7 @@ export class ClientClaims {
     }
     this.owned.set(clientId, revision);
     if (previous === undefined || previous.node === this.nodeName) return undefined;
+    this.movedFrom(previous.node, clientId);
     return this.takeSession(previous.node, clientId, resume);
   }
 

@@ -15,10 +15,12 @@ import {
 } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
-import type { ClusterBus, ClusterMessage, ClusterSink } from '../broker/ports.js';
+import type { ClusterBus, ClusterMessage, ClusterNodeState, ClusterSink } from '../broker/ports.js';
 import { ClientClaims } from './claims.js';
 import { type Batch, decodeBatch, encodeBatch, encodeEnvelope, type Stamp } from './envelope.js';
 import { registerNodeName } from './node-name.js';
+import { NodeWatch } from './node-watch.js';
+import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
 import { KvRetainedStore } from './retained-kv.js';
 import { encodeToken, filterToSubjects, topicToSubject } from './subject.js';
@@ -46,18 +48,34 @@ export class NatsClusterBus implements ClusterBus {
   private readonly flushOutbox = () => this.publishOutbox();
   private readonly messagePrefix: string;
 
+  linked = true;
+  /** Set by the admin layer: this node's figures, shared with the others in heartbeats. */
+  figures: () => Record<string, number> = () => ({});
+
   private constructor(
     private readonly options: ClusterOptions,
     /** Publishes and plain subscriptions, with echo off: a node never hears itself. */
     private readonly nc: NatsConnection,
     /** Queue subscriptions of shared groups: these must hear this node's own messages too. */
     private readonly queues: NatsConnection,
-    private readonly claims: ClientClaims,
-    readonly retainedStore: KvRetainedStore,
+    private readonly parts: {
+      claims: ClientClaims;
+      wills: ClusterWills;
+      watch: NodeWatch;
+      retained: KvRetainedStore;
+    },
     private readonly log: Logger,
   ) {
     this.nodeName = options.nodeName;
     this.messagePrefix = `${options.prefix}.m`;
+  }
+
+  get retainedStore(): KvRetainedStore {
+    return this.parts.retained;
+  }
+
+  get cutoffSeconds(): number {
+    return this.options.cutoffSeconds;
   }
 
   /** Connects, registers the node name (refusing one in use) and opens the buckets. */
@@ -71,21 +89,27 @@ export class NatsClusterBus implements ClusterBus {
         kvm.create(`${options.prefix}_${name}`, { replicas: options.replicas, history });
       const node = (name: string, verb: string) =>
         `${options.prefix}.n.${encodeToken(name)}.${verb}`;
-      await registerNodeName(
-        nc,
-        await bucket('nodes'),
-        options.nodeName,
-        node(options.nodeName, 'ping'),
-      );
+      const nodes = await bucket('nodes');
+      await registerNodeName(nc, nodes, options.nodeName, node(options.nodeName, 'ping'));
+      const wills = new ClusterWills(await bucket('wills'), options.nodeName, log);
       const claims = new ClientClaims(
         nc,
         await bucket('clients'),
         options.nodeName,
         (n) => node(n, 'surrender'),
+        (previous, clientId) => wills.drop(clientId, previous),
+        log,
+      );
+      const watch = new NodeWatch(
+        nc,
+        nodes,
+        options.nodeName,
+        (n) => node(n, 'ping'),
+        options,
         log,
       );
       const retained = new KvRetainedStore(await bucket('retained'), log);
-      return new NatsClusterBus(options, nc, queues, claims, retained, log);
+      return new NatsClusterBus(options, nc, queues, { claims, wills, watch, retained }, log);
     } catch (err) {
       await nc.close();
       throw err;
@@ -102,11 +126,46 @@ export class NatsClusterBus implements ClusterBus {
     });
     this.nc.subscribe(`${node}.surrender`, {
       callback: (_err, msg) => {
-        msg.respond(this.claims.surrender(msg.data, sink));
+        msg.respond(this.parts.claims.surrender(msg.data, sink));
       },
     });
-    await this.claims.start(sink);
+    await this.parts.claims.start(sink);
+    await this.parts.watch.start(this.figures, (dead) => {
+      this.parts.wills
+        .sendOrphans(dead, sink)
+        .catch((err) =>
+          this.log.error({ err, node: dead }, 'cluster: could not read the wills of a lost node'),
+        );
+    });
+    this.followLink(sink);
     await this.nc.flush();
+  }
+
+  /** NATS' own reconnection does the failover; the broker only needs to know the state. */
+  private followLink(sink: ClusterSink): void {
+    (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'disconnect' && this.linked) {
+          this.linked = false;
+          sink.linkChanged(false);
+        } else if (status.type === 'reconnect' && !this.linked) {
+          this.linked = true;
+          sink.linkChanged(true);
+        }
+      }
+    })().catch(() => {});
+  }
+
+  keepWill(clientId: string, will: ClusterMessage, delay: number): Promise<void> {
+    return this.parts.wills.keep(clientId, will, delay);
+  }
+
+  dropWill(clientId: string): void {
+    this.parts.wills.drop(clientId);
+  }
+
+  nodes(): ClusterNodeState[] {
+    return this.parts.watch.nodes();
   }
 
   forward(message: ClusterMessage): void {
@@ -210,16 +269,18 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   claim(clientId: string, resume: boolean) {
-    return this.claims.claim(clientId, resume, this.sink!);
+    return this.parts.claims.claim(clientId, resume, this.sink!);
   }
 
   release(clientId: string): void {
-    this.claims.release(clientId);
+    this.parts.claims.release(clientId);
   }
 
   async close(): Promise<void> {
-    this.claims.stop();
-    this.retainedStore.stopWatching();
+    this.parts.claims.stop();
+    this.parts.watch.stop();
+    this.parts.wills.stop();
+    this.parts.retained.stopWatching();
     await this.queues.drain().catch(() => {});
     await this.nc.drain().catch(() => {});
   }

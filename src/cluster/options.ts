@@ -14,9 +14,18 @@ export interface ClusterOptions {
   prefix: string;
   /** JetStream replicas of the cluster's buckets (1, 3 or 5; at most the NATS servers). */
   replicas: number;
+  /** ms between a node's heartbeats. */
+  heartbeatMs: number;
+  /** ms without a heartbeat before a node is pinged, and if silent, declared lost. */
+  nodeTimeoutMs: number;
+  /** Seconds cut off from NATS before this node disconnects its clients (0x88). */
+  cutoffSeconds: number;
 }
 
 export const defaultClusterOptions: Omit<ClusterOptions, 'servers' | 'nodeName'> = {
   prefix: 'culex',
   replicas: 1,
+  heartbeatMs: 1000,
+  nodeTimeoutMs: 5000,
+  cutoffSeconds: 30,
 };

@@ -70,9 +70,23 @@ function accept(
   }
   if (cluster === undefined) return admit(connection, packet, will, extra);
   // [MQTT-3.1.4-3] one connection per client id in the whole cluster: claim it first, and
-  // take the session over from the node that held it.
-  return cluster.bus.claim(connection.clientId, !packet.clean).then(
-    (moved) => {
+  // take the session over from the node that held it. The will goes to the cluster too, so
+  // that another node sends it if this one dies.
+  const { bus } = cluster;
+  const id = connection.clientId;
+  const keeping =
+    will === undefined
+      ? bus.dropWill(id)
+      : bus.keepWill(
+          id,
+          will,
+          Math.min(
+            packet.will!.properties.willDelayInterval ?? 0,
+            requestedExpiry(connection, packet),
+          ),
+        );
+  return Promise.all([bus.claim(id, !packet.clean), keeping]).then(
+    ([moved]) => {
       if (moved !== undefined) cluster.adopt(moved);
       return admit(connection, packet, will, extra);
     },
@@ -81,6 +95,13 @@ function accept(
       throw new MqttError(ReasonCode.ServerUnavailable, 'cluster unavailable');
     },
   );
+}
+
+/** The Session Expiry Interval the session will get (negotiate() decides the same way). */
+function requestedExpiry(connection: Connection, packet: ConnectPacket): number {
+  const { options } = connection.core;
+  if (packet.protocolVersion !== 5) return packet.clean ? 0 : options.persistentSessionExpiry;
+  return Math.min(packet.properties.sessionExpiryInterval ?? 0, options.maxSessionExpiryInterval);
 }
 
 function admit(

@@ -1,0 +1,21 @@
+// The cluster as one broker to operate: its nodes, as any node sees them.
+import type { BrokerAdmin } from '../broker/admin.js';
+import { HttpError, type RouteTable } from './routes.js';
+
+export function clusterRoutes(table: RouteTable, admin: BrokerAdmin): void {
+  table.add({
+    method: 'GET',
+    url: '/api/v1/cluster/nodes',
+    tag: 'system',
+    summary: 'The nodes of the cluster with their state and figures (404 on a single node)',
+    responses: {
+      200: { description: 'This node, its link to NATS and every node' },
+      404: { description: 'This broker is not in a cluster' },
+    },
+    handler: () => {
+      const cluster = admin.cluster();
+      if (cluster === undefined) throw new HttpError(404, 'this broker is not in a cluster');
+      return cluster;
+    },
+  });
+}

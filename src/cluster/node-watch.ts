@@ -1,0 +1,132 @@
+// Which nodes are alive. Each node rewrites its key in the nodes bucket every heartbeat, with
+// its figures; every node watches the bucket. A node silent for longer than the timeout is
+// pinged, and if it does not answer, the surviving nodes race to delete its key
+// (compare-and-set on the revision they saw): the one that wins reaps it, sending the wills
+// its clients left (wills.ts). So a dead node's wills go out once, from one node.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { Logger } from '../broker/hooks.js';
+
+export interface NodeState {
+  name: string;
+  state: 'up' | 'silent';
+  /** ms since its last heartbeat reached this node. */
+  lastHeard: number;
+  startedAt: number;
+  figures: Record<string, number>;
+}
+
+interface Seen {
+  revision: number;
+  heardAt: number;
+  startedAt: number;
+  figures: Record<string, number>;
+  checking: boolean;
+}
+
+export interface NodeWatchOptions {
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+}
+
+export class NodeWatch {
+  private readonly seen = new Map<string, Seen>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopWatch: (() => void) | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly kv: KV,
+    private readonly nodeName: string,
+    private readonly ping: (node: string) => string,
+    private readonly options: NodeWatchOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(figures: () => Record<string, number>, reap: (node: string) => void): Promise<void> {
+    const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
+    this.stopWatch = () => watch.stop();
+    (async () => {
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT') this.seen.delete(entry.key);
+        else this.heard(entry.key, entry.revision, entry.json());
+      }
+    })().catch((err) => this.log.error({ err }, 'cluster: node watch failed'));
+    const beat = () => {
+      const value = { startedAt: this.startedAt, pid: process.pid, figures: figures() };
+      this.kv.put(this.nodeName, JSON.stringify(value)).catch(() => {});
+      this.check(reap);
+    };
+    beat();
+    this.timer = setInterval(beat, this.options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  private heard(
+    name: string,
+    revision: number,
+    value: { startedAt?: number; figures?: Record<string, number> },
+  ): void {
+    const known = this.seen.get(name);
+    this.seen.set(name, {
+      revision,
+      heardAt: Date.now(),
+      startedAt: value.startedAt ?? 0,
+      figures: value.figures ?? {},
+      checking: known?.checking ?? false,
+    });
+  }
+
+  private check(reap: (node: string) => void): void {
+    const now = Date.now();
+    for (const [name, seen] of this.seen) {
+      if (
+        name === this.nodeName ||
+        seen.checking ||
+        now - seen.heardAt < this.options.nodeTimeoutMs
+      )
+        continue;
+      seen.checking = true;
+      this.confirmDead(name, seen, reap).finally(() => {
+        seen.checking = false;
+      });
+    }
+  }
+
+  private async confirmDead(name: string, seen: Seen, reap: (node: string) => void): Promise<void> {
+    const alive = await this.nc
+      .request(this.ping(name), '', { timeout: 1000 })
+      .then(() => true)
+      .catch(() => false);
+    if (alive) {
+      seen.heardAt = Date.now();
+      return;
+    }
+    try {
+      await this.kv.delete(name, { previousSeq: seen.revision });
+    } catch {
+      return; // another node reaped it first, or it came back
+    }
+    this.log.warn({ lost: name }, 'cluster: node lost; sending its clients\u2019 wills');
+    this.seen.delete(name);
+    reap(name);
+  }
+
+  /** Every node known, this one included, with its state and figures. */
+  nodes(): NodeState[] {
+    const now = Date.now();
+    return [...this.seen].map(([name, s]) => ({
+      name,
+      state: now - s.heardAt < this.options.nodeTimeoutMs ? 'up' : 'silent',
+      lastHeard: now - s.heardAt,
+      startedAt: s.startedAt,
+      figures: s.figures,
+    }));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.stopWatch?.();
+  }
+}
