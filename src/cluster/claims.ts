@@ -7,7 +7,7 @@ import { type KV, KvWatchInclude } from '@nats-io/kv';
 import type { ClusterSink, TransferredSession } from '../broker/ports.js';
 import type { Logger } from '../broker/hooks.js';
 import { decodeSession, encodeSession } from './session-codec.js';
-import { encodeToken } from './subject.js';
+import { keyToken } from './subject.js';
 
 interface Owner {
   node: string;
@@ -66,7 +66,7 @@ export class ClientClaims {
     resume: boolean,
     sink: ClusterSink,
   ): Promise<TransferredSession | undefined> {
-    const key = `c.${encodeToken(clientId)}`;
+    const key = `c.${keyToken(clientId)}`;
     this.keys.set(key, clientId);
     this.pending.set(clientId, 0);
     let revision: number;
@@ -127,7 +127,7 @@ export class ClientClaims {
     const revision = this.owned.get(clientId);
     if (revision === undefined) return;
     this.owned.delete(clientId);
-    const key = `c.${encodeToken(clientId)}`;
+    const key = `c.${keyToken(clientId)}`;
     this.keys.delete(key);
     this.kv.delete(key, { previousSeq: revision }).catch(() => {});
   }

@@ -4,6 +4,8 @@
 // so retained messages and client claims are keyed the same way. (nats-server's own MQTT
 // mapping rejects topics with spaces; this one rejects nothing.)
 
+import { createHash } from 'node:crypto';
+
 const HEX = '0123456789ABCDEF';
 
 /** Bytes that stay as they are: ASCII letters, digits, '_' and '-'. */
@@ -91,4 +93,18 @@ export function filterToSubjects(prefix: string, filter: string): string[] {
   if (levels.length > 1 && levels[levels.length - 1] === '#')
     return [subject, `${prefix}.${tokens.slice(0, -1).join('.')}`];
   return [subject];
+}
+
+/** Longest escaped text used as it is in a key; NATS refuses long subjects (4 KiB lines). */
+const LONGEST_KEY_TOKEN = 200;
+
+/**
+ * A client id (or any text) as one KV key token: its escape when short, else `=H` and a hash
+ * of it. `=H` never starts an escape (H is no hex digit), so the two kinds never meet; a
+ * hashed key cannot be read back, so values that need the text carry it themselves.
+ */
+export function keyToken(text: string): string {
+  const token = encodeToken(text);
+  if (token.length <= LONGEST_KEY_TOKEN) return token;
+  return `=H${createHash('sha256').update(text).digest('base64url')}`;
 }

@@ -7,7 +7,7 @@ import type { KV } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterMessage, ClusterSink } from '../broker/ports.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
-import { encodeToken } from './subject.js';
+import { encodeToken, keyToken } from './subject.js';
 
 interface StoredWill {
   /** Seconds: the smaller of Will Delay Interval and Session Expiry Interval. */
@@ -25,7 +25,7 @@ export class ClusterWills {
   ) {}
 
   private key(node: string, clientId: string): string {
-    return `w.${encodeToken(node)}.${encodeToken(clientId)}`;
+    return `w.${encodeToken(node)}.${keyToken(clientId)}`;
   }
 
   keep(clientId: string, will: ClusterMessage, delay: number): Promise<void> {

@@ -1,0 +1,192 @@
+// Persistent sessions kept in the cluster: a SessionStore over a JetStream KV bucket
+// (replicated), so a session survives its node's death and resumes on another node with
+// what it had queued and in flight, and its QoS 2 ids. Keys are scoped by node
+// (`<node>.s.<client>`, `<node>.o.<client>.<seq>`, `<node>.q.<client>.<packetId>`): a node
+// loads its own sessions at start, and takes a dead node's session when its client returns.
+// Every value carries its client id: a long id's key token is a hash (keyToken).
+import type { KV } from '@nats-io/kv';
+import type {
+  OutboundRecord,
+  PersistedSessions,
+  SessionRecord,
+  SessionStore,
+  TransferredSession,
+} from '../broker/ports.js';
+import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
+import { encodeToken, keyToken } from './subject.js';
+
+/** What is stored for one client, so deleteSession can remove every key. */
+interface Keys {
+  outbound: Set<number>;
+  incomingQos2: Set<number>;
+}
+
+export class KvSessionStore implements SessionStore {
+  private readonly writes = new Set<Promise<unknown>>();
+  private readonly keys = new Map<string, Keys>();
+  private failure: unknown;
+  private closed = false;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly kv: KV,
+    nodeName: string,
+  ) {
+    this.prefix = encodeToken(nodeName);
+  }
+
+  private writable(): void {
+    if (this.closed) throw new Error('culex: the cluster session store is closed');
+  }
+
+  private key(kind: 's' | 'o' | 'q', clientId: string, id?: number): string {
+    const base = `${this.prefix}.${kind}.${keyToken(clientId)}`;
+    return id === undefined ? base : `${base}.${id}`;
+  }
+
+  private keysOf(clientId: string): Keys {
+    let keys = this.keys.get(clientId);
+    if (keys === undefined) {
+      keys = { outbound: new Set(), incomingQos2: new Set() };
+      this.keys.set(clientId, keys);
+    }
+    return keys;
+  }
+
+  private track(write: Promise<unknown>): void {
+    const tracked = write.catch((err) => {
+      this.failure ??= err;
+    });
+    this.writes.add(tracked);
+    tracked.then(() => this.writes.delete(tracked));
+  }
+
+  async load(): Promise<PersistedSessions> {
+    this.writable();
+    return this.loadNode(this.prefix, true);
+  }
+
+  /** Every session kept under a node's prefix; `own`: remember their keys (this node's). */
+  private async loadNode(prefix: string, own: boolean, client = '*'): Promise<PersistedSessions> {
+    const loaded: PersistedSessions = {
+      sessions: [],
+      outbound: new Map(),
+      incomingQos2: new Map(),
+    };
+    for (const kind of ['s', 'o', 'q']) {
+      const filter = kind === 's' ? `${prefix}.s.${client}` : `${prefix}.${kind}.${client}.*`;
+      for await (const key of await this.kv.keys(filter)) {
+        const entry = await this.kv.get(key);
+        if (entry === null || entry.operation !== 'PUT') continue;
+        const id = Number(key.split('.')[3]);
+        if (kind === 's') {
+          loaded.sessions.push(decodeRecord(entry.string()));
+          continue;
+        }
+        const { clientId, record } = JSON.parse(entry.string());
+        if (kind === 'o') {
+          const list = loaded.outbound.get(clientId) ?? [];
+          list.push(decodeOutbound(record));
+          loaded.outbound.set(clientId, list);
+          if (own) this.keysOf(clientId).outbound.add(id);
+        } else {
+          const list = loaded.incomingQos2.get(clientId) ?? [];
+          list.push(id);
+          loaded.incomingQos2.set(clientId, list);
+          if (own) this.keysOf(clientId).incomingQos2.add(id);
+        }
+      }
+    }
+    for (const list of loaded.outbound.values()) list.sort((a, b) => a.seq - b.seq);
+    for (const list of loaded.incomingQos2.values()) list.sort((a, b) => a - b);
+    return loaded;
+  }
+
+  /**
+   * The session a dead node kept for `clientId`, or undefined; its keys are removed once read
+   * (the caller adopts the session and saves it under its own node).
+   */
+  async takeFrom(node: string, clientId: string): Promise<TransferredSession | undefined> {
+    const prefix = encodeToken(node);
+    const client = keyToken(clientId);
+    const loaded = await this.loadNode(prefix, false, client);
+    const record = loaded.sessions[0];
+    if (record === undefined) return undefined;
+    const outbound = loaded.outbound.get(clientId) ?? [];
+    const incomingQos2 = loaded.incomingQos2.get(clientId) ?? [];
+    await Promise.all([
+      this.kv.delete(`${prefix}.s.${client}`),
+      ...outbound.map((o) => this.kv.delete(`${prefix}.o.${client}.${o.seq}`)),
+      ...incomingQos2.map((id) => this.kv.delete(`${prefix}.q.${client}.${id}`)),
+    ]);
+    return { record, outbound, incomingQos2 };
+  }
+
+  saveSession(record: SessionRecord): void {
+    this.writable();
+    this.keysOf(record.clientId);
+    this.track(this.kv.put(this.key('s', record.clientId), encodeRecord(record)));
+  }
+
+  deleteSession(clientId: string): void {
+    this.writable();
+    const keys = this.keys.get(clientId);
+    // Writes of this client from now on belong to a new session: keep them.
+    this.keys.set(clientId, { outbound: new Set(), incomingQos2: new Set() });
+    this.track(this.kv.delete(this.key('s', clientId)));
+    if (keys === undefined) {
+      this.track(this.deleteUnknown(clientId));
+      return;
+    }
+    for (const seq of keys.outbound) this.track(this.kv.delete(this.key('o', clientId, seq)));
+    for (const id of keys.incomingQos2) this.track(this.kv.delete(this.key('q', clientId, id)));
+  }
+
+  /** A client this store has not loaded: find its keys in the bucket first. */
+  private async deleteUnknown(clientId: string): Promise<void> {
+    const later = this.keysOf(clientId);
+    for (const kind of ['o', 'q'] as const) {
+      for await (const key of await this.kv.keys(`${this.key(kind, clientId)}.*`)) {
+        const id = Number(key.split('.')[3]);
+        const rewritten = kind === 'o' ? later.outbound.has(id) : later.incomingQos2.has(id);
+        if (!rewritten) await this.kv.delete(key);
+      }
+    }
+  }
+
+  saveOutbound(clientId: string, record: OutboundRecord): void {
+    this.writable();
+    this.keysOf(clientId).outbound.add(record.seq);
+    const value = JSON.stringify({ clientId, record: encodeOutbound(record) });
+    this.track(this.kv.put(this.key('o', clientId, record.seq), value));
+  }
+
+  deleteOutbound(clientId: string, seq: number): void {
+    this.writable();
+    this.keys.get(clientId)?.outbound.delete(seq);
+    this.track(this.kv.delete(this.key('o', clientId, seq)));
+  }
+
+  saveIncomingQos2(clientId: string, packetId: number): void {
+    this.writable();
+    this.keysOf(clientId).incomingQos2.add(packetId);
+    this.track(this.kv.put(this.key('q', clientId, packetId), JSON.stringify({ clientId })));
+  }
+
+  deleteIncomingQos2(clientId: string, packetId: number): void {
+    this.writable();
+    this.keys.get(clientId)?.incomingQos2.delete(packetId);
+    this.track(this.kv.delete(this.key('q', clientId, packetId)));
+  }
+
+  /** Resolves once every write so far is in the bucket (replicated); rejects if one failed. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writes]);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.writes]);
+  }
+}

@@ -1,0 +1,96 @@
+// The cluster's session store (src/cluster/session-store.ts) passes the contract every
+// SessionStore passes, against a real nats-server with JetStream; and a session kept by one
+// node can be taken by another, whole, once.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { KvSessionStore } from '../../src/cluster/session-store.js';
+import { runSessionStoreContract } from '../../src/store/contract.js';
+import { fullSession, outbound } from '../../src/store/contract-records.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../bench/broker-process.js';
+import { sleep, stopChild } from './harness.js';
+
+let server: ChildProcess;
+let nc: NatsConnection;
+let buckets = 0;
+const dir = mkdtempSync(join(tmpdir(), 'culex-kv-'));
+
+/** One standalone nats-server with JetStream: the store needs no cluster to be tested. */
+before(async () => {
+  const port = await freePort();
+  server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; nc === undefined; i++) {
+    nc = await connect({ servers: `nats://127.0.0.1:${port}` }).catch(async (err) => {
+      if (i >= 100) throw err;
+      await sleep(100);
+      return undefined as unknown as NatsConnection;
+    });
+  }
+});
+
+after(async () => {
+  await nc?.close();
+  if (server) await stopChild(server);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh bucket per store: the contract expects every new store to start empty. */
+async function newBucket() {
+  return new Kvm(nc).create(`sessions_${process.pid}_${++buckets}`, { history: 1 });
+}
+
+runSessionStoreContract('cluster KV', async () => {
+  const kv = await newBucket();
+  let store = new KvSessionStore(kv, 'n1');
+  return {
+    store,
+    reopen: async () => {
+      store = new KvSessionStore(kv, 'n1');
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      await kv.destroy();
+    },
+  };
+});
+
+describe('cluster KV session store: a dead node\u2019s session', () => {
+  it('is taken whole by another node, once, and the dead node keeps nothing of it', async () => {
+    const kv = await newBucket();
+    const dead = new KvSessionStore(kv, 'dead');
+    dead.saveSession(fullSession('m1'));
+    dead.saveOutbound('m1', outbound(1));
+    dead.saveOutbound('m1', { ...outbound(2), packetId: 7, state: 'pubrel' });
+    dead.saveIncomingQos2('m1', 42);
+    dead.saveSession(fullSession('other'));
+    await dead.flush();
+    const survivor = new KvSessionStore(kv, 'n2');
+    const moved = await survivor.takeFrom('dead', 'm1');
+    assert.ok(moved);
+    assert.equal(moved.record.clientId, 'm1');
+    assert.deepEqual(
+      moved.outbound.map((o) => [o.seq, o.packetId, o.state]),
+      [
+        [1, outbound(1).packetId, outbound(1).state],
+        [2, 7, 'pubrel'],
+      ],
+    );
+    assert.deepEqual(moved.incomingQos2, [42]);
+    assert.equal(await survivor.takeFrom('dead', 'm1'), undefined, 'taken once');
+    const left = await new KvSessionStore(kv, 'dead').load();
+    assert.deepEqual(
+      left.sessions.map((s) => s.clientId),
+      ['other'],
+    );
+    assert.equal(left.outbound.size, 0);
+    await kv.destroy();
+  });
+});
