@@ -147,7 +147,7 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   const log = options.logger ?? silentLogger;
   const bus = options.cluster && (await NatsClusterBus.open(options.cluster, log));
   const broker = new Broker(options.broker ?? {}, {
-    sessionStore: store.sessions,
+    sessionStore: bus?.sessionStore ?? store.sessions,
     retainedStore: bus?.retainedStore ?? store.retained,
     cluster: bus,
     authenticator: hookAuthenticator(options),

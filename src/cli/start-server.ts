@@ -113,7 +113,11 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       authorizer: auth && auth.authorizer.size > 0 ? auth.authorizer : undefined,
       enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
       http: httpOptions(config),
-      cluster: config.cluster,
+      // --store memory keeps nothing durable, sessions included; otherwise they live in the cluster.
+      cluster: config.cluster && {
+        ...config.cluster,
+        sessions: config.store === 'memory' ? 'local' : 'cluster',
+      },
     });
   } catch (error) {
     await store.close?.();

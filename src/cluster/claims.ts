@@ -25,8 +25,12 @@ export class ClientClaims {
     private readonly kv: KV,
     private readonly nodeName: string,
     private readonly surrenderSubject: (node: string) => string,
-    /** The client was held by another node before: called with that node. */
-    private readonly movedFrom: (node: string, clientId: string) => void,
+    private readonly previous: {
+      /** The client was held by another node before: called with that node. */
+      movedFrom(node: string, clientId: string): void;
+      /** That node did not answer: its session as kept in the cluster, if any. */
+      fromLostNode(node: string, clientId: string): Promise<TransferredSession | undefined>;
+    },
     private readonly log: Logger,
   ) {}
 
@@ -84,7 +88,7 @@ export class ClientClaims {
     }
     this.owned.set(clientId, revision);
     if (previous === undefined || previous.node === this.nodeName) return undefined;
-    this.movedFrom(previous.node, clientId);
+    this.previous.movedFrom(previous.node, clientId);
     return this.takeSession(previous.node, clientId, resume);
   }
 
@@ -103,10 +107,12 @@ export class ClientClaims {
       return reply.data.length === 0 ? undefined : decodeSession(reply.data);
     } catch (err) {
       this.log.warn(
-        { clientId, node, err },
-        'cluster: previous node did not hand over the session',
+        { clientId, previous: node, err: String(err) },
+        'cluster: previous node did not answer; taking its session from the cluster',
       );
-      return undefined;
+      // Taken even with Clean Start, so that the old session is gone for good [MQTT-3.1.2-4].
+      const kept = await this.previous.fromLostNode(node, clientId);
+      return resume ? kept : undefined;
     }
   }
 

@@ -23,6 +23,7 @@ import { NodeWatch } from './node-watch.js';
 import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
 import { KvRetainedStore } from './retained-kv.js';
+import { KvSessionStore } from './session-store.js';
 import { encodeToken, filterToSubjects, topicToSubject } from './subject.js';
 
 const SUBJECT_CACHE = 10_000;
@@ -63,6 +64,7 @@ export class NatsClusterBus implements ClusterBus {
       wills: ClusterWills;
       watch: NodeWatch;
       retained: KvRetainedStore;
+      sessions: KvSessionStore;
     },
     private readonly log: Logger,
   ) {
@@ -72,6 +74,11 @@ export class NatsClusterBus implements ClusterBus {
 
   get retainedStore(): KvRetainedStore {
     return this.parts.retained;
+  }
+
+  /** The cluster's session store, when sessions live in the cluster (options.sessions). */
+  get sessionStore(): KvSessionStore | undefined {
+    return this.options.sessions === 'cluster' ? this.parts.sessions : undefined;
   }
 
   get cutoffSeconds(): number {
@@ -92,12 +99,17 @@ export class NatsClusterBus implements ClusterBus {
       const nodes = await bucket('nodes');
       await registerNodeName(nc, nodes, options.nodeName, node(options.nodeName, 'ping'));
       const wills = new ClusterWills(await bucket('wills'), options.nodeName, log);
+      const sessions = new KvSessionStore(await bucket('sessions'), options.nodeName);
       const claims = new ClientClaims(
         nc,
         await bucket('clients'),
         options.nodeName,
         (n) => node(n, 'surrender'),
-        (previous, clientId) => wills.drop(clientId, previous),
+        {
+          movedFrom: (previous, clientId) => wills.drop(clientId, previous),
+          // The previous node is gone: what it kept in the cluster is still there.
+          fromLostNode: (previous, clientId) => sessions.takeFrom(previous, clientId),
+        },
         log,
       );
       const watch = new NodeWatch(
@@ -109,7 +121,13 @@ export class NatsClusterBus implements ClusterBus {
         log,
       );
       const retained = new KvRetainedStore(await bucket('retained'), log);
-      return new NatsClusterBus(options, nc, queues, { claims, wills, watch, retained }, log);
+      return new NatsClusterBus(
+        options,
+        nc,
+        queues,
+        { claims, wills, watch, retained, sessions },
+        log,
+      );
     } catch (err) {
       await nc.close();
       throw err;

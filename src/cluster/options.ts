@@ -20,6 +20,11 @@ export interface ClusterOptions {
   nodeTimeoutMs: number;
   /** Seconds cut off from NATS before this node disconnects its clients (0x88). */
   cutoffSeconds: number;
+  /**
+   * Where persistent sessions live: 'cluster' (JetStream KV, replicated: they survive the
+   * node and move without it) or 'local' (the node's own store, e.g. --store memory).
+   */
+  sessions: 'cluster' | 'local';
 }
 
 export const defaultClusterOptions: Omit<ClusterOptions, 'servers' | 'nodeName'> = {
@@ -28,4 +33,5 @@ export const defaultClusterOptions: Omit<ClusterOptions, 'servers' | 'nodeName'>
   heartbeatMs: 1000,
   nodeTimeoutMs: 5000,
   cutoffSeconds: 30,
+  sessions: 'cluster',
 };
