@@ -260,6 +260,7 @@ const clusterRules: Record<string, Rule> = {
   heartbeatMs: { kind: 'number', min: 100, max: 60_000 },
   nodeTimeoutMs: { kind: 'number', min: 500, max: 600_000 },
   cutoffSeconds: { kind: 'number', min: 0, max: 86_400 },
+  ackTimeoutMs: { kind: 'number', min: 100, max: 600_000 },
 };
 
 /** The `cluster` section; `servers` is a list or a comma-separated string of NATS URLs. */

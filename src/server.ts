@@ -2,7 +2,7 @@
 import { type AdminHttpOptions, type AdminServer, startAdmin } from './admin/index.js';
 import { Broker, type PublishOptions } from './broker/broker.js';
 import { type BrokerHooks, type Logger, silentLogger } from './broker/hooks.js';
-import type { BrokerOptions } from './broker/options.js';
+import { type BrokerOptions, defaultBrokerOptions } from './broker/options.js';
 import type {
   Authenticator,
   Authorizer,
@@ -146,7 +146,15 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   };
   const log = options.logger ?? silentLogger;
   const bus = options.cluster && (await NatsClusterBus.open(options.cluster, log));
-  const broker = new Broker(options.broker ?? {}, {
+  const brokerOptions = { ...options.broker };
+  // A message the cluster cannot carry is refused at the door, not lost: 5.0 clients learn the
+  // limit from CONNACK's Maximum Packet Size [MQTT-3.2.2-15].
+  if (bus !== undefined)
+    brokerOptions.maxPacketSize = Math.min(
+      brokerOptions.maxPacketSize ?? defaultBrokerOptions.maxPacketSize,
+      bus.maxMessageBytes,
+    );
+  const broker = new Broker(brokerOptions, {
     sessionStore: bus?.sessionStore ?? store.sessions,
     retainedStore: bus?.retainedStore ?? store.retained,
     cluster: bus,

@@ -47,6 +47,10 @@ export class ClusterNode implements ClusterSink {
     return moved;
   }
 
+  stored(): Promise<void> {
+    return this.core.sessionStore.flush();
+  }
+
   publishWill(message: ClusterMessage): void {
     this.core.publish(message as Message);
   }

@@ -5,7 +5,12 @@ import { MqttError } from '../protocol/errors.js';
 import { NO_PROPERTIES, type Packet } from '../protocol/packets.js';
 import { parseSharedFilter } from '../topic/index.js';
 import type { Connection } from './connection.js';
-import { countingRetainedStore, countingSessionStore, DurabilityGate } from './durability.js';
+import {
+  type AckSink,
+  countingRetainedStore,
+  countingSessionStore,
+  DurabilityGate,
+} from './durability.js';
 import type { BrokerHooks, Logger } from './hooks.js';
 import type { Message } from './message.js';
 import type { BrokerOptions } from './options.js';
@@ -93,8 +98,11 @@ export class BrokerCore {
     this.cluster = adapters.cluster && new ClusterNode(this, adapters.cluster);
     let { sessionStore, retainedStore } = adapters;
     if (options.acknowledgeAfterFlush) {
-      this.gate = new DurabilityGate(sessionStore, retainedStore, (error) =>
-        this.storeFailed(error),
+      this.gate = new DurabilityGate(
+        sessionStore,
+        retainedStore,
+        (error, waiting) => this.storeFailed(error, waiting),
+        adapters.cluster,
       );
       sessionStore = countingSessionStore(sessionStore, this.gate);
       retainedStore = countingRetainedStore(retainedStore, this.gate);
@@ -126,8 +134,20 @@ export class BrokerCore {
     else gate.send(connection, packet);
   }
 
-  /** A store that cannot write cannot keep our promise: stop accepting rather than lie. */
-  private storeFailed(error: unknown): void {
+  /**
+   * A store that cannot write cannot keep our promise: stop accepting rather than lie. When
+   * other cluster nodes could not confirm, only the publishers waiting for them are closed:
+   * they send again after reconnecting [MQTT-4.4.0-1].
+   */
+  private storeFailed(error: unknown, waiting: AckSink[]): void {
+    if (error instanceof Error && error.name === 'ClusterAckTimeout') {
+      this.log.error(
+        { err: error.message, connections: waiting.length },
+        'closing the publishers waiting for it',
+      );
+      for (const sink of waiting) (sink as Connection).close();
+      return;
+    }
     this.log.error({ err: error }, 'store flush failed; closing all connections');
     for (const connection of this.connections) connection.close();
   }
@@ -170,7 +190,8 @@ export class BrokerCore {
       this.log.warn({ topic: message.topic }, 'retained message limit reached');
     this.hooks.onMessage?.(message, client);
     const delivered = this.router.route(message);
-    this.cluster?.bus.forward(message);
+    // Other nodes' persistent sessions count as store writes: the acknowledgement waits for them.
+    if (this.cluster?.bus.forward(message) && this.gate !== undefined) this.gate.writes++;
     return delivered;
   }
 

@@ -26,7 +26,10 @@ export class DurabilityGate {
   constructor(
     private readonly sessions: SessionStore,
     private readonly retained: RetainedStore,
-    private readonly onError: (error: unknown) => void,
+    /** Called with the connections whose acknowledgements can now never be sent. */
+    private readonly onError: (error: unknown, waiting: AckSink[]) => void,
+    /** In a cluster: the other nodes' stores, for messages they hold persistent sessions for. */
+    private readonly cluster?: { flush(): Promise<void> },
   ) {}
 
   /** Sends now, unless earlier acknowledgements of this connection are still waiting. */
@@ -53,9 +56,13 @@ export class DurabilityGate {
   private flush(): void {
     this.scheduled = false;
     const generation = this.nextGeneration++;
-    Promise.all([this.sessions.flush(), this.retained.flush()]).then(
+    Promise.all([this.sessions.flush(), this.retained.flush(), this.cluster?.flush()]).then(
       () => this.release(generation),
-      (error) => this.onError(error),
+      (error) => {
+        const waiting = [...this.queues.keys()];
+        this.queues.clear();
+        this.onError(error, waiting);
+      },
     );
   }
 

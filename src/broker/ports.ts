@@ -174,6 +174,8 @@ export interface ClusterSink {
   publishWill(message: ClusterMessage): void;
   /** The link to the cluster went down (false) or came back (true). */
   linkChanged(up: boolean): void;
+  /** Resolves once this node's store holds everything routed so far. */
+  stored(): Promise<void>;
 }
 
 /** A cluster node as the others see it. */
@@ -193,17 +195,28 @@ export interface ClusterNodeState {
 export interface ClusterBus {
   readonly nodeName: string;
   start(sink: ClusterSink): Promise<void>;
-  /** A message accepted on this node, for the other nodes' subscribers and shared groups. */
-  forward(message: ClusterMessage): void;
-  /** A local subscription with this filter was added (+1) or removed (-1). */
-  interest(filter: string, delta: 1 | -1): void;
+  /**
+   * A message accepted on this node, for the other nodes' subscribers and shared groups.
+   * True when other nodes hold persistent sessions it may reach: with durability sync, its
+   * acknowledgement then waits for flush().
+   */
+  forward(message: ClusterMessage): boolean;
+  /** Resolves once the other nodes have stored every such message forwarded so far. */
+  flush(): Promise<void>;
+  /** A local subscription with this filter was added (+1) or removed (-1); `durable`: of a
+   * persistent session. */
+  interest(filter: string, delta: 1 | -1, durable: boolean): void;
   /** A local shared group on this filter gained its first member (+1) or lost its last (-1). */
   sharedInterest(group: string, filter: string, delta: 1 | -1): void;
   /**
    * Makes this node the one owner of `clientId` in the cluster, before CONNACK. Resolves with
-   * the session another node held for it, when `resume` and there was one.
+   * the session another node held for it (when `resume` and there was one), and `lost` when a
+   * CONNECT with the same id on another node claimed it later, while this claim was on its way.
    */
-  claim(clientId: string, resume: boolean): Promise<TransferredSession | undefined>;
+  claim(
+    clientId: string,
+    resume: boolean,
+  ): Promise<{ session: TransferredSession | undefined; lost: boolean }>;
   /** The client's last connection here ended and it keeps no session: forget the claim. */
   release(clientId: string): void;
   /** Keeps the will in the cluster before CONNACK, so a surviving node sends it if this one dies. */

@@ -13,6 +13,8 @@ export interface Subscriber {
   options: SubscriptionRecord;
   /** Built once, so deliveries do not allocate it [MQTT-3.3.4-3]. */
   subscriptionIdentifiers: number[] | undefined;
+  /** Of a persistent session when subscribed (the cluster's durable interest). */
+  durable: boolean;
 }
 
 /** A $share group: one index entry, several members; each message goes to one of them. */
@@ -53,7 +55,7 @@ export interface RouteHooks {
    * one member in all the nodes.
    */
   cluster?: {
-    interest(filter: string, delta: 1 | -1): void;
+    interest(filter: string, delta: 1 | -1, durable: boolean): void;
     sharedInterest(group: string, filter: string, delta: 1 | -1): void;
   };
 }
@@ -94,11 +96,17 @@ export class Router {
       subscriptionIdentifiers: options.subscriptionIdentifier
         ? [options.subscriptionIdentifier]
         : undefined,
+      durable: session.persistent,
     };
     if (share === undefined) {
+      // A resubscription may change whether it is durable (the cluster counts those apart).
+      const replaced = this.hooks.cluster && this.index.get(options.topicFilter, session.clientId);
       if (this.index.add(options.topicFilter, session.clientId, subscriber)) {
         this.counted(options.topicFilter, 1);
-        this.hooks.cluster?.interest(options.topicFilter, 1);
+        this.hooks.cluster?.interest(options.topicFilter, 1, subscriber.durable);
+      } else if (replaced && (replaced as Subscriber).durable !== subscriber.durable) {
+        this.hooks.cluster?.interest(options.topicFilter, -1, !subscriber.durable);
+        this.hooks.cluster?.interest(options.topicFilter, 1, subscriber.durable);
       }
       return;
     }
@@ -122,9 +130,10 @@ export class Router {
     share?: { group: string; filter: string },
   ): boolean {
     if (share === undefined) {
-      if (this.index.remove(topicFilter, session.clientId) === undefined) return false;
+      const removed = this.index.remove(topicFilter, session.clientId);
+      if (removed === undefined) return false;
       this.counted(topicFilter, -1);
-      this.hooks.cluster?.interest(topicFilter, -1);
+      this.hooks.cluster?.interest(topicFilter, -1, (removed as Subscriber).durable);
       return true;
     }
     const key = `${share.group}\u0000${share.filter}`;
@@ -236,6 +245,7 @@ function mergeSubscribers(a: Subscriber, b: Subscriber): Subscriber {
       retainAsPublished: a.options.retainAsPublished || b.options.retainAsPublished,
     },
     subscriptionIdentifiers: ids.length > 0 ? ids : undefined,
+    durable: a.durable,
   };
 }
 

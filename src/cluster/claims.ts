@@ -13,6 +13,12 @@ interface Owner {
   node: string;
 }
 
+/** A claim's outcome: the session handed over, and whether a later claim elsewhere won. */
+export interface Claim {
+  session: TransferredSession | undefined;
+  lost: boolean;
+}
+
 export class ClientClaims {
   /** Claim revisions of the clients connected here. */
   private readonly owned = new Map<string, number>();
@@ -65,31 +71,30 @@ export class ClientClaims {
   /** Keys of the clients known here, back to their ids (keys are escaped ids). */
   private readonly keys = new Map<string, string>();
 
-  async claim(
-    clientId: string,
-    resume: boolean,
-    sink: ClusterSink,
-  ): Promise<TransferredSession | undefined> {
+  async claim(clientId: string, resume: boolean): Promise<Claim> {
     const key = `c.${keyToken(clientId)}`;
     this.keys.set(key, clientId);
     this.pending.set(clientId, 0);
     let revision: number;
     let previous: Owner | undefined;
+    let later = 0;
     try {
       previous = (await this.kv.get(key))?.json<Owner>() ?? undefined;
       revision = await this.kv.put(key, JSON.stringify({ node: this.nodeName }));
     } finally {
-      const later = this.pending.get(clientId) ?? 0;
+      later = this.pending.get(clientId) ?? 0;
       this.pending.delete(clientId);
-      // Another node claimed after us while we waited: it wins, we lose at once.
-      if (later > 0 && revision! !== undefined && later > revision!) {
-        queueMicrotask(() => sink.takenOver(clientId));
-      }
     }
+    // Another node claimed after us while we waited: it wins.
+    if (later > revision) return { session: undefined, lost: true };
     this.owned.set(clientId, revision);
-    if (previous === undefined || previous.node === this.nodeName) return undefined;
-    this.previous.movedFrom(previous.node, clientId);
-    return this.takeSession(previous.node, clientId, resume);
+    let session: TransferredSession | undefined;
+    if (previous !== undefined && previous.node !== this.nodeName) {
+      this.previous.movedFrom(previous.node, clientId);
+      session = await this.takeSession(previous.node, clientId, resume);
+    }
+    // Or it claimed while the session was being handed over.
+    return { session, lost: this.owned.get(clientId) !== revision };
   }
 
   /** Asks the node that held the client for its session; a dead node gives nothing. */

@@ -17,16 +17,17 @@ import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterBus, ClusterMessage, ClusterNodeState, ClusterSink } from '../broker/ports.js';
 import { ClientClaims } from './claims.js';
-import { type Batch, decodeBatch, encodeBatch, encodeEnvelope, type Stamp } from './envelope.js';
+import { type Batch, decodeBatch, type Stamp } from './envelope.js';
+import { DurableInterest, PendingAcks } from './durable-acks.js';
+import { Outbox } from './outbox.js';
 import { registerNodeName } from './node-name.js';
 import { NodeWatch } from './node-watch.js';
 import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
 import { KvRetainedStore } from './retained-kv.js';
 import { KvSessionStore } from './session-store.js';
-import { encodeToken, filterToSubjects, topicToSubject } from './subject.js';
-
-const SUBJECT_CACHE = 10_000;
+import { encodeToken, interestSubjects, longChannel } from './subject.js';
+import { topicMatches } from '../topic/index.js';
 
 interface Interest {
   count: number;
@@ -42,12 +43,10 @@ export class NatsClusterBus implements ClusterBus {
   private readonly interests = new Map<string, Interest>();
   private readonly shared = new Map<string, Interest>();
   private sink: ClusterSink | undefined;
-  /** Messages to publish at the end of this turn, by subject (see encodeBatch). */
-  private outbox = new Map<string, ClusterMessage[]>();
-  /** Subjects of recent topics: most traffic reuses a few topics. */
-  private subjects = new Map<string, string>();
-  private readonly flushOutbox = () => this.publishOutbox();
-  private readonly messagePrefix: string;
+  private readonly outbox: Outbox;
+  /** This node's name as a subject token (acks and durable interest name nodes so). */
+  private readonly token: string;
+  private readonly acks: PendingAcks;
 
   linked = true;
   /** Set by the admin layer: this node's figures, shared with the others in heartbeats. */
@@ -65,11 +64,40 @@ export class NatsClusterBus implements ClusterBus {
       watch: NodeWatch;
       retained: KvRetainedStore;
       sessions: KvSessionStore;
+      durable: DurableInterest;
     },
     private readonly log: Logger,
   ) {
     this.nodeName = options.nodeName;
-    this.messagePrefix = `${options.prefix}.m`;
+    this.token = encodeToken(options.nodeName);
+    this.acks = new PendingAcks(options.ackTimeoutMs, (topic, missing) => {
+      const alive = new Set(
+        parts.watch
+          .nodes()
+          .filter((n) => n.state === 'up')
+          .map((n) => encodeToken(n.name)),
+      );
+      const interested = parts.durable.nodesFor(topic);
+      return new Set([...missing].filter((n) => alive.has(n) && interested.has(n)));
+    });
+    this.outbox = new Outbox(
+      nc,
+      options.prefix,
+      `${options.prefix}.n.${this.token}.ack`,
+      this.stamp,
+      parts.durable,
+      this.acks,
+      this.maxMessageBytes,
+      log,
+    );
+  }
+
+  /**
+   * The largest MQTT packet the cluster can carry: NATS' maximum payload, less room for the
+   * envelope (a client id of up to 64 KiB) and the batch; the broker takes it as its maximum.
+   */
+  get maxMessageBytes(): number {
+    return (this.nc.info?.max_payload ?? 1024 * 1024) - 70 * 1024;
   }
 
   get retainedStore(): KvRetainedStore {
@@ -121,11 +149,12 @@ export class NatsClusterBus implements ClusterBus {
         log,
       );
       const retained = new KvRetainedStore(await bucket('retained'), log);
+      const durable = new DurableInterest(await bucket('durable'), options.nodeName, log);
       return new NatsClusterBus(
         options,
         nc,
         queues,
-        { claims, wills, watch, retained, sessions },
+        { claims, wills, watch, retained, sessions, durable },
         log,
       );
     } catch (err) {
@@ -147,6 +176,17 @@ export class NatsClusterBus implements ClusterBus {
         msg.respond(this.parts.claims.surrender(msg.data, sink));
       },
     });
+    // Every node hears the topics too long for a subject of their own (subject.ts).
+    this.nc.subscribe(longChannel(this.options.prefix), {
+      callback: (_err, msg) => this.received(msg),
+    });
+    this.nc.subscribe(`${node}.ack.*`, {
+      callback: (_err, msg) => {
+        const seq = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+        this.acks.acked(seq, msg.string());
+      },
+    });
+    await this.parts.durable.start();
     await this.parts.claims.start(sink);
     await this.parts.watch.start(this.figures, (dead) => {
       this.parts.wills
@@ -186,46 +226,35 @@ export class NatsClusterBus implements ClusterBus {
     return this.parts.watch.nodes();
   }
 
-  forward(message: ClusterMessage): void {
-    const subject = this.subjectOf(message.topic);
-    if (this.outbox.size === 0) setImmediate(this.flushOutbox);
-    const batch = this.outbox.get(subject);
-    if (batch === undefined) this.outbox.set(subject, [message]);
-    else batch.push(message);
+  forward(message: ClusterMessage): boolean {
+    return this.outbox.add(message);
   }
 
-  private subjectOf(topic: string): string {
-    let subject = this.subjects.get(topic);
-    if (subject === undefined) {
-      if (this.subjects.size >= SUBJECT_CACHE) this.subjects.clear();
-      subject = topicToSubject(this.messagePrefix, topic);
-      this.subjects.set(topic, subject);
-    }
-    return subject;
+  flush(): Promise<void> {
+    return this.outbox.flush();
   }
 
-  private publishOutbox(): void {
-    const outbox = this.outbox;
-    this.outbox = new Map();
-    for (const [subject, messages] of outbox) {
-      this.stamp.seq++;
-      this.nc.publish(subject, encodeBatch(this.stamp, messages));
-    }
-  }
-
-  interest(filter: string, delta: 1 | -1): void {
-    this.changeInterest(this.interests, filter, delta, filter, () => ({
-      callback: (_err, msg) => this.received(msg),
-    }));
+  interest(filter: string, delta: 1 | -1, durable: boolean): void {
+    if (durable) this.parts.durable.change(filter, delta);
+    const prefix = this.options.prefix;
+    this.changeInterest(
+      this.interests,
+      filter,
+      delta,
+      () => interestSubjects(prefix, filter),
+      () => ({ callback: (_err, msg) => this.received(msg) }),
+    );
   }
 
   sharedInterest(group: string, filter: string, delta: 1 | -1): void {
     const queue = `${encodeToken(group)}.${encodeToken(filter)}`;
+    const prefix = this.options.prefix;
     this.changeInterest(
       this.shared,
       `${group}\u0000${filter}`,
       delta,
-      filter,
+      // The long channel carries every long topic: the group's node checks the filter.
+      () => [...interestSubjects(prefix, filter), longChannel(prefix)],
       () => ({
         queue,
         callback: (_err, msg) => this.receivedShared(group, filter, msg),
@@ -238,7 +267,7 @@ export class NatsClusterBus implements ClusterBus {
     map: Map<string, Interest>,
     key: string,
     delta: 1 | -1,
-    filter: string,
+    subjects: () => string[],
     subscribeOptions: () => { queue?: string; callback: (err: unknown, msg: Msg) => void },
     nc: NatsConnection = this.nc,
   ): void {
@@ -248,10 +277,9 @@ export class NatsClusterBus implements ClusterBus {
         interest.count++;
         return;
       }
-      const subjects = filterToSubjects(this.messagePrefix, filter);
       map.set(key, {
         count: 1,
-        subscriptions: subjects.map((s) => nc.subscribe(s, subscribeOptions())),
+        subscriptions: subjects().map((s) => nc.subscribe(s, subscribeOptions())),
       });
       return;
     }
@@ -279,15 +307,28 @@ export class NatsClusterBus implements ClusterBus {
     if (last === undefined && this.lastSeen.size >= 4096) this.lastSeen.clear();
     this.lastSeen.set(incarnation, seq);
     for (const message of batch.messages) this.sink?.route(message);
+    this.confirm(msg);
+  }
+
+  /** A batch that waits for this node's store: answer once the store holds it. */
+  private confirm(msg: Msg): void {
+    if (msg.reply === undefined || this.sink === undefined) return;
+    this.sink.stored().then(
+      () => msg.respond(this.token),
+      (err) => this.log.error({ err }, 'cluster: store failed; a batch stays unconfirmed'),
+    );
   }
 
   private receivedShared(group: string, filter: string, msg: Msg): void {
     const batch = this.decode(msg);
-    for (const message of batch?.messages ?? []) this.sink?.routeShared(group, filter, message);
+    for (const message of batch?.messages ?? []) {
+      if (topicMatches(filter, message.topic)) this.sink?.routeShared(group, filter, message);
+    }
+    this.confirm(msg);
   }
 
   claim(clientId: string, resume: boolean) {
-    return this.parts.claims.claim(clientId, resume, this.sink!);
+    return this.parts.claims.claim(clientId, resume);
   }
 
   release(clientId: string): void {
@@ -295,6 +336,8 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   async close(): Promise<void> {
+    this.acks.close();
+    this.parts.durable.stop();
     this.parts.claims.stop();
     this.parts.watch.stop();
     this.parts.wills.stop();

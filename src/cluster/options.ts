@@ -25,6 +25,8 @@ export interface ClusterOptions {
    * node and move without it) or 'local' (the node's own store, e.g. --store memory).
    */
   sessions: 'cluster' | 'local';
+  /** ms a QoS 1/2 acknowledgement waits for other nodes' stores before the publisher is closed. */
+  ackTimeoutMs: number;
 }
 
 export const defaultClusterOptions: Omit<ClusterOptions, 'servers' | 'nodeName'> = {
@@ -34,4 +36,5 @@ export const defaultClusterOptions: Omit<ClusterOptions, 'servers' | 'nodeName'>
   nodeTimeoutMs: 5000,
   cutoffSeconds: 30,
   sessions: 'cluster',
+  ackTimeoutMs: 5000,
 };

@@ -7,12 +7,15 @@ import { type KV, type KvEntry, KvWatchInclude } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { MessageRecord, RetainedChanges, RetainedStore } from '../broker/ports.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
-import { subjectToTopic, topicToSubject } from './subject.js';
+import { keyToken, LONGEST_SUBJECT, subjectToTopic, topicToSubject } from './subject.js';
 
 const LOAD_TIMEOUT_MS = 30_000;
 
-const keyOf = (topic: string) => topicToSubject('r', topic);
-const topicOf = (key: string) => subjectToTopic('r', key);
+/** The key of a topic: its escaped levels, or for a very long topic a hash (keyToken). */
+function keyOf(topic: string): string {
+  const key = topicToSubject('r', topic);
+  return key.length <= LONGEST_SUBJECT - 100 ? key : `r.${keyToken(topic)}`;
+}
 
 export class KvRetainedStore implements RetainedStore {
   private readonly writes = new Set<Promise<unknown>>();
@@ -64,10 +67,24 @@ export class KvRetainedStore implements RetainedStore {
     this.changes = changes;
   }
 
+  /** Topics of hashed keys seen so far: a deletion carries only its key. */
+  private readonly hashed = new Map<string, string>();
+
+  private topicOf(key: string): string | undefined {
+    return key.startsWith('r.=H') ? this.hashed.get(key) : subjectToTopic('r', key);
+  }
+
   private apply(entry: KvEntry, changes: RetainedChanges): void {
     try {
-      if (entry.operation === 'PUT') changes.set(decodeEnvelope(entry.value));
-      else changes.delete(topicOf(entry.key));
+      if (entry.operation === 'PUT') {
+        const message = decodeEnvelope(entry.value);
+        if (entry.key.startsWith('r.=H')) this.hashed.set(entry.key, message.topic);
+        changes.set(message);
+        return;
+      }
+      const topic = this.topicOf(entry.key);
+      this.hashed.delete(entry.key);
+      if (topic !== undefined) changes.delete(topic);
     } catch (err) {
       this.log.warn({ key: entry.key, err }, 'cluster: unreadable retained message skipped');
     }

@@ -13,6 +13,7 @@ import type {
   TransferredSession,
 } from '../broker/ports.js';
 import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
+import { KvWriter } from './kv-writer.js';
 import { encodeToken, keyToken } from './subject.js';
 
 /** What is stored for one client, so deleteSession can remove every key. */
@@ -22,9 +23,10 @@ interface Keys {
 }
 
 export class KvSessionStore implements SessionStore {
-  private readonly writes = new Set<Promise<unknown>>();
+  private readonly writer: KvWriter;
+  /** Key scans of deleteSession for clients not loaded here (flush waits for them). */
+  private readonly scans = new Set<Promise<void>>();
   private readonly keys = new Map<string, Keys>();
-  private failure: unknown;
   private closed = false;
   private readonly prefix: string;
 
@@ -33,6 +35,7 @@ export class KvSessionStore implements SessionStore {
     nodeName: string,
   ) {
     this.prefix = encodeToken(nodeName);
+    this.writer = new KvWriter(kv);
   }
 
   private writable(): void {
@@ -53,14 +56,6 @@ export class KvSessionStore implements SessionStore {
     return keys;
   }
 
-  private track(write: Promise<unknown>): void {
-    const tracked = write.catch((err) => {
-      this.failure ??= err;
-    });
-    this.writes.add(tracked);
-    tracked.then(() => this.writes.delete(tracked));
-  }
-
   async load(): Promise<PersistedSessions> {
     this.writable();
     return this.loadNode(this.prefix, true);
@@ -78,6 +73,7 @@ export class KvSessionStore implements SessionStore {
       for await (const key of await this.kv.keys(filter)) {
         const entry = await this.kv.get(key);
         if (entry === null || entry.operation !== 'PUT') continue;
+        if (own) this.writer.exists(key);
         const id = Number(key.split('.')[3]);
         if (kind === 's') {
           loaded.sessions.push(decodeRecord(entry.string()));
@@ -125,7 +121,7 @@ export class KvSessionStore implements SessionStore {
   saveSession(record: SessionRecord): void {
     this.writable();
     this.keysOf(record.clientId);
-    this.track(this.kv.put(this.key('s', record.clientId), encodeRecord(record)));
+    this.writer.put(this.key('s', record.clientId), encodeRecord(record));
   }
 
   deleteSession(clientId: string): void {
@@ -133,13 +129,14 @@ export class KvSessionStore implements SessionStore {
     const keys = this.keys.get(clientId);
     // Writes of this client from now on belong to a new session: keep them.
     this.keys.set(clientId, { outbound: new Set(), incomingQos2: new Set() });
-    this.track(this.kv.delete(this.key('s', clientId)));
+    this.writer.delete(this.key('s', clientId));
     if (keys === undefined) {
-      this.track(this.deleteUnknown(clientId));
+      const scan = this.deleteUnknown(clientId).finally(() => this.scans.delete(scan));
+      this.scans.add(scan);
       return;
     }
-    for (const seq of keys.outbound) this.track(this.kv.delete(this.key('o', clientId, seq)));
-    for (const id of keys.incomingQos2) this.track(this.kv.delete(this.key('q', clientId, id)));
+    for (const seq of keys.outbound) this.writer.delete(this.key('o', clientId, seq));
+    for (const id of keys.incomingQos2) this.writer.delete(this.key('q', clientId, id));
   }
 
   /** A client this store has not loaded: find its keys in the bucket first. */
@@ -149,7 +146,7 @@ export class KvSessionStore implements SessionStore {
       for await (const key of await this.kv.keys(`${this.key(kind, clientId)}.*`)) {
         const id = Number(key.split('.')[3]);
         const rewritten = kind === 'o' ? later.outbound.has(id) : later.incomingQos2.has(id);
-        if (!rewritten) await this.kv.delete(key);
+        if (!rewritten) this.writer.delete(key);
       }
     }
   }
@@ -157,36 +154,42 @@ export class KvSessionStore implements SessionStore {
   saveOutbound(clientId: string, record: OutboundRecord): void {
     this.writable();
     this.keysOf(clientId).outbound.add(record.seq);
-    const value = JSON.stringify({ clientId, record: encodeOutbound(record) });
-    this.track(this.kv.put(this.key('o', clientId, record.seq), value));
+    // A snapshot now, encoded only if its group goes before an acknowledgement cancels it.
+    const snapshot = {
+      ...record,
+      subscriptionIdentifiers: record.subscriptionIdentifiers?.slice(),
+    };
+    this.writer.put(this.key('o', clientId, record.seq), () =>
+      JSON.stringify({ clientId, record: encodeOutbound(snapshot) }),
+    );
   }
 
   deleteOutbound(clientId: string, seq: number): void {
     this.writable();
     this.keys.get(clientId)?.outbound.delete(seq);
-    this.track(this.kv.delete(this.key('o', clientId, seq)));
+    this.writer.delete(this.key('o', clientId, seq));
   }
 
   saveIncomingQos2(clientId: string, packetId: number): void {
     this.writable();
     this.keysOf(clientId).incomingQos2.add(packetId);
-    this.track(this.kv.put(this.key('q', clientId, packetId), JSON.stringify({ clientId })));
+    this.writer.put(this.key('q', clientId, packetId), JSON.stringify({ clientId }));
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
     this.writable();
     this.keys.get(clientId)?.incomingQos2.delete(packetId);
-    this.track(this.kv.delete(this.key('q', clientId, packetId)));
+    this.writer.delete(this.key('q', clientId, packetId));
   }
 
   /** Resolves once every write so far is in the bucket (replicated); rejects if one failed. */
   async flush(): Promise<void> {
-    await Promise.all([...this.writes]);
-    if (this.failure !== undefined) throw this.failure;
+    await Promise.all([...this.scans]);
+    await this.writer.flush();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.writes]);
+    await this.flush().catch(() => {});
   }
 }

@@ -108,3 +108,24 @@ export function keyToken(text: string): string {
   if (token.length <= LONGEST_KEY_TOKEN) return token;
   return `=H${createHash('sha256').update(text).digest('base64url')}`;
 }
+
+/** Longest subject sent as it is: nats-server refuses protocol lines over 4 KiB. */
+export const LONGEST_SUBJECT = 3000;
+
+/** Where a message on `topic` goes: its subject, or, for a very long topic, the long channel. */
+export function messageSubject(prefix: string, topic: string): string {
+  const subject = topicToSubject(`${prefix}.m`, topic);
+  return subject.length <= LONGEST_SUBJECT ? subject : longChannel(prefix);
+}
+
+/**
+ * What a node subscribes to for a filter. A filter too long for a subject takes every
+ * message: such filters are rare, and the node's own index still decides what matches.
+ * Long topics all share one channel that every node hears (longChannel).
+ */
+export function interestSubjects(prefix: string, filter: string): string[] {
+  const subjects = filterToSubjects(`${prefix}.m`, filter);
+  return subjects.some((s) => s.length > LONGEST_SUBJECT) ? [`${prefix}.m.>`] : subjects;
+}
+
+export const longChannel = (prefix: string) => `${prefix}.l`;

@@ -86,9 +86,12 @@ function accept(
           ),
         );
   return Promise.all([bus.claim(id, !packet.clean), keeping]).then(
-    ([moved]) => {
-      if (moved !== undefined) cluster.adopt(moved);
-      return admit(connection, packet, will, extra);
+    ([claim]) => {
+      if (claim.session !== undefined) cluster.adopt(claim.session);
+      admit(connection, packet, will, extra);
+      // A CONNECT on another node came later and won: as if it had come after this one.
+      if (claim.lost && connection.state === 'connected')
+        connection.core.disconnect(connection, ReasonCode.SessionTakenOver);
     },
     (err) => {
       connection.core.log.warn({ clientId: connection.clientId, err }, 'cluster claim failed');

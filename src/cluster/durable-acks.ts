@@ -1,0 +1,148 @@
+// Acknowledgements that wait for the other nodes' stores (durability: sync in a cluster).
+// A node whose persistent sessions subscribe to a filter says so in a KV bucket; every node
+// watches it, so the node that accepts a QoS 1/2 PUBLISH knows which other nodes hold
+// persistent sessions it may reach. It sends the batch with a reply subject and releases the
+// PUBACK / PUBREC only when each of those nodes has answered that its store holds the batch.
+import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { Logger } from '../broker/hooks.js';
+import { SubscriptionIndex } from '../topic/index.js';
+import { encodeToken, keyToken } from './subject.js';
+
+export class DurableInterest {
+  /** Filters of this node's persistent sessions, counted. */
+  private readonly local = new Map<string, number>();
+  /** Filters of every node's persistent sessions, by node. */
+  private readonly index = new SubscriptionIndex<string>();
+  private stopWatch: (() => void) | undefined;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly nodeName: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
+    this.stopWatch = () => watch.stop();
+    (async () => {
+      for await (const entry of watch) {
+        const node = entry.key.slice(0, entry.key.indexOf('.'));
+        if (entry.operation !== 'PUT') {
+          this.forget(entry.key);
+          continue;
+        }
+        this.filters.set(entry.key, entry.string());
+        this.index.add(entry.string(), entry.key, node);
+      }
+    })().catch((err) => this.log.error({ err }, 'cluster: durable interest watch failed'));
+  }
+
+  /** Keys of the filters in the index, so a deletion (which carries no value) finds its filter. */
+  private readonly filters = new Map<string, string>();
+
+  private forget(key: string): void {
+    const filter = this.filters.get(key);
+    if (filter === undefined) return;
+    this.filters.delete(key);
+    this.index.remove(filter, key);
+  }
+
+  private key(filter: string): string {
+    return `${encodeToken(this.nodeName)}.${keyToken(filter)}`;
+  }
+
+  /** A persistent session of this node subscribed to `filter` (+1) or left it (-1). */
+  change(filter: string, delta: 1 | -1): void {
+    const count = (this.local.get(filter) ?? 0) + delta;
+    if (count > 0) this.local.set(filter, count);
+    else this.local.delete(filter);
+    if (delta === 1 && count === 1) this.kv.put(this.key(filter), filter).catch(() => {});
+    if (delta === -1 && count === 0) this.kv.delete(this.key(filter)).catch(() => {});
+  }
+
+  /** Other nodes holding persistent sessions subscribed to something matching `topic`. */
+  nodesFor(topic: string): Set<string> {
+    const nodes = new Set(this.index.match(topic));
+    nodes.delete(encodeToken(this.nodeName));
+    return nodes;
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+}
+
+/** Other nodes did not confirm in time: the publishers waiting for them are closed. */
+export class ClusterAckTimeout extends Error {
+  override name = 'ClusterAckTimeout';
+}
+
+interface Pending {
+  topic: string;
+  missing: Set<string>;
+  done: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Batches sent with a reply subject, waiting for the nodes that must confirm them. */
+export class PendingAcks {
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly timeoutMs: number,
+    /** Of the nodes that have not answered, those still expected (alive, still interested). */
+    private readonly stillExpected: (topic: string, missing: Set<string>) => Set<string>,
+  ) {}
+
+  expect(seq: number, topic: string, nodes: Set<string>): void {
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    done.catch(() => {});
+    const timer = setTimeout(() => this.expire(seq), this.timeoutMs);
+    this.pending.set(seq, { topic, missing: nodes, done, resolve, reject, timer });
+  }
+
+  acked(seq: number, node: string): void {
+    const entry = this.pending.get(seq);
+    if (entry === undefined || !entry.missing.delete(node) || entry.missing.size > 0) return;
+    this.settle(seq, entry);
+  }
+
+  private expire(seq: number): void {
+    const entry = this.pending.get(seq);
+    if (entry === undefined) return;
+    const missing = this.stillExpected(entry.topic, entry.missing);
+    if (missing.size === 0) {
+      this.settle(seq, entry);
+      return;
+    }
+    this.pending.delete(seq);
+    entry.reject(
+      new ClusterAckTimeout(
+        `cluster: nodes ${[...missing].join(', ')} did not confirm a QoS 1/2 message in ${this.timeoutMs} ms`,
+      ),
+    );
+  }
+
+  private settle(seq: number, entry: Pending): void {
+    clearTimeout(entry.timer);
+    this.pending.delete(seq);
+    entry.resolve();
+  }
+
+  /** Resolves once every batch sent so far is confirmed; rejects if one never was. */
+  flush(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return Promise.all([...this.pending.values()].map((p) => p.done)).then(() => {});
+  }
+
+  close(): void {
+    for (const [seq, entry] of this.pending) this.settle(seq, entry);
+  }
+}

@@ -1,0 +1,358 @@
+// The cluster test bench: a 3-server NATS cluster with JetStream, `culex start --cluster`
+// processes on it, and small helpers around MQTT.js. Every process started here is stopped
+// by its PID in `Cluster.close()`, also when a test fails; every wait is bounded.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, {
+  type IClientOptions,
+  type IDisconnectPacket,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
+import { CULEX_MAIN, culexArgs, freePort } from '../../bench/broker-process.js';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `condition` every 20 ms; throws after `ms`. */
+export async function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 5_000,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface NatsServer {
+  name: string;
+  clientPort: number;
+  monitorPort: number;
+  routePort: number;
+  dir: string;
+  child?: ChildProcess;
+  output: string;
+}
+
+/** Three nats-server processes routed into one cluster, JetStream on each. */
+export class NatsCluster {
+  private constructor(
+    readonly servers: NatsServer[],
+    private readonly root: string,
+  ) {}
+
+  static async start(count = 3): Promise<NatsCluster> {
+    const root = mkdtempSync(join(tmpdir(), 'culex-nats-'));
+    const servers: NatsServer[] = [];
+    for (let i = 1; i <= count; i++) {
+      servers.push({
+        name: `s${i}`,
+        clientPort: await freePort(),
+        monitorPort: await freePort(),
+        routePort: await freePort(),
+        dir: join(root, `s${i}`),
+        output: '',
+      });
+    }
+    const cluster = new NatsCluster(servers, root);
+    try {
+      for (const server of servers) cluster.spawn(server);
+      await Promise.all(servers.map((s) => cluster.healthy(s)));
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** nats://… of every server, for `--cluster`. */
+  get urls(): string {
+    return this.servers.map((s) => `nats://127.0.0.1:${s.clientPort}`).join(',');
+  }
+
+  private spawn(server: NatsServer): void {
+    const routes = this.servers.map((s) => `nats://127.0.0.1:${s.routePort}`).join(',');
+    const args = [
+      ...['-a', '127.0.0.1', '-p', String(server.clientPort), '-m', String(server.monitorPort)],
+      ...['-n', server.name, '--cluster_name', 'culex-test'],
+      ...['--cluster', `nats://127.0.0.1:${server.routePort}`, '--routes', routes],
+      ...['-js', '-sd', server.dir],
+    ];
+    const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    server.output = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      server.output = (server.output + chunk).slice(-8_000);
+    });
+    child.on('error', (err) => {
+      server.output += `\nspawn failed: ${err.message}`;
+    });
+    server.child = child;
+  }
+
+  /** Waits until /healthz answers 200 (JetStream ready, meta leader known). */
+  private async healthy(server: NatsServer, ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (server.child?.exitCode !== null)
+        throw new Error(`nats-server ${server.name} exited: ${server.output}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`, {
+          signal: AbortSignal.timeout(1_000),
+        });
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline)
+        throw new Error(`nats-server ${server.name} not healthy in ${ms} ms: ${server.output}`);
+      await sleep(100);
+    }
+  }
+
+  /** Index of the server a client connection named `name` is on (monitoring /connz). */
+  async serverOf(name: string): Promise<number | undefined> {
+    for (const [i, server] of this.servers.entries()) {
+      if (server.child?.exitCode !== null) continue;
+      const res = await fetch(`http://127.0.0.1:${server.monitorPort}/connz?limit=4096`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = (await res.json()) as { connections?: { name?: string }[] };
+      if (body.connections?.some((c) => c.name === name)) return i;
+    }
+    return undefined;
+  }
+
+  /** SIGKILL one server (index 0..2); its store directory stays for the restart. */
+  async kill(index: number): Promise<void> {
+    const child = this.servers[index]!.child;
+    if (child !== undefined) await stopChild(child, 'SIGKILL');
+  }
+
+  /** Starts a killed server again on the same ports and store directory. */
+  async restart(index: number): Promise<void> {
+    const server = this.servers[index]!;
+    this.spawn(server);
+    await this.healthy(server);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.map((s) => (s.child === undefined ? undefined : stopChild(s.child))),
+    );
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** One `culex start --cluster` process. */
+export interface CulexNode {
+  name: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** The outcome of a `culex start` that may exit: its exit code and what it printed. */
+export interface Attempt {
+  node?: CulexNode;
+  exitCode?: number | null;
+  output: string;
+}
+
+/** Culex nodes of one test file, all on one NATS cluster and one subject prefix. */
+export class Cluster {
+  readonly nodes: CulexNode[] = [];
+  private readonly clients = new Set<MqttClient>();
+
+  private constructor(
+    readonly nats: NatsCluster,
+    readonly prefix: string,
+  ) {}
+
+  /** A NATS cluster and Culex nodes named `names` (started one after the other). */
+  static async start(prefix: string, names: string[]): Promise<Cluster> {
+    const nats = await NatsCluster.start();
+    const cluster = new Cluster(nats, `${prefix}${process.pid}`);
+    try {
+      for (const name of names) await cluster.startNode(name);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  node(name: string): CulexNode {
+    const node = this.nodes.find((n) => n.name === name && n.child.exitCode === null);
+    if (node === undefined) throw new Error(`no running node ${name}`);
+    return node;
+  }
+
+  /** Starts a node; throws if it exits or does not listen within `timeoutMs`. */
+  async startNode(name: string, timeoutMs = 20_000): Promise<CulexNode> {
+    const attempt = await this.tryStartNode(name, timeoutMs);
+    if (attempt.node === undefined)
+      throw new Error(`culex node ${name} exited with ${attempt.exitCode}: ${attempt.output}`);
+    return attempt.node;
+  }
+
+  /** Starts a node, resolving either when it listens or when it exits. */
+  async tryStartNode(name: string, timeoutMs = 20_000): Promise<Attempt> {
+    const port = await freePort();
+    const args = culexArgs(port, [
+      ...['--store', 'memory', '--cluster', this.nats.urls, '--node-name', name],
+    ]);
+    const child = spawn(process.execPath, [CULEX_MAIN, ...args], {
+      env: { ...process.env, CULEX_CLUSTER_REPLICAS: '3', CULEX_CLUSTER_PREFIX: this.prefix },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let output = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      output = (output + chunk).slice(-16_000);
+    });
+    const node: CulexNode = {
+      name,
+      port,
+      url: `mqtt://127.0.0.1:${port}`,
+      child,
+      output: () => output,
+    };
+    this.nodes.push(node);
+    const deadline = Date.now() + timeoutMs;
+    while (!output.includes('Listening on')) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await sleep(50); // the last of stderr
+        return { exitCode: child.exitCode, output };
+      }
+      if (Date.now() > deadline) {
+        await stopChild(child, 'SIGKILL');
+        throw new Error(`culex node ${name} did not listen in ${timeoutMs} ms: ${output}`);
+      }
+      await sleep(20);
+    }
+    return { node, output };
+  }
+
+  /** SIGKILL: no goodbye to NATS, its claims and name key stay behind. */
+  async killNode(name: string): Promise<void> {
+    await stopChild(this.node(name).child, 'SIGKILL');
+  }
+
+  async stopNode(name: string): Promise<void> {
+    await stopChild(this.node(name).child);
+  }
+
+  /** An MQTT.js client connected to node `name` (5.0 unless said), closed in close(). */
+  async connect(name: string, options: IClientOptions): Promise<MqttClient> {
+    const client = await mqtt.connectAsync(this.node(name).url, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      ...options,
+    });
+    this.clients.add(client);
+    return client;
+  }
+
+  /** A client whose CONNECT may fail or be answered late: never throws, never reconnects. */
+  connectRaw(name: string, options: IClientOptions): MqttClient {
+    const client = mqtt.connect(this.node(name).url, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      ...options,
+    });
+    client.on('error', () => {});
+    this.clients.add(client);
+    return client;
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients) client.end(true);
+    this.clients.clear();
+    await Promise.all(this.nodes.map((n) => stopChild(n.child)));
+    await this.nats.close();
+  }
+}
+
+/** A received PUBLISH, as MQTT.js gives it. */
+export interface Received {
+  topic: string;
+  payload: Buffer;
+  packet: IPublishPacket;
+}
+
+/** Every message a client receives from now on. */
+export function inbox(client: MqttClient): Received[] {
+  const got: Received[] = [];
+  client.on('message', (topic, payload, packet) => got.push({ topic, payload, packet }));
+  return got;
+}
+
+/** Waits until `got` holds `count` messages, or `ms` passed; returns them (no throw). */
+export async function collect(got: Received[], count: number, ms = 5_000): Promise<Received[]> {
+  const deadline = Date.now() + ms;
+  while (got.length < count && Date.now() < deadline) await sleep(20);
+  return got;
+}
+
+/** The DISCONNECT packet the server sends, or 'closed' if the connection ends without one. */
+export function nextDisconnect(client: MqttClient): Promise<IDisconnectPacket | 'closed'> {
+  return new Promise((resolve) => {
+    client.once('disconnect', resolve);
+    client.once('close', () => setImmediate(() => resolve('closed')));
+  });
+}
+
+/**
+ * Waits until messages published by `publisher` on `topic` reach `got`, publishing one probe
+ * (payload `probe`) every 100 ms: a subscription made on another node is known to the
+ * publisher's NATS server only once NATS has propagated the interest along its routes.
+ * Callers filter the probes out by payload (`real`).
+ */
+export async function propagated(
+  publisher: MqttClient,
+  topic: string,
+  got: Received[],
+  ms = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  const from = got.length; // only probes of this call count
+  const seen = () =>
+    got.slice(from).some((m) => m.topic === topic && m.payload.toString() === 'probe');
+  while (!seen()) {
+    if (Date.now() > deadline) throw new Error(`no probe on ${topic} arrived within ${ms} ms`);
+    await publisher.publishAsync(topic, 'probe', { qos: 0 });
+    const next = Date.now() + 100;
+    while (!seen() && Date.now() < next) await sleep(10);
+  }
+}
+
+/** Messages of `got` that are not probes. */
+export const real = (got: Received[]) => got.filter((m) => m.payload.toString() !== 'probe');
+
+/** PUBACK / PUBREC packets a client receives from now on (publishAsync hides reason codes). */
+export function acks(client: MqttClient): { cmd: string; reasonCode?: number }[] {
+  const got: { cmd: string; reasonCode?: number }[] = [];
+  client.on('packetreceive', (packet) => {
+    if (packet.cmd === 'puback' || packet.cmd === 'pubrec')
+      got.push({ cmd: packet.cmd, reasonCode: (packet as { reasonCode?: number }).reasonCode });
+  });
+  return got;
+}
