@@ -44,13 +44,14 @@ export function placeholdersIn(
 
 /**
  * The cache key of the facts a query uses; undefined when one is missing (a client without a
- * user name asked by user name). NUL cannot occur in MQTT strings [MQTT-1.5.4-2].
+ * user name asked by user name, or a value holding NUL, the key's separator).
  */
 export function keyOf(names: readonly Placeholder[], identity: Identity): string | undefined {
   let key = '';
   for (const name of names) {
     const value = identity[name];
-    if (value === undefined) return undefined;
+    // NUL is no part of an MQTT string [MQTT-1.5.4-2]: such a value finds nobody.
+    if (value === undefined || value.includes('\u0000')) return undefined;
     key += `${value}\u0000`;
   }
   return key;

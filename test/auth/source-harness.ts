@@ -1,0 +1,84 @@
+// Shared by the database/LDAP/JWKS source tests: a real broker whose auth comes from createAuth
+// (as `culex start` builds it), MQTT.js connects that report the CONNACK reason code, and a
+// steady publish load that shows connected clients keep their traffic during a source outage.
+import { after } from 'node:test';
+import mqtt from 'mqtt';
+import { type Auth, createAuth } from '../../src/auth/index.js';
+import type { AccessDenial } from '../../src/auth/decision.js';
+import { type Harness, startHarness, waitFor } from '../admin/helpers.js';
+
+export interface AuthBroker extends Harness {
+  auth: Auth;
+  denials: AccessDenial[];
+  /** 0 when the CONNECT was accepted, else the CONNACK reason code (or -1: no CONNACK). */
+  tryConnect(options: mqtt.IClientOptions): Promise<number>;
+}
+
+export async function startAuthBroker(config: Record<string, unknown>): Promise<AuthBroker> {
+  const denials: AccessDenial[] = [];
+  const auth = await createAuth(config, { log: (denial) => denials.push(denial) });
+  const harness = await startHarness({
+    authenticator: auth.authenticator,
+    authorizer: auth.authorizer.size > 0 ? auth.authorizer : undefined,
+    http: { authSources: auth.sources, config: { auth: config } },
+  });
+  after(() => auth.close());
+  const tryConnect = async (options: mqtt.IClientOptions) => {
+    try {
+      const client = await harness.connect(String(options.clientId ?? 'probe'), options);
+      await client.endAsync(true);
+      return 0;
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      return typeof code === 'number' ? code : -1;
+    }
+  };
+  return Object.assign(harness, { auth, denials, tryConnect });
+}
+
+/** A publisher sending QoS 1 every `everyMs` to `topic` and a subscriber counting arrivals. */
+export async function steadyTraffic(
+  broker: AuthBroker,
+  credentials: { publisher: mqtt.IClientOptions; subscriber: mqtt.IClientOptions },
+  topic: string,
+  everyMs = 10,
+) {
+  const subscriber = await broker.connect('load-sub', {
+    protocolVersion: 5,
+    ...credentials.subscriber,
+  });
+  await subscriber.subscribeAsync(topic, { qos: 1 });
+  let received = 0;
+  subscriber.on('message', () => received++);
+  const publisher = await broker.connect('load-pub', {
+    protocolVersion: 5,
+    ...credentials.publisher,
+  });
+  let failures = 0;
+  const timer = setInterval(() => {
+    publisher.publishAsync(topic, 'x', { qos: 1 }).catch(() => failures++);
+  }, everyMs);
+  after(() => clearInterval(timer));
+  return {
+    get received() {
+      return received;
+    },
+    get failures() {
+      return failures;
+    },
+    /** Resolves once `count` more messages have arrived. */
+    async more(count: number, ms = 5_000) {
+      const target = received + count;
+      await waitFor(() => received >= target, ms, `${count} more messages`);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** The figures of one source from GET /api/v1/metrics. */
+export async function sourceFigures(broker: AuthBroker, name: string) {
+  const { body } = await broker.api('GET', '/api/v1/metrics');
+  return (body.authSources as { name: string; [k: string]: unknown }[]).find(
+    (s) => s.name === name,
+  );
+}
