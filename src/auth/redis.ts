@@ -87,8 +87,13 @@ export class RedisSource implements DatabaseSource {
     };
     this.client = url ? new Redis(url, options) : new Redis(options);
     this.client.on('error', () => {}); // reconnection is ioredis' job; queries report failures
+    // The first queries wait for the first connection (within the lookup's timeout); later,
+    // while Redis is away, they fail at once.
+    this.firstReady = new Promise((resolve) => this.client.once('ready', resolve));
     this.client.connect().catch(() => {});
   }
+
+  private readonly firstReady: Promise<unknown>;
 
   get authenticates(): boolean {
     return this.credentialCommand !== undefined;
@@ -108,6 +113,7 @@ export class RedisSource implements DatabaseSource {
 
   private async send(command: Command, identity: Identity): Promise<unknown> {
     const args = command.args.map((arg) => fill(arg, identity, identityValue)!);
+    await this.firstReady;
     return this.client.call(command.name, ...args);
   }
 

@@ -1,0 +1,173 @@
+// The Redis source against a real redis-server on a free port, started once.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { Redis } from 'ioredis';
+import { createAuth } from '../../src/auth/index.js';
+import type { ConnectRequest } from '../../src/broker/ports.js';
+import { ProtocolVersion, ReasonCode } from '../../src/protocol/constants.js';
+import { waitFor } from '../admin/helpers.js';
+import { client } from './helpers.js';
+import { INJECTIONS } from './injections.js';
+import { type ManagedServer, startRedis } from './servers.js';
+import { sourceFigures, startAuthBroker, steadyTraffic } from './source-harness.js';
+
+let server: ManagedServer;
+let redis: Redis;
+
+const sha256 = (password: string, salt: string) =>
+  createHash('sha256').update(salt).update(password).digest('hex');
+
+before(async () => {
+  server = await startRedis();
+  redis = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true });
+  redis.on('error', () => {}); // the outage test stops the server under it
+  await redis.connect();
+  await redis.hset('mqtt_user:alice', { password_hash: sha256('alice-pw', 's1'), salt: 's1' });
+  await redis.hset('mqtt_user:bob', { password_hash: sha256('bob-pw', 's2'), salt: 's2' });
+  await redis.hset('mqtt_user:root', {
+    password_hash: sha256('root-pw', 's3'),
+    salt: 's3',
+    is_superuser: '1',
+  });
+  await redis.hset('bcrypt_user:carol', { password_hash: bcrypt.hashSync('carol-pw', 4) });
+  await redis.hset('mqtt_acl:alice', { 'devices/%c/#': 'all', 'news/+': 'subscribe' });
+  await redis.hset('mqtt_acl:bob', { 'load/#': 'all' });
+});
+after(async () => {
+  redis?.disconnect();
+  await server?.remove();
+});
+
+const source = (extra: Record<string, unknown> = {}) => ({
+  host: '127.0.0.1',
+  port: server.port,
+  command: 'HMGET mqtt_user:${username} password_hash salt is_superuser',
+  aclCommand: 'HGETALL mqtt_acl:${username}',
+  passwordHash: { algorithm: 'sha256', saltPosition: 'prefix' },
+  ...extra,
+});
+
+function request(username: string, password: string, clientId = 'c1'): ConnectRequest {
+  return {
+    clientId,
+    username,
+    password: Buffer.from(password),
+    protocolVersion: ProtocolVersion.V5,
+    remoteAddress: '127.0.0.1',
+  };
+}
+
+describe('Redis authentication and authorization', () => {
+  test('HMGET with a salted SHA-256, HGET with bcrypt; wrong and unknown refused', async () => {
+    const auth = await createAuth({ redis: source() });
+    const hget = await createAuth({
+      redis: {
+        port: server.port,
+        command: 'HGET bcrypt_user:${username} password_hash',
+        passwordHash: 'bcrypt',
+      },
+    });
+    try {
+      assert.equal((await auth.authenticator.authenticate(request('alice', 'alice-pw'))).ok, true);
+      assert.equal((await auth.authenticator.authenticate(request('alice', 'bob-pw'))).ok, false);
+      assert.equal((await auth.authenticator.authenticate(request('nobody', 'x'))).ok, false);
+      assert.equal((await hget.authenticator.authenticate(request('carol', 'carol-pw'))).ok, true);
+      assert.equal((await hget.authenticator.authenticate(request('carol', 'carol-px'))).ok, false);
+    } finally {
+      await auth.close();
+      await hget.close();
+    }
+  });
+
+  test('a command other than HGET, HMGET or HGETALL is a config error', async () => {
+    await assert.rejects(
+      createAuth({ redis: { port: server.port, command: 'EVAL x 0', passwordHash: 'bcrypt' } }),
+      /auth\.redis\.command: expected one of HGET, HMGET, HGETALL/,
+    );
+  });
+
+  test('ACL hash over MQTT: fields are filters with %c, values actions; superuser', async () => {
+    const broker = await startAuthBroker({ redis: source() });
+    const alice = await broker.connect('dev1', {
+      username: 'alice',
+      password: 'alice-pw',
+      protocolVersion: 5,
+    });
+    const granted = await alice.subscribeAsync(['devices/dev1/#', 'news/today']);
+    assert.deepEqual(
+      granted.map((g) => g.qos),
+      [0, 0],
+    );
+    await assert.rejects(alice.subscribeAsync('devices/dev2/#'), /Not authorized/);
+    await assert.rejects(alice.publishAsync('news/today', 'x', { qos: 1 }), /Not authorized/);
+    const root = await broker.connect('r1', {
+      username: 'root',
+      password: 'root-pw',
+      protocolVersion: 5,
+    });
+    assert.equal((await root.subscribeAsync('#'))[0]!.qos, 0);
+    const figures = await sourceFigures(broker, 'redis');
+    // 2 CONNECTs and 4 checks of alice (root is a superuser: the ACL is skipped). A topic no
+    // field names is no decision of Redis: the chain's noMatch (deny) settles it.
+    assert.ok(figures && (figures.allow as number) >= 4 && (figures.requests as number) === 6);
+    assert.equal(figures.errors, 0);
+  });
+
+  test('injection: separators, wildcards and NUL reach Redis as one argument and widen nothing', async () => {
+    const auth = await createAuth({ redis: source() });
+    try {
+      for (const evil of INJECTIONS) {
+        const asUser = await auth.authenticator.authenticate(request(evil, 'alice-pw'));
+        assert.equal(asUser.ok, false, `user name ${JSON.stringify(evil)}`);
+        const intruder = client({ username: evil, clientId: evil });
+        assert.equal(await auth.authorizer.authorizeSubscribe(intruder, '#'), false);
+        const aliceEvil = client({ username: 'alice', clientId: evil });
+        assert.equal(await auth.authorizer.authorizeSubscribe(aliceEvil, 'devices/dev2/#'), false);
+      }
+      assert.equal(await redis.exists('mqtt_user:alice'), 1, 'no FLUSHALL ran');
+    } finally {
+      await auth.close();
+    }
+  });
+});
+
+describe('Redis down', () => {
+  test('under load: refused with 0x88 while down, connected clients keep their traffic, service resumes', async () => {
+    const broker = await startAuthBroker({ redis: source({ cacheTtlMs: 200, timeoutMs: 1000 }) });
+    const bob = { username: 'bob', password: 'bob-pw' };
+    const traffic = await steadyTraffic(broker, { publisher: bob, subscriber: bob }, 'load/a');
+    await traffic.more(20);
+    await server.stop();
+    try {
+      const options = {
+        clientId: 'n1',
+        username: 'alice',
+        password: 'alice-pw',
+        protocolVersion: 5 as const,
+      };
+      assert.equal(await broker.tryConnect(options), ReasonCode.ServerUnavailable);
+      await new Promise((r) => setTimeout(r, 300));
+      await traffic.more(20);
+      assert.equal(traffic.failures, 0);
+    } finally {
+      await server.start();
+    }
+    // The test's own data is gone with the restart (no persistence): put alice back.
+    await waitFor(() => redis.status === 'ready', 5_000, 'test client reconnected');
+    await redis.hset('mqtt_user:alice', { password_hash: sha256('alice-pw', 's1'), salt: 's1' });
+    await waitFor(
+      async () =>
+        (await broker.tryConnect({
+          clientId: 'n2',
+          username: 'alice',
+          password: 'alice-pw',
+          protocolVersion: 5,
+        })) === 0,
+      10_000,
+      'service back',
+    );
+    traffic.stop();
+  });
+});
