@@ -24,14 +24,22 @@ export async function startAuthBroker(config: Record<string, unknown>): Promise<
   });
   after(() => auth.close());
   const tryConnect = async (options: mqtt.IClientOptions) => {
-    try {
-      const client = await harness.connect(String(options.clientId ?? 'probe'), options);
-      await client.endAsync(true);
-      return 0;
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      return typeof code === 'number' ? code : -1;
-    }
+    let timer: NodeJS.Timeout | undefined;
+    // MQTT.js never settles connectAsync when the socket closes without a CONNACK.
+    const noAnswer = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(-1), 5_000);
+    });
+    const attempt = harness.connect(String(options.clientId ?? 'probe'), options).then(
+      async (client) => {
+        await client.endAsync(true);
+        return 0;
+      },
+      (error) => {
+        const code = (error as { code?: number }).code;
+        return typeof code === 'number' ? code : -1;
+      },
+    );
+    return Promise.race([attempt, noAnswer]).finally(() => clearTimeout(timer));
   };
   return Object.assign(harness, { auth, denials, tryConnect });
 }
