@@ -63,16 +63,11 @@ export function parseLdapOptions(object: PlainObject, path: string) {
   const url = requiredString(object, 'url', path);
   if (!/^ldaps?:\/\//.test(url))
     throw new AuthConfigError(`${path}.url`, 'expected ldap:// or ldaps://');
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: an LDAP filter template, not JS
   const filter = optionalString(object, 'filter', path) ?? '(uid=${username})';
   placeholdersIn(filter, `${path}.filter`);
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: an LDAP filter template, not JS
   const groupFilter = optionalString(object, 'groupFilter', path) ?? '(member=${dn})';
   if (/\$\{(?!dn\}|username\})/.test(groupFilter)) {
-    throw new AuthConfigError(
-      `${path}.groupFilter`,
-      'only $' + '{dn} and $' + '{username} are known here',
-    );
+    throw new AuthConfigError(`${path}.groupFilter`, 'only ${dn} and ${username} are known here');
   }
   return {
     url,

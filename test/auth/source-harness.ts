@@ -2,7 +2,7 @@
 // (as `culex start` builds it), MQTT.js connects that report the CONNACK reason code, and a
 // steady publish load that shows connected clients keep their traffic during a source outage.
 import { after } from 'node:test';
-import mqtt from 'mqtt';
+import type mqtt from 'mqtt';
 import { type Auth, createAuth } from '../../src/auth/index.js';
 import type { AccessDenial } from '../../src/auth/decision.js';
 import { type Harness, startHarness, waitFor } from '../admin/helpers.js';
