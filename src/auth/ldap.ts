@@ -17,7 +17,14 @@ import {
   type PlainObject,
   requiredString,
 } from './options.js';
-import { fill, type Identity, identityOfRequest, placeholdersIn } from './placeholders.js';
+import {
+  fill,
+  type Identity,
+  identityOfRequest,
+  keyOf,
+  type Placeholder,
+  placeholdersIn,
+} from './placeholders.js';
 import { verifyLdapPassword } from './stored-password.js';
 
 export const LDAP_KEYS = [
@@ -92,12 +99,17 @@ const first = (value: unknown) => text(Array.isArray(value) ? value[0] : value);
 
 export class LdapAuthenticator implements Authenticator {
   private readonly lookup: Lookup<Outcome>;
+  /** What the filter uses of the client: with the password, the cache key. */
+  private readonly facts: Placeholder[];
 
   constructor(
     private readonly options: LdapOptions,
     readonly stats: SourceStats,
   ) {
     this.lookup = new Lookup(stats, options, (outcome) => outcome.result !== 'allow');
+    // The user name always: it is what the client is let in as.
+    const used = placeholdersIn(options.filter, 'filter');
+    this.facts = ['username', ...used.filter((name) => name !== 'username')];
   }
 
   async authenticate(request: ConnectRequest): Promise<AuthResult> {
@@ -107,10 +119,10 @@ export class LdapAuthenticator implements Authenticator {
     if (request.username === undefined || !password || password.length === 0) {
       return badCredentials('ldap: no user name or password', false);
     }
-    // Keyed by a hash of the facts and the password: the cache holds no passwords.
-    const key = createHash('sha256')
-      .update(JSON.stringify([identity, Buffer.from(password).toString('base64')]))
-      .digest('base64');
+    const facts = keyOf(this.facts, identity);
+    if (facts === undefined) return badCredentials('ldap: no user name', false);
+    // Keyed by a hash of the filter's facts and the password: the cache holds no passwords.
+    const key = createHash('sha256').update(facts).update(password).digest('base64');
     const answer = await this.lookup.get(key, () => this.check(identity, password));
     if ('error' in answer) {
       this.stats.decided('error');
