@@ -1,7 +1,7 @@
 // Authorization from JWT claims, as EMQX does it. The ACL claim is either
 //   { "pub": [filters], "sub": [filters], "all": [filters] }          allow lists, or
 //   a rule list, first match wins (acl-rules.ts).
-import type { Authorizer, ClientInfo, MessageRecord } from '../broker/ports.js';
+import type { ClientInfo } from '../broker/ports.js';
 import {
   ACTIONS,
   addRule,
@@ -11,15 +11,8 @@ import {
   isStringList,
   type ListRule,
 } from './acl-rules.js';
-import {
-  type AccessAction,
-  type AccessVerdict,
-  type DecidingAuthorizer,
-  type DenialLogger,
-  describeClient,
-  IGNORE,
-  settle,
-} from './decision.js';
+import { SyncAuthorizer } from './sync-authorizer.js';
+import { type AccessAction, type AccessVerdict, type DenialLogger, IGNORE } from './decision.js';
 import { type FactoryContext, optionalBoolean, optionalString, readObject } from './options.js';
 
 export interface JwtClaimOptions {
@@ -58,13 +51,14 @@ function compile(value: unknown, client: ClientInfo, claim: string): CompiledRul
 }
 
 /** Authorization by the ACL claim of the client's JWT (attributes.jwt, see JwtAuthenticator). */
-export class JwtClaimAuthorizer implements Authorizer, DecidingAuthorizer {
+export class JwtClaimAuthorizer extends SyncAuthorizer {
   readonly source = 'jwt';
   private readonly claim: string;
   /** Keyed by the claims object, so a re-authentication with a new token recompiles. */
   private readonly compiled = new WeakMap<object, CompiledRules>();
 
   constructor(private readonly options: JwtClaimOptions = {}) {
+    super(options.log);
     this.claim = options.claim ?? 'acl';
   }
 
@@ -93,34 +87,9 @@ export class JwtClaimAuthorizer implements Authorizer, DecidingAuthorizer {
     return rules;
   }
 
-  private decideAccess(client: ClientInfo, action: AccessAction, topic: string): AccessVerdict {
+  protected decideAccess(client: ClientInfo, action: AccessAction, topic: string): AccessVerdict {
     const rules = this.rulesOf(client);
     if (!Array.isArray(rules) && rules !== 'malformed') return rules;
     return decideByRules(rules, action, topic, `jwt claim ${this.claim}`);
-  }
-
-  decide(client: ClientInfo, action: 'publish' | 'subscribe', topic: string): AccessVerdict {
-    return this.decideAccess(client, action, topic);
-  }
-
-  decideRead(client: ClientInfo, topic: string): AccessVerdict {
-    return this.decideAccess(client, 'read', topic);
-  }
-
-  authorizePublish(client: ClientInfo, topic: string, _message?: MessageRecord): boolean {
-    return this.settle(client, 'publish', topic);
-  }
-
-  authorizeSubscribe(client: ClientInfo, topicFilter: string): boolean {
-    return this.settle(client, 'subscribe', topicFilter);
-  }
-
-  authorizeRead(client: ClientInfo, topic: string): boolean {
-    return this.settle(client, 'read', topic);
-  }
-
-  private settle(client: ClientInfo, action: AccessAction, topic: string): boolean {
-    const denial = { ...describeClient(client), action, topic, source: this.source };
-    return settle(this.decideAccess(client, action, topic), 'deny', denial, this.options.log);
   }
 }

@@ -4,17 +4,10 @@
 //     - { group: operators, permission: allow, action: all, topic: "plant/#" }
 //     - { group: devices, permission: allow, action: publish, topic: "telemetry/%c" }
 // The groups come with the CONNECT, so every check is synchronous.
-import type { Authorizer, ClientInfo, MessageRecord } from '../broker/ports.js';
+import type { ClientInfo } from '../broker/ports.js';
 import { type CompiledRules, compileList, decideByRules } from './acl-rules.js';
-import {
-  type AccessAction,
-  type AccessVerdict,
-  type DecidingAuthorizer,
-  type DenialLogger,
-  describeClient,
-  IGNORE,
-  settle,
-} from './decision.js';
+import { SyncAuthorizer } from './sync-authorizer.js';
+import { type AccessAction, type AccessVerdict, type DenialLogger, IGNORE } from './decision.js';
 import { AuthConfigError } from './options.js';
 
 export interface GroupRule {
@@ -53,16 +46,20 @@ function groupsOf(client: ClientInfo): string[] | undefined {
   return Array.isArray(ldap?.groups) ? (ldap.groups as string[]) : undefined;
 }
 
-export class LdapGroupAuthorizer implements Authorizer, DecidingAuthorizer {
+export class LdapGroupAuthorizer extends SyncAuthorizer {
   readonly source = 'ldap';
   private readonly compiled = new WeakMap<ClientInfo, CompiledRules>();
 
   constructor(
     private readonly rules: readonly GroupRule[],
-    private readonly log?: DenialLogger,
-  ) {}
+    log?: DenialLogger,
+  ) {
+    super(log);
+    // A delivered message no group rule names was allowed at SUBSCRIBE.
+    this.readNoMatch = 'allow';
+  }
 
-  private decideAccess(client: ClientInfo, action: AccessAction, topic: string): AccessVerdict {
+  protected decideAccess(client: ClientInfo, action: AccessAction, topic: string): AccessVerdict {
     const groups = groupsOf(client);
     if (!groups) return IGNORE; // not an LDAP client
     let rules = this.compiled.get(client);
@@ -71,31 +68,5 @@ export class LdapGroupAuthorizer implements Authorizer, DecidingAuthorizer {
       this.compiled.set(client, (rules = compileList(mine, client, LABEL)));
     }
     return decideByRules(rules, action, topic, LABEL, true);
-  }
-
-  decide(client: ClientInfo, action: 'publish' | 'subscribe', topic: string): AccessVerdict {
-    return this.decideAccess(client, action, topic);
-  }
-
-  decideRead(client: ClientInfo, topic: string): AccessVerdict {
-    return this.decideAccess(client, 'read', topic);
-  }
-
-  authorizePublish(client: ClientInfo, topic: string, _message?: MessageRecord): boolean {
-    return this.settle(client, 'publish', topic);
-  }
-
-  authorizeSubscribe(client: ClientInfo, topicFilter: string): boolean {
-    return this.settle(client, 'subscribe', topicFilter);
-  }
-
-  authorizeRead(client: ClientInfo, topic: string): boolean {
-    return this.settle(client, 'read', topic);
-  }
-
-  private settle(client: ClientInfo, action: AccessAction, topic: string): boolean {
-    const denial = { ...describeClient(client), action, topic, source: this.source };
-    const noMatch = action === 'read' ? 'allow' : 'deny';
-    return settle(this.decideAccess(client, action, topic), noMatch, denial, this.log);
   }
 }

@@ -6,10 +6,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createAuth } from '../../src/auth/index.js';
-import type { ConnectRequest } from '../../src/broker/ports.js';
-import { ProtocolVersion, ReasonCode } from '../../src/protocol/constants.js';
+import { ReasonCode } from '../../src/protocol/constants.js';
 import { makePki, makeTempDir, SERVER_EXTENSIONS } from '../security/fixtures/certs.js';
-import { sourceFigures, startAuthBroker, steadyTraffic } from './source-harness.js';
+import { connectRequest } from './helpers.js';
+import { outageUnderLoad, startAuthBroker } from './source-harness.js';
 
 type Key = { kid: string; privateKey: CryptoKey; jwk: JWK };
 
@@ -90,14 +90,7 @@ const jwt = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function request(token: string): ConnectRequest {
-  return {
-    clientId: 'c1',
-    password: Buffer.from(token),
-    protocolVersion: ProtocolVersion.V5,
-    remoteAddress: '127.0.0.1',
-  };
-}
+const request = (token: string) => connectRequest(undefined, token);
 
 describe('JWKS endpoint', () => {
   test('keys fetched over HTTPS once and cached; a new key id fetches again (rotation)', async () => {
@@ -144,50 +137,28 @@ describe('JWKS endpoint', () => {
     const broker = await startAuthBroker({ jwt: jwt() });
     const ignoring = await createAuth({ jwt: jwt({ onError: 'ignore' }), allowAnonymous: false });
     await ignoring.authenticator.authenticate(request(await sign(keys[1]!, 'warm')));
-    const token = await sign(keys[1]!, 'loader');
-    const loader = { username: 'loader', password: token };
-    const traffic = await steadyTraffic(
-      broker,
-      { publisher: loader, subscriber: loader },
-      'load/a',
-    );
-    await traffic.more(20);
-    await endpoint.stop();
-    try {
-      const known = await broker.tryConnect({
-        clientId: 'n1',
-        username: 'carol',
-        password: await sign(keys[1]!, 'carol'),
-        protocolVersion: 5,
-      });
-      assert.equal(known, 0, 'a cached key verifies without the endpoint');
-      endpoint.published = [keys[1]!, keys[2]!];
-      const newKid = await broker.tryConnect({
-        clientId: 'n2',
-        username: 'dave',
-        password: await sign(keys[2]!, 'dave'),
-        protocolVersion: 5,
-      });
-      assert.equal(newKid, ReasonCode.ServerUnavailable);
-      const ignored = await ignoring.authenticator.authenticate(
-        request(await sign(keys[2]!, 'dave')),
-      );
-      assert.equal(ignored.ok, false, 'ignore: no entry, the failure is not final');
-      assert.equal(!ignored.ok && ignored.reasonCode, ReasonCode.BadUserNameOrPassword);
-      await traffic.more(20);
-      assert.equal(traffic.failures, 0);
-      assert.ok(((await sourceFigures(broker, 'jwks'))!.errors as number) >= 1);
-    } finally {
-      await endpoint.start();
-      await ignoring.close();
-    }
-    const back = await broker.tryConnect({
-      clientId: 'n3',
-      username: 'dave',
-      password: await sign(keys[2]!, 'dave'),
-      protocolVersion: 5,
+    const dave = await sign(keys[2]!, 'dave');
+    await outageUnderLoad(broker, {
+      name: 'jwks',
+      source: {
+        async stop() {
+          await endpoint.stop();
+          endpoint.published = [keys[1]!, keys[2]!]; // k3, dave's key, comes with the restart
+        },
+        start: () => endpoint.start(),
+      },
+      loader: { username: 'loader', password: await sign(keys[1]!, 'loader') },
+      topic: 'load/a',
+      newcomer: { username: 'dave', password: dave, protocolVersion: 5 },
+      async whileDown() {
+        const carol = { username: 'carol', password: await sign(keys[1]!, 'carol') };
+        const known = await broker.tryConnect({ ...carol, clientId: 'n1', protocolVersion: 5 });
+        assert.equal(known, 0, 'a cached key verifies without the endpoint');
+        const ignored = await ignoring.authenticator.authenticate(request(dave));
+        assert.equal(ignored.ok, false, 'ignore: no entry, the failure is not final');
+        assert.equal(!ignored.ok && ignored.reasonCode, ReasonCode.BadUserNameOrPassword);
+        await ignoring.close();
+      },
     });
-    assert.equal(back, 0, 'the endpoint is back: the new key is fetched');
-    traffic.stop();
   });
 });

@@ -4,9 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createAuth } from '../../src/auth/index.js';
 import { escapeFilterValue } from '../../src/auth/ldap.js';
-import type { ConnectRequest } from '../../src/broker/ports.js';
-import { ProtocolVersion, ReasonCode } from '../../src/protocol/constants.js';
-import { waitFor } from '../admin/helpers.js';
+import { ReasonCode } from '../../src/protocol/constants.js';
+import { connectRequest } from './helpers.js';
 import { INJECTIONS } from './injections.js';
 import {
   LDAP_ADMIN,
@@ -15,7 +14,7 @@ import {
   type ManagedServer,
   startSlapd,
 } from './servers.js';
-import { startAuthBroker, steadyTraffic } from './source-harness.js';
+import { outageUnderLoad, startAuthBroker } from './source-harness.js';
 
 function ssha(password: string): string {
   const salt = randomBytes(8);
@@ -65,15 +64,7 @@ const ldap = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function request(username: string, password: string): ConnectRequest {
-  return {
-    clientId: 'c1',
-    username,
-    password: Buffer.from(password),
-    protocolVersion: ProtocolVersion.V5,
-    remoteAddress: '127.0.0.1',
-  };
-}
+const request = connectRequest;
 
 describe('LDAP authentication', () => {
   test('bind as the user found by the search; groups become attributes', async () => {
@@ -139,34 +130,12 @@ describe('LDAP groups in ACLs, and LDAP down', () => {
     });
     assert.equal((await alice.subscribeAsync('plant/#'))[0]!.qos, 0);
     await assert.rejects(alice.subscribeAsync('load/#'), /Not authorized/);
-    const bob = { username: 'bob', password: 'bob-pw' };
-    const traffic = await steadyTraffic(broker, { publisher: bob, subscriber: bob }, 'load/a');
-    await traffic.more(20);
-    await server.stop();
-    try {
-      const options = {
-        clientId: 'n1',
-        username: 'mallory',
-        password: 'mallory-pw',
-        protocolVersion: 5 as const,
-      };
-      assert.equal(await broker.tryConnect(options), ReasonCode.ServerUnavailable);
-      await traffic.more(20);
-      assert.equal(traffic.failures, 0);
-    } finally {
-      await server.start();
-    }
-    await waitFor(
-      async () =>
-        (await broker.tryConnect({
-          clientId: 'n2',
-          username: 'mallory',
-          password: 'mallory-pw',
-          protocolVersion: 5,
-        })) === 0,
-      10_000,
-      'service back',
-    );
-    traffic.stop();
+    await outageUnderLoad(broker, {
+      name: 'ldap',
+      source: server,
+      loader: { username: 'bob', password: 'bob-pw' },
+      topic: 'load/a',
+      newcomer: { username: 'mallory', password: 'mallory-pw', protocolVersion: 5 },
+    });
   });
 });

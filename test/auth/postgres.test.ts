@@ -5,12 +5,15 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { createAuth } from '../../src/auth/index.js';
-import type { ConnectRequest } from '../../src/broker/ports.js';
-import { ProtocolVersion, ReasonCode } from '../../src/protocol/constants.js';
-import { waitFor } from '../admin/helpers.js';
-import { client, makeTempDir } from './helpers.js';
+import { ReasonCode } from '../../src/protocol/constants.js';
+import { client, makeTempDir, connectRequest } from './helpers.js';
 import { type ManagedServer, startPostgres } from './servers.js';
-import { sourceFigures, startAuthBroker, steadyTraffic } from './source-harness.js';
+import {
+  checkDeviceAcl,
+  outageUnderLoad,
+  sourceFigures,
+  startAuthBroker,
+} from './source-harness.js';
 import { INJECTIONS } from './injections.js';
 
 let server: ManagedServer & { url: string };
@@ -76,15 +79,7 @@ const postgres = (extra: Record<string, unknown> = {}) => ({
 const reasonOf = (packet: unknown) =>
   (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
 
-function request(username: string, password: string, clientId = 'c1'): ConnectRequest {
-  return {
-    clientId,
-    username,
-    password: Buffer.from(password),
-    protocolVersion: ProtocolVersion.V5,
-    remoteAddress: '127.0.0.1',
-  };
-}
+const request = connectRequest;
 
 describe('PostgreSQL authentication', () => {
   test('each password hash: sha256 with salt, bcrypt, pbkdf2, plain (opt-in)', async () => {
@@ -157,30 +152,12 @@ describe('PostgreSQL authentication', () => {
 describe('PostgreSQL authorization', () => {
   test('ACL rows in order, %c filled in, superuser skips the ACL, over MQTT', async () => {
     const broker = await startAuthBroker({ postgres: postgres() });
-    const alice = await broker.connect('dev1', {
-      username: 'alice',
-      password: 'alice-pw',
-      protocolVersion: 5,
+    await checkDeviceAcl(broker, async (alice) => {
+      const ok = await alice.publishAsync('devices/dev1/temp', '1', { qos: 1 });
+      assert.equal(reasonOf(ok), 0);
+      const secret = alice.publishAsync('devices/dev1/secret', '1', { qos: 1 });
+      await assert.rejects(secret, /Not authorized/, 'a deny row before the allow row');
     });
-    const granted = await alice.subscribeAsync(['devices/dev1/#', 'news/today']);
-    assert.deepEqual(
-      granted.map((g) => g.qos),
-      [0, 0],
-    );
-    await assert.rejects(alice.subscribeAsync('devices/dev2/#'), /Not authorized/);
-    const ok = await alice.publishAsync('devices/dev1/temp', '1', { qos: 1 });
-    assert.equal(reasonOf(ok), 0);
-    await assert.rejects(
-      alice.publishAsync('devices/dev1/secret', '1', { qos: 1 }),
-      /Not authorized/,
-    );
-    const root = await broker.connect('r1', {
-      username: 'root',
-      password: 'root-pw',
-      protocolVersion: 5,
-    });
-    const [any] = await root.subscribeAsync('#');
-    assert.equal(any!.qos, 0, 'is_superuser: no ACL applies');
     const figures = await sourceFigures(broker, 'postgres');
     assert.ok(figures && (figures.allow as number) > 0 && (figures.deny as number) > 0);
     const { body } = await broker.api('GET', '/api/v1/config');
@@ -226,45 +203,20 @@ describe('PostgreSQL down', () => {
     const broker = await startAuthBroker({
       postgres: postgres({ cacheTtlMs: 200, timeoutMs: 1000 }),
     });
-    const bob = { username: 'bob', password: 'bob-pw' };
-    const traffic = await steadyTraffic(broker, { publisher: bob, subscriber: bob }, 'load/a');
-    await traffic.more(20);
-    await server.stop();
-    try {
-      const refused = await broker.tryConnect({
-        clientId: 'new1',
-        username: 'alice',
-        password: 'alice-pw',
-        protocolVersion: 5,
-      });
-      assert.equal(refused, ReasonCode.ServerUnavailable, 'a source down is 0x88, not an entry');
-      const wrong = await broker.tryConnect({
-        clientId: 'new2',
-        username: 'alice',
-        password: 'nope',
-        protocolVersion: 5,
-      });
-      assert.notEqual(wrong, 0);
-      await new Promise((r) => setTimeout(r, 300)); // the cached ACL rows expire meanwhile
-      await traffic.more(20); // stale rows keep connected clients going
-      assert.equal(traffic.failures, 0);
-      const figures = await sourceFigures(broker, 'postgres');
-      assert.ok((figures!.errors as number) >= 1);
-    } finally {
-      await server.start();
-    }
-    await waitFor(
-      async () =>
-        (await broker.tryConnect({
-          clientId: 'new3',
-          username: 'alice',
-          password: 'alice-pw',
-          protocolVersion: 5,
-        })) === 0,
-      10_000,
-      'service back',
-    );
-    traffic.stop();
+    const alice = { username: 'alice', password: 'alice-pw', protocolVersion: 5 as const };
+    await outageUnderLoad(broker, {
+      name: 'postgres',
+      source: server,
+      loader: { username: 'bob', password: 'bob-pw' },
+      topic: 'load/a',
+      newcomer: alice,
+      async whileDown() {
+        const wrong = await broker.tryConnect({ ...alice, clientId: 'n2', password: 'nope' });
+        assert.notEqual(wrong, 0);
+        // The cached ACL rows expire meanwhile: the stale rows keep connected clients going.
+        await new Promise((r) => setTimeout(r, 300));
+      },
+    });
   });
 
   test('ignore policy: the next source in the chain decides; nobody gets in by the failure', async () => {

@@ -5,13 +5,16 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { Redis } from 'ioredis';
 import { createAuth } from '../../src/auth/index.js';
-import type { ConnectRequest } from '../../src/broker/ports.js';
-import { ProtocolVersion, ReasonCode } from '../../src/protocol/constants.js';
 import { waitFor } from '../admin/helpers.js';
-import { client } from './helpers.js';
+import { client, connectRequest } from './helpers.js';
 import { INJECTIONS } from './injections.js';
 import { type ManagedServer, startRedis } from './servers.js';
-import { sourceFigures, startAuthBroker, steadyTraffic } from './source-harness.js';
+import {
+  checkDeviceAcl,
+  outageUnderLoad,
+  sourceFigures,
+  startAuthBroker,
+} from './source-harness.js';
 
 let server: ManagedServer;
 let redis: Redis;
@@ -49,15 +52,7 @@ const source = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function request(username: string, password: string, clientId = 'c1'): ConnectRequest {
-  return {
-    clientId,
-    username,
-    password: Buffer.from(password),
-    protocolVersion: ProtocolVersion.V5,
-    remoteAddress: '127.0.0.1',
-  };
-}
+const request = connectRequest;
 
 describe('Redis authentication and authorization', () => {
   test('HMGET with a salted SHA-256, HGET with bcrypt; wrong and unknown refused', async () => {
@@ -90,24 +85,9 @@ describe('Redis authentication and authorization', () => {
 
   test('ACL hash over MQTT: fields are filters with %c, values actions; superuser', async () => {
     const broker = await startAuthBroker({ redis: source() });
-    const alice = await broker.connect('dev1', {
-      username: 'alice',
-      password: 'alice-pw',
-      protocolVersion: 5,
+    await checkDeviceAcl(broker, async (alice) => {
+      await assert.rejects(alice.publishAsync('news/today', 'x', { qos: 1 }), /Not authorized/);
     });
-    const granted = await alice.subscribeAsync(['devices/dev1/#', 'news/today']);
-    assert.deepEqual(
-      granted.map((g) => g.qos),
-      [0, 0],
-    );
-    await assert.rejects(alice.subscribeAsync('devices/dev2/#'), /Not authorized/);
-    await assert.rejects(alice.publishAsync('news/today', 'x', { qos: 1 }), /Not authorized/);
-    const root = await broker.connect('r1', {
-      username: 'root',
-      password: 'root-pw',
-      protocolVersion: 5,
-    });
-    assert.equal((await root.subscribeAsync('#'))[0]!.qos, 0);
     const figures = await sourceFigures(broker, 'redis');
     // 2 CONNECTs and 4 checks of alice (root is a superuser: the ACL is skipped). A topic no
     // field names is no decision of Redis: the chain's noMatch (deny) settles it.
@@ -136,38 +116,21 @@ describe('Redis authentication and authorization', () => {
 describe('Redis down', () => {
   test('under load: refused with 0x88 while down, connected clients keep their traffic, service resumes', async () => {
     const broker = await startAuthBroker({ redis: source({ cacheTtlMs: 200, timeoutMs: 1000 }) });
-    const bob = { username: 'bob', password: 'bob-pw' };
-    const traffic = await steadyTraffic(broker, { publisher: bob, subscriber: bob }, 'load/a');
-    await traffic.more(20);
-    await server.stop();
-    try {
-      const options = {
-        clientId: 'n1',
-        username: 'alice',
-        password: 'alice-pw',
-        protocolVersion: 5 as const,
-      };
-      assert.equal(await broker.tryConnect(options), ReasonCode.ServerUnavailable);
-      await new Promise((r) => setTimeout(r, 300));
-      await traffic.more(20);
-      assert.equal(traffic.failures, 0);
-    } finally {
-      await server.start();
-    }
-    // The test's own data is gone with the restart (no persistence): put alice back.
-    await waitFor(() => redis.status === 'ready', 5_000, 'test client reconnected');
-    await redis.hset('mqtt_user:alice', { password_hash: sha256('alice-pw', 's1'), salt: 's1' });
-    await waitFor(
-      async () =>
-        (await broker.tryConnect({
-          clientId: 'n2',
-          username: 'alice',
-          password: 'alice-pw',
-          protocolVersion: 5,
-        })) === 0,
-      10_000,
-      'service back',
-    );
-    traffic.stop();
+    await outageUnderLoad(broker, {
+      name: 'redis',
+      source: server,
+      loader: { username: 'bob', password: 'bob-pw' },
+      topic: 'load/a',
+      newcomer: { username: 'alice', password: 'alice-pw', protocolVersion: 5 },
+      whileDown: () => new Promise((r) => setTimeout(r, 300)), // the ACL rows expire meanwhile
+      async afterStart() {
+        // The test's own data is gone with the restart (no persistence): put alice back.
+        await waitFor(() => redis.status === 'ready', 5_000, 'test client reconnected');
+        await redis.hset('mqtt_user:alice', {
+          password_hash: sha256('alice-pw', 's1'),
+          salt: 's1',
+        });
+      },
+    });
   });
 });

@@ -2,23 +2,12 @@
 // a free loopback port in a temp dir, stopped (and started again, same port and data) by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../bench/broker-process.js';
-import { run } from './helpers.js';
+import { canConnect, run } from './helpers.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 /** One server process that can be stopped and started again on the same port and data. */
 export class ManagedServer {
