@@ -294,7 +294,7 @@ const SOURCE_COUNTERS: [SourceCounter, string][] = [
 ];
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** One counter per figure, labelled by source; latency as a Prometheus summary's sum/count. */
+/** One counter per figure, labelled by source, and the time spent in its round trips. */
 function defineSourceMetrics(register: Registry[], sources: () => AuthSourceFigures[]) {
   const counter = (name: string, help: string, value: (f: AuthSourceFigures) => number) =>
     new Counter({
@@ -310,8 +310,9 @@ function defineSourceMetrics(register: Registry[], sources: () => AuthSourceFigu
   for (const [key, help] of SOURCE_COUNTERS) {
     counter(`culex_auth_source_${snake(key)}_total`, help, (f) => f[key]);
   }
+  // With culex_auth_source_queries_total, the mean latency of a round trip.
   counter(
-    'culex_auth_source_latency_seconds_sum',
+    'culex_auth_source_query_seconds_total',
     'Seconds spent in round trips to an auth source',
     (f) => f.latencySecondsSum,
   );
