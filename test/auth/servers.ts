@@ -1,13 +1,21 @@
 // Real PostgreSQL, Redis and OpenLDAP servers for the auth source tests and bench:auth, each on
 // a free loopback port in a temp dir, stopped (and started again, same port and data) by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../bench/broker-process.js';
 import { canConnect, run } from './helpers.js';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Debian keeps initdb and postgres out of PATH, under the version: take the newest. */
+function postgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  if (versions.length === 0)
+    throw new Error(`no PostgreSQL under ${root}: apt-get install postgresql`);
+  return join(root, versions[0]!, 'bin');
+}
 
 /** One server process that can be stopped and started again on the same port and data. */
 export class ManagedServer {
@@ -82,12 +90,13 @@ async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
 
 /** initdb in a temp dir, then postgres on a free port; trust authentication on loopback. */
 export async function startPostgres(): Promise<ManagedServer & { url: string }> {
+  const bin = postgresBin();
   const dir = await tempDir('pg');
   const user = await postgresUser();
   if (user.uid !== undefined) await chown(dir, user.uid, user.gid!);
   const data = join(dir, 'data');
   const init = spawn(
-    join(PG_BIN, 'initdb'),
+    join(bin, 'initdb'),
     ['-D', data, '-U', 'culex', '--auth=trust', '--no-sync', '-E', 'UTF8'],
     { stdio: 'ignore', ...user },
   );
@@ -99,7 +108,7 @@ export async function startPostgres(): Promise<ManagedServer & { url: string }> 
     port,
     dir,
     () => ({
-      file: join(PG_BIN, 'postgres'),
+      file: join(bin, 'postgres'),
       args: [
         '-D',
         data,
