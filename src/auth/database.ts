@@ -78,7 +78,8 @@ export function isTruthy(value: unknown): boolean {
 /** The refusal of a failed source under the operator's policy. */
 export function failure(name: string, onError: OnError, detail: string): AuthFailure {
   if (onError === 'ignore') return badCredentials(`${name} unavailable: ${detail}`, false);
-  // 'deny' ends the chain: 0x88 tells the client to come back later [MQTT-3.2.2-6 ff.].
+  // 'deny' ends the chain with 0x88 Server unavailable, a defined reason code [MQTT-3.2.2-8]
+  // that tells the client to come back later.
   return { ...refuse(ReasonCode.ServerUnavailable, `${name} unavailable`, false), final: true };
 }
 
