@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import mqtt from 'mqtt';
+import { culexArgs, freePort, startCulex } from '../../bench/broker-process.js';
 import { createAuth } from '../../src/auth/index.js';
 import { waitFor } from '../admin/helpers.js';
-import { client, connectRequest } from './helpers.js';
+import { client, connectRequest, makeTempDir } from './helpers.js';
 import { INJECTIONS } from './injections.js';
 import { type ManagedServer, startRedis } from './servers.js';
 import {
@@ -109,6 +113,48 @@ describe('Redis authentication and authorization', () => {
       assert.equal(await redis.exists('mqtt_user:alice'), 1, 'no FLUSHALL ran');
     } finally {
       await auth.close();
+    }
+  });
+});
+
+describe('culex start with a redis section', () => {
+  test('the source in /api/v1/metrics, its password redacted in /api/v1/config; SIGTERM closes it and exits 0', async () => {
+    const temp = await makeTempDir();
+    after(() => temp.remove());
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const key = 'test-key-0123456789';
+    const config = {
+      auth: { redis: { ...source(), url: `redis://:not-needed@127.0.0.1:${server.port}` } },
+      http: { apiKeys: [{ name: 'tests', key }] },
+    };
+    delete (config.auth.redis as Record<string, unknown>).port;
+    const file = join(temp.dir, 'culex.yaml');
+    await writeFile(file, JSON.stringify(config));
+    const args = culexArgs(port, ['--config', file, '--store', 'memory']);
+    args[args.indexOf('--http-port') + 1] = String(httpPort);
+    const { child } = await startCulex(args);
+    try {
+      const alice = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        username: 'alice',
+        password: 'alice-pw',
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+      });
+      await alice.endAsync(true);
+      const api = (path: string) =>
+        fetch(`http://127.0.0.1:${httpPort}${path}`, {
+          headers: { authorization: `Bearer ${key}` },
+          signal: AbortSignal.timeout(5_000),
+        }).then((res) => res.json());
+      const metrics = await api('/api/v1/metrics');
+      assert.equal(metrics.authSources[0].name, 'redis');
+      assert.equal(metrics.authSources[0].allow, 1);
+      const shown = await api('/api/v1/config');
+      assert.equal(shown.auth.redis.url, `redis://:[redacted]@127.0.0.1:${server.port}`);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, 'closed within the 10 s grace, pool included');
     }
   });
 });
