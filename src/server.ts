@@ -81,6 +81,8 @@ export class CulexServer {
 
   /** Extra work for `reload()`, such as re-reading password and ACL files. */
   readonly reloaders: (() => Promise<void>)[] = [];
+  /** Extra work for `close()` once the broker is closed, such as closing auth database pools. */
+  readonly closers: (() => Promise<void>)[] = [];
 
   /** SIGHUP: re-reads TLS certificates and whatever else registered; connections stay. */
   async reload(): Promise<void> {
@@ -96,6 +98,7 @@ export class CulexServer {
     await this.broker.close();
     await listenersClosed;
     await this.store.close?.();
+    for (const close of this.closers) await close();
   }
 }
 

@@ -172,10 +172,14 @@ function metricRoutes(table: RouteTable, ctx: SystemContext): void {
 
 const SECRET = /pass(word|phrase)?$|secret|token|^key$|hash$|private|credential/i;
 
-/** A deep copy with the values of secret-looking keys replaced. */
+/** The password of a URL's user info: postgres://user:password@host. */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*:)[^/@\s]*@/i;
+
+/** A deep copy with the values of secret-looking keys, and passwords in URLs, replaced. */
 export function redact(value: unknown, key = ''): unknown {
   if (SECRET.test(key) && value !== undefined && value !== null && value !== '')
     return '[redacted]';
+  if (typeof value === 'string') return value.replace(URL_PASSWORD, '$1[redacted]@');
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

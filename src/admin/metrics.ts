@@ -3,6 +3,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { BrokerAdmin, BrokerFigures } from '../broker/admin.js';
+import type { AuthSourceFigures } from '../broker/admin-wire.js';
 
 export interface MetricsSnapshot {
   node: string;
@@ -32,6 +33,8 @@ export interface MetricsSnapshot {
   authFailures: number;
   aclDenials: number;
   httpAuthFailures: number;
+  /** External authentication and authorization sources (PostgreSQL, Redis, LDAP, JWKS). */
+  authSources: AuthSourceFigures[];
   traceStreams: number;
   eventLoopLagSeconds: number;
   eventLoopLagMaxSeconds: number;
@@ -72,6 +75,8 @@ export class Metrics {
   httpAuthFailures = 0;
   /** Open trace streams, set by the server. */
   countTraceStreams: () => number = () => 0;
+  /** The auth sources' figures, set by the server. */
+  authSources: () => AuthSourceFigures[] = () => [];
   private current: MetricsSnapshot | undefined;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   private lastLag = { mean: 0, max: 0 };
@@ -139,6 +144,10 @@ export class Metrics {
       droppedRate: (point.dropped - prev.dropped) / seconds,
     });
     if (this.history.length > this.historySize) this.history.shift();
+  }
+
+  private defineSources(register: Registry[]): void {
+    defineSourceMetrics(register, () => this.current?.authSources ?? this.authSources());
   }
 
   private define(): void {
@@ -250,6 +259,7 @@ export class Metrics {
       'Refused HTTP API credentials',
       (s) => s.httpAuthFailures,
     );
+    this.defineSources(register);
     gauge('culex_trace_streams', 'Open trace streams', (s) => s.traceStreams);
     gauge(
       'culex_event_loop_lag_seconds',
@@ -292,6 +302,51 @@ export class Metrics {
   }
 }
 
+type SourceCounter = 'requests' | 'allow' | 'deny' | 'errors' | 'cacheHits' | 'queries';
+const SOURCE_COUNTERS: [SourceCounter, string][] = [
+  ['requests', 'Decisions asked of an auth source, cache hits included'],
+  ['allow', 'Decisions of an auth source that allowed'],
+  ['deny', 'Decisions of an auth source that refused'],
+  ['errors', 'Requests an auth source failed to answer (its onError policy applied)'],
+  ['cacheHits', 'Decisions an auth source answered from its cache'],
+  ['queries', 'Round trips to an auth source'],
+];
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** One counter per figure, labelled by source, and the time spent in its round trips. */
+function defineSourceMetrics(register: Registry[], sources: () => AuthSourceFigures[]) {
+  const counter = (name: string, help: string, value: (f: AuthSourceFigures) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['source'],
+      registers: register,
+      collect() {
+        this.reset();
+        for (const f of sources()) this.inc({ source: f.name }, value(f));
+      },
+    });
+  for (const [key, help] of SOURCE_COUNTERS) {
+    counter(`culex_auth_source_${snake(key)}_total`, help, (f) => f[key]);
+  }
+  // With culex_auth_source_queries_total, the mean latency of a round trip.
+  counter(
+    'culex_auth_source_query_seconds_total',
+    'Seconds spent in round trips to an auth source',
+    (f) => f.latencySecondsSum,
+  );
+  new Gauge({
+    name: 'culex_auth_source_latency_max_seconds',
+    help: 'Longest round trip to an auth source',
+    labelNames: ['source'],
+    registers: register,
+    collect() {
+      this.reset();
+      for (const f of sources()) this.set({ source: f.name }, f.latencySecondsMax);
+    },
+  });
+}
+
 function toSnapshot(
   f: BrokerFigures,
   m: Metrics,
@@ -327,6 +382,7 @@ function toSnapshot(
     authFailures: s.authFailures,
     aclDenials: s.aclDenials,
     httpAuthFailures: m.httpAuthFailures,
+    authSources: m.authSources(),
     traceStreams: m.countTraceStreams(),
     eventLoopLagSeconds: m.eventLoopLag.mean,
     eventLoopLagMaxSeconds: m.eventLoopLag.max,

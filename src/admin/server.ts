@@ -2,6 +2,7 @@
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AdminError, BrokerAdmin } from '../broker/admin.js';
+import type { AuthSourceFigures } from '../broker/admin-wire.js';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../broker/hooks.js';
 import { clientRoutes } from './api-clients.js';
@@ -23,6 +24,8 @@ export interface AdminHttpOptions extends AuthOptions {
   config?: unknown;
   /** The broker's listeners, for GET /api/v1/status and the dashboard's WebSocket client. */
   listeners?: () => ListenerView[];
+  /** The auth sources' figures, for /metrics and the dashboard. */
+  authSources?: () => AuthSourceFigures[];
   /** Ready for traffic (readiness probe); default: always once started. */
   ready?: () => boolean;
   /** The built dashboard; false serves none. */
@@ -78,6 +81,7 @@ export async function startAdmin(broker: Broker, options: AdminHttpOptions): Pro
   const auth = new ApiAuth(options);
   const trace = new TraceStreams(admin, options.trace);
   metrics.countTraceStreams = () => trace.size;
+  if (options.authSources) metrics.authSources = options.authSources;
   const table = new RouteTable(app);
   let server: AdminServer | undefined;
   // JSON in: any other body type is refused with 415.

@@ -1,5 +1,6 @@
 // Several sources of authentication and authorization combined, and createAuth, which builds
 // them from the `auth` section of the configuration.
+import type { AuthSourceFigures } from '../broker/admin-wire.js';
 import type {
   AuthResult,
   Authenticator,
@@ -34,6 +35,7 @@ import {
 } from './options.js';
 import { PasswordFileAuthenticator } from './password-file.js';
 import { ScramSha256Authenticator } from './scram.js';
+import { addDatabase, addLdap, type SourceParts } from './sources.js';
 
 export interface AuthChainOptions {
   /** Let clients without user name and password in; default: only when no authenticator is set. */
@@ -68,6 +70,7 @@ export class AuthChain implements Authenticator {
         .then(() => authenticator.authenticate(request))
         .catch(() => refuse(ReasonCode.ServerUnavailable, 'authenticator failed', false));
       if (result.ok) return result;
+      if ((result as AuthFailure).final) return result;
       failures.push(result);
     }
     if (anonymous) return refuse(ReasonCode.NotAuthorized, 'anonymous access is disabled', false);
@@ -122,6 +125,9 @@ function asDeciding(
   };
 }
 
+/** A database row said is_superuser: no ACL applies to the client (EMQX). */
+const isSuperuser = (client: ClientInfo) => client.attributes.superuser === true;
+
 /** Combines authorizers; with none at all, everything is allowed (no ACL configured). */
 export class AuthorizerChain implements Authorizer {
   private readonly deciders: DecidingAuthorizer[];
@@ -143,6 +149,7 @@ export class AuthorizerChain implements Authorizer {
   }
 
   authorizePublish(client: ClientInfo, topic: string, message: MessageRecord) {
+    if (isSuperuser(client)) return true;
     const steps = this.deciders.map(
       (d) => () => this.sourced(d, d.decide(client, 'publish', topic, message)),
     );
@@ -150,6 +157,7 @@ export class AuthorizerChain implements Authorizer {
   }
 
   authorizeSubscribe(client: ClientInfo, topicFilter: string) {
+    if (isSuperuser(client)) return true;
     const steps = this.deciders.map(
       (d) => () => this.sourced(d, d.decide(client, 'subscribe', topicFilter)),
     );
@@ -157,6 +165,7 @@ export class AuthorizerChain implements Authorizer {
   }
 
   authorizeRead(client: ClientInfo, topic: string): boolean {
+    if (isSuperuser(client)) return true;
     const steps = this.deciders.map((d) => () => ({
       ...d.decideRead(client, topic),
       source: d.source,
@@ -227,6 +236,12 @@ export interface AuthConfig {
   /** HttpHook's options, plus `authenticate` / `authorize` (both default true). */
   http?: Record<string, unknown>;
   scram?: { credentialsFile?: string; users?: Record<string, unknown> };
+  /** PostgreSQL: `query` for credentials, `aclQuery` for ACL rows (sources.ts, postgres.ts). */
+  postgres?: Record<string, unknown>;
+  /** Redis: `command` (HGET/HMGET/HGETALL) and `aclCommand` (HGETALL) (redis.ts). */
+  redis?: Record<string, unknown>;
+  /** LDAP: bind or password check, groups and group `acl` rules (ldap.ts). */
+  ldap?: Record<string, unknown>;
   authorization?: { mode?: 'all' | 'first'; noMatch?: 'allow' | 'deny' };
 }
 
@@ -237,6 +252,10 @@ export interface Auth {
   enhanced: Map<string, EnhancedAuthenticator>;
   /** Re-reads every file the adapters use (SIGHUP); the first error is thrown after all ran. */
   reload(): Promise<void>;
+  /** The figures of each external source (database, LDAP, JWKS endpoint). */
+  sources(): AuthSourceFigures[];
+  /** Closes the sources' connection pools. */
+  close(): Promise<void>;
 }
 
 const AUTH_KEYS = [
@@ -246,15 +265,16 @@ const AUTH_KEYS = [
   'jwt',
   'http',
   'scram',
+  'postgres',
+  'redis',
+  'ldap',
   'authorization',
 ];
 
 /** A file option given as a bare path becomes `{ file }`. */
 const fileOption = (value: unknown) => (typeof value === 'string' ? { file: value } : value);
 
-interface Parts {
-  authenticators: Authenticator[];
-  authorizers: Authorizer[];
+interface Parts extends SourceParts {
   enhanced: Map<string, EnhancedAuthenticator>;
   reloaders: (() => Promise<void>)[];
 }
@@ -289,6 +309,7 @@ const SECTIONS: Record<string, SectionBuilder> = {
     const authenticator = await JwtAuthenticator.fromConfig(value, { path });
     parts.authenticators.push(authenticator);
     parts.reloaders.push(() => authenticator.reload());
+    if (authenticator.stats) parts.sources.push(authenticator.stats);
     const claim = optionalString(value as Record<string, unknown>, 'aclClaim', path);
     if (claim) parts.authorizers.push(new JwtClaimAuthorizer({ claim, log }));
   },
@@ -297,6 +318,9 @@ const SECTIONS: Record<string, SectionBuilder> = {
     const authenticator = await ScramSha256Authenticator.fromConfig(value, { path });
     parts.enhanced.set(authenticator.method, authenticator);
   },
+  postgres: (value, path, parts, { log }) => addDatabase('postgres', value, path, parts, log),
+  redis: (value, path, parts, { log }) => addDatabase('redis', value, path, parts, log),
+  ldap: (value, path, parts, { log }) => addLdap(value, path, parts, log),
 };
 
 function addHttp(value: unknown, path: string, parts: Parts, { log }: Settings) {
@@ -333,11 +357,26 @@ export async function createAuth(
   const mode = optionalChoice(authorization, 'mode', at, ['all', 'first'] as const);
   const noMatch = optionalChoice(authorization, 'noMatch', at, ['allow', 'deny'] as const);
   const allowAnonymous = optionalBoolean(object, 'allowAnonymous', path);
-  const parts: Parts = { authenticators: [], authorizers: [], enhanced: new Map(), reloaders: [] };
+  const parts: Parts = {
+    authenticators: [],
+    authorizers: [],
+    enhanced: new Map(),
+    reloaders: [],
+    sources: [],
+    closers: [],
+  };
   const settings: Settings = { mode: mode ?? 'all', log: context.log };
-  for (const [key, value] of Object.entries(object)) {
-    const build = SECTIONS[key];
-    if (build && value !== undefined) await build(value, `${path}.${key}`, parts, settings);
+  const close = async () => {
+    await Promise.allSettled(parts.closers.map((closeSource) => closeSource()));
+  };
+  try {
+    for (const [key, value] of Object.entries(object)) {
+      const build = SECTIONS[key];
+      if (build && value !== undefined) await build(value, `${path}.${key}`, parts, settings);
+    }
+  } catch (error) {
+    await close(); // the pools opened by earlier sections
+    throw error;
   }
   const configured = parts.authenticators.length + parts.enhanced.size > 0;
   return {
@@ -351,5 +390,7 @@ export async function createAuth(
       const failed = results.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
     },
+    sources: () => parts.sources.map((stats) => stats.figures()),
+    close,
   };
 }

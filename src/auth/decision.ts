@@ -9,7 +9,11 @@ import { ReasonCode } from '../protocol/constants.js';
  * it (a known user with a wrong password, a token with a bad signature), false when it simply
  * had nothing to say (unknown user, no token): a chain reports recognized failures first.
  */
-export type AuthFailure = Extract<AuthResult, { ok: false }> & { recognized?: boolean };
+export type AuthFailure = Extract<AuthResult, { ok: false }> & {
+  recognized?: boolean;
+  /** Ends the chain: no later authenticator is asked (a source down with onError 'deny'). */
+  final?: boolean;
+};
 
 export function refuse(reasonCode: number, reasonString: string, recognized: boolean): AuthFailure {
   return { ok: false, reasonCode, reasonString, recognized };

@@ -20,6 +20,18 @@ export type {
   DenialLogger,
 } from './decision.js';
 export {
+  type AclRow,
+  type Credentials,
+  DatabaseAuthenticator,
+  DatabaseAuthorizer,
+  type DatabaseSource,
+} from './database.js';
+export { LdapAuthenticator } from './ldap.js';
+export { LdapGroupAuthorizer } from './ldap-acl.js';
+export { type LookupOptions, type OnError, SourceStats } from './lookup.js';
+export { PostgresSource } from './postgres.js';
+export { RedisSource } from './redis.js';
+export {
   HttpAuthenticator,
   HttpAuthorizer,
   HttpHook,

@@ -1,21 +1,18 @@
 // Authorization from JWT claims, as EMQX does it. The ACL claim is either
 //   { "pub": [filters], "sub": [filters], "all": [filters] }          allow lists, or
-//   [ { "permission": "allow"|"deny", "action": "publish"|"subscribe"|"all",
-//       "topic": filter } | { ..., "topics": [filters] }, ... ]        rules, first match wins.
-// Filters may hold %u / %c (or ${username} / ${clientid}), put in per client.
-import type { Authorizer, ClientInfo, MessageRecord } from '../broker/ports.js';
-import { topicMatches } from '../topic/match.js';
-import { validateTopicFilter } from '../topic/validate.js';
-import { filterCovers, substituteIdentity } from './acl-match.js';
+//   a rule list, first match wins (acl-rules.ts).
+import type { ClientInfo } from '../broker/ports.js';
 import {
-  type AccessAction,
-  type AccessVerdict,
-  type DecidingAuthorizer,
-  type DenialLogger,
-  describeClient,
-  IGNORE,
-  settle,
-} from './decision.js';
+  ACTIONS,
+  addRule,
+  type CompiledRules,
+  compileList,
+  decideByRules,
+  isStringList,
+  type ListRule,
+} from './acl-rules.js';
+import { SyncAuthorizer } from './sync-authorizer.js';
+import { type AccessAction, type AccessVerdict, type DenialLogger, IGNORE } from './decision.js';
 import { type FactoryContext, optionalBoolean, optionalString, readObject } from './options.js';
 
 export interface JwtClaimOptions {
@@ -28,62 +25,12 @@ export interface JwtClaimOptions {
   log?: DenialLogger;
 }
 
-interface ClaimRule {
-  permission: 'allow' | 'deny';
-  publish: boolean;
-  subscribe: boolean;
-  filter: string;
-  origin: string;
-}
-
-type Compiled = ClaimRule[] | 'malformed';
-
-const ACTIONS: Record<string, { publish: boolean; subscribe: boolean }> = {
-  publish: { publish: true, subscribe: false },
-  pub: { publish: true, subscribe: false },
-  subscribe: { publish: false, subscribe: true },
-  sub: { publish: false, subscribe: true },
-  all: { publish: true, subscribe: true },
-};
-
-const isStringList = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every((item) => typeof item === 'string');
-
-/** Turns one claim rule into compiled rules; false when it is malformed. */
-function addRule(
-  rules: ClaimRule[],
+function compileLists(
+  value: Record<string, unknown>,
   client: ClientInfo,
-  shape: Omit<ClaimRule, 'filter' | 'origin'>,
-  filters: readonly string[],
-  origin: string,
-): boolean {
-  for (const raw of filters) {
-    const filter = substituteIdentity(raw, client);
-    if (filter === undefined) continue; // this client's identity cannot fill the placeholder
-    if (validateTopicFilter(filter)) return false;
-    rules.push({ ...shape, filter, origin: `${origin} ${raw}` });
-  }
-  return true;
-}
-
-function compileList(value: unknown[], client: ClientInfo, claim: string): Compiled {
-  const rules: ClaimRule[] = [];
-  for (const [index, item] of value.entries()) {
-    const rule = item as Record<string, unknown>;
-    const action = typeof rule?.action === 'string' ? ACTIONS[rule.action] : undefined;
-    const permission = rule?.permission;
-    const filters = typeof rule?.topic === 'string' ? [rule.topic] : rule?.topics;
-    if (!action || (permission !== 'allow' && permission !== 'deny') || !isStringList(filters)) {
-      return 'malformed';
-    }
-    const origin = `jwt claim ${claim}[${index}] ${permission} ${rule.action}`;
-    if (!addRule(rules, client, { permission, ...action }, filters, origin)) return 'malformed';
-  }
-  return rules;
-}
-
-function compileLists(value: Record<string, unknown>, client: ClientInfo, claim: string): Compiled {
-  const rules: ClaimRule[] = [];
+  claim: string,
+): CompiledRules {
+  const rules: ListRule[] = [];
   for (const [key, filters] of Object.entries(value)) {
     const action = ACTIONS[key];
     if (!action || !isStringList(filters)) return 'malformed';
@@ -95,8 +42,8 @@ function compileLists(value: Record<string, unknown>, client: ClientInfo, claim:
   return rules;
 }
 
-function compile(value: unknown, client: ClientInfo, claim: string): Compiled {
-  if (Array.isArray(value)) return compileList(value, client, claim);
+function compile(value: unknown, client: ClientInfo, claim: string): CompiledRules {
+  if (Array.isArray(value)) return compileList(value, client, `jwt claim ${claim}`);
   if (typeof value === 'object' && value !== null) {
     return compileLists(value as Record<string, unknown>, client, claim);
   }
@@ -104,13 +51,14 @@ function compile(value: unknown, client: ClientInfo, claim: string): Compiled {
 }
 
 /** Authorization by the ACL claim of the client's JWT (attributes.jwt, see JwtAuthenticator). */
-export class JwtClaimAuthorizer implements Authorizer, DecidingAuthorizer {
+export class JwtClaimAuthorizer extends SyncAuthorizer {
   readonly source = 'jwt';
   private readonly claim: string;
   /** Keyed by the claims object, so a re-authentication with a new token recompiles. */
-  private readonly compiled = new WeakMap<object, Compiled>();
+  private readonly compiled = new WeakMap<object, CompiledRules>();
 
   constructor(private readonly options: JwtClaimOptions = {}) {
+    super(options.log);
     this.claim = options.claim ?? 'acl';
   }
 
@@ -124,7 +72,7 @@ export class JwtClaimAuthorizer implements Authorizer, DecidingAuthorizer {
     });
   }
 
-  private rulesOf(client: ClientInfo): Compiled | AccessVerdict {
+  private rulesOf(client: ClientInfo): CompiledRules | AccessVerdict {
     const claims = client.attributes.jwt;
     if (typeof claims !== 'object' || claims === null) return IGNORE; // not a JWT client
     const { exp } = claims as { exp?: unknown };
@@ -139,47 +87,9 @@ export class JwtClaimAuthorizer implements Authorizer, DecidingAuthorizer {
     return rules;
   }
 
-  private decideAccess(client: ClientInfo, action: AccessAction, topic: string): AccessVerdict {
+  protected decideAccess(client: ClientInfo, action: AccessAction, topic: string): AccessVerdict {
     const rules = this.rulesOf(client);
-    if (!Array.isArray(rules)) {
-      return rules === 'malformed'
-        ? { decision: 'deny', rule: `jwt claim ${this.claim}: malformed` }
-        : rules;
-    }
-    for (const rule of rules) {
-      if (!(action === 'publish' ? rule.publish : rule.subscribe)) continue;
-      // A deny rule covering only part of a subscription is applied per message instead.
-      const hit =
-        action === 'subscribe'
-          ? filterCovers(rule.filter, topic)
-          : topicMatches(rule.filter, topic);
-      if (hit) return { decision: rule.permission, rule: rule.origin };
-    }
-    return { decision: 'deny', rule: `jwt claim ${this.claim}: no rule matched` };
-  }
-
-  decide(client: ClientInfo, action: 'publish' | 'subscribe', topic: string): AccessVerdict {
-    return this.decideAccess(client, action, topic);
-  }
-
-  decideRead(client: ClientInfo, topic: string): AccessVerdict {
-    return this.decideAccess(client, 'read', topic);
-  }
-
-  authorizePublish(client: ClientInfo, topic: string, _message?: MessageRecord): boolean {
-    return this.settle(client, 'publish', topic);
-  }
-
-  authorizeSubscribe(client: ClientInfo, topicFilter: string): boolean {
-    return this.settle(client, 'subscribe', topicFilter);
-  }
-
-  authorizeRead(client: ClientInfo, topic: string): boolean {
-    return this.settle(client, 'read', topic);
-  }
-
-  private settle(client: ClientInfo, action: AccessAction, topic: string): boolean {
-    const denial = { ...describeClient(client), action, topic, source: this.source };
-    return settle(this.decideAccess(client, action, topic), 'deny', denial, this.options.log);
+    if (!Array.isArray(rules) && rules !== 'malformed') return rules;
+    return decideByRules(rules, action, topic, `jwt claim ${this.claim}`);
   }
 }

@@ -12,11 +12,15 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AuthResult, Authenticator, ConnectRequest } from '../broker/ports.js';
+import { failure } from './database.js';
 import { badCredentials } from './decision.js';
+import { remoteKeySet } from './jwks-remote.js';
+import { type OnError, SourceError, SourceStats } from './lookup.js';
 import {
   AuthConfigError,
   type FactoryContext,
   optionalBoolean,
+  optionalChoice,
   optionalInteger,
   optionalString,
   optionalStrings,
@@ -32,6 +36,15 @@ export interface JwtOptions {
   publicKeyFile?: string;
   /** A JSON Web Key Set file ({"keys": [...]}); the token's "kid" picks the key. */
   jwksFile?: string;
+  /** A JWKS endpoint (http:// or https://), see jwks-remote.ts. */
+  jwksUrl?: string;
+  /** PEM CA file trusted for the endpoint, besides the system's CAs. */
+  jwksCaFile?: string;
+  jwksTimeoutMs?: number;
+  jwksCacheMaxAgeMs?: number;
+  jwksCooldownMs?: number;
+  /** What an unreachable endpoint means; default 'deny' (0x88, no later source asked). */
+  onError?: OnError;
   /** Accepted "alg" values; by default those that fit the key. */
   algorithms?: string[];
   issuer?: string | string[];
@@ -58,6 +71,12 @@ const JWT_KEYS = [
   'secret',
   'publicKeyFile',
   'jwksFile',
+  'jwksUrl',
+  'jwksCaFile',
+  'jwksTimeoutMs',
+  'jwksCacheMaxAgeMs',
+  'jwksCooldownMs',
+  'onError',
   'algorithms',
   'issuer',
   'audience',
@@ -87,7 +106,19 @@ type VerificationKey = Uint8Array | KeyObject | JWTVerifyGetKey;
 
 async function loadKey(
   options: JwtOptions,
+  stats: SourceStats | undefined,
 ): Promise<{ key: VerificationKey; algorithms: string[] }> {
+  if (options.jwksUrl !== undefined) {
+    const ca = options.jwksCaFile && (await readFile(options.jwksCaFile, 'utf8'));
+    const remote = {
+      url: options.jwksUrl,
+      ca: ca || undefined,
+      timeoutMs: options.jwksTimeoutMs,
+      cacheMaxAgeMs: options.jwksCacheMaxAgeMs,
+      cooldownMs: options.jwksCooldownMs,
+    };
+    return { key: remoteKeySet(remote, stats!), algorithms: ASYMMETRIC };
+  }
   if (options.secret !== undefined) {
     const key = new TextEncoder().encode(options.secret);
     if (key.length < MIN_SECRET_BYTES) {
@@ -118,14 +149,21 @@ function describeFailure(error: unknown): string {
 
 export class JwtAuthenticator implements Authenticator {
   private verification?: { key: VerificationKey; algorithms: string[] };
+  /** The figures of the JWKS endpoint, when keys come from one. */
+  readonly stats?: SourceStats;
 
-  private constructor(private readonly options: JwtOptions) {}
+  private constructor(private readonly options: JwtOptions) {
+    if (options.jwksUrl) this.stats = new SourceStats('jwks', options.onError ?? 'deny');
+  }
 
-  /** Loads the key; `options` needs exactly one of secret, publicKeyFile, jwksFile. */
+  /** Loads the key; `options` needs exactly one of secret, publicKeyFile, jwksFile, jwksUrl. */
   static async create(options: JwtOptions): Promise<JwtAuthenticator> {
-    const sources = [options.secret, options.publicKeyFile, options.jwksFile];
+    const sources = [options.secret, options.publicKeyFile, options.jwksFile, options.jwksUrl];
     if (sources.filter((source) => source !== undefined).length !== 1) {
-      throw new Error('exactly one of secret, publicKeyFile or jwksFile must be given');
+      throw new Error('exactly one of secret, publicKeyFile, jwksFile or jwksUrl must be given');
+    }
+    if (options.jwksUrl !== undefined && !/^https?:\/\//.test(options.jwksUrl)) {
+      throw new Error('jwksUrl: expected an http:// or https:// URL');
     }
     const authenticator = new JwtAuthenticator(options);
     await authenticator.reload();
@@ -139,6 +177,12 @@ export class JwtAuthenticator implements Authenticator {
       secret: optionalString(object, 'secret', path),
       publicKeyFile: optionalString(object, 'publicKeyFile', path),
       jwksFile: optionalString(object, 'jwksFile', path),
+      jwksUrl: optionalString(object, 'jwksUrl', path),
+      jwksCaFile: optionalString(object, 'jwksCaFile', path),
+      jwksTimeoutMs: optionalInteger(object, 'jwksTimeoutMs', path, 1, 600_000),
+      jwksCacheMaxAgeMs: optionalInteger(object, 'jwksCacheMaxAgeMs', path, 0),
+      jwksCooldownMs: optionalInteger(object, 'jwksCooldownMs', path, 0),
+      onError: optionalChoice(object, 'onError', path, ['deny', 'ignore'] as const),
       algorithms: optionalStrings(object, 'algorithms', path),
       issuer: optionalStrings(object, 'issuer', path),
       audience: optionalStrings(object, 'audience', path),
@@ -155,7 +199,8 @@ export class JwtAuthenticator implements Authenticator {
 
   /** Re-reads the key file (SIGHUP); on error the old key stays and the error is thrown. */
   async reload(): Promise<void> {
-    const loaded = await loadKey(this.options);
+    if (this.verification && this.options.jwksUrl) return; // the endpoint is the reload
+    const loaded = await loadKey(this.options, this.stats);
     this.verification = {
       key: loaded.key,
       algorithms: this.options.algorithms ?? loaded.algorithms,
@@ -165,12 +210,25 @@ export class JwtAuthenticator implements Authenticator {
   async authenticate(request: ConnectRequest): Promise<AuthResult> {
     const token = request.password && Buffer.from(request.password).toString('utf8');
     if (!token || !JWT_SHAPE.test(token)) return badCredentials('no JWT in the password', false);
+    const stats = this.stats;
+    if (stats) stats.requests++;
     let payload: JWTPayload;
     try {
       payload = await this.verify(token);
     } catch (error) {
+      if (error instanceof SourceError) {
+        stats?.decided('error');
+        return failure('jwks', this.options.onError ?? 'deny', error.message);
+      }
+      stats?.decided('deny');
       return badCredentials(describeFailure(error), true);
     }
+    const result = this.accept(request, payload);
+    stats?.decided(result.ok ? 'allow' : 'deny');
+    return result;
+  }
+
+  private accept(request: ConnectRequest, payload: JWTPayload): AuthResult {
     const claim = this.options.usernameClaim;
     if (claim === undefined)
       return { ok: true, username: request.username, attributes: { jwt: payload } };

@@ -102,3 +102,20 @@ export interface Ban {
   /** ms since the epoch; absent: never expires. */
   until?: number;
 }
+
+/** One external authentication or authorization source (PostgreSQL, Redis, LDAP, JWKS). */
+export interface AuthSourceFigures {
+  name: string;
+  /** What a failure of the source means: refuse, or leave it to the next source. */
+  onError: 'deny' | 'ignore';
+  /** Decisions asked of the source, cache hits included. */
+  requests: number;
+  allow: number;
+  deny: number;
+  errors: number;
+  cacheHits: number;
+  /** Round trips to the source. */
+  queries: number;
+  latencySecondsSum: number;
+  latencySecondsMax: number;
+}

@@ -112,7 +112,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       authenticator: auth?.authenticator,
       authorizer: auth && auth.authorizer.size > 0 ? auth.authorizer : undefined,
       enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
-      http: httpOptions(config),
+      http: withAuthSources(httpOptions(config), auth),
       // --store memory keeps nothing durable, sessions included; otherwise they live in the cluster.
       cluster: config.cluster && {
         ...config.cluster,
@@ -121,6 +121,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     });
   } catch (error) {
     await store.close?.();
+    await auth?.close();
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
       throw new CulexError(ErrorCode.ListenFailed, `cannot listen: ${e.message}`);
@@ -135,7 +136,10 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
       );
     throw error;
   }
-  if (auth) server.reloaders.push(() => auth.reload());
+  if (auth) {
+    server.reloaders.push(() => auth.reload());
+    server.closers.push(() => auth.close());
+  }
   const lines = server.listeners.map(
     (l) =>
       `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
@@ -153,6 +157,10 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}${clusterLine(config)}\nListening on:\n${lines.join('\n')}\n`,
   );
   return server;
+}
+
+function withAuthSources(http: CreateBrokerOptions['http'], auth: Auth | undefined) {
+  return http && auth ? { ...http, authSources: auth.sources } : http;
 }
 
 /** The operations listener's options; undefined when httpPort is 0. */

@@ -25,7 +25,11 @@ const h = await startHarness({
     ],
     config: {
       http: { apiKeys: [{ name: 'ci', key: 'abc' }], users: [{ username: 'u', password: 'p' }] },
-      auth: { jwt: { secret: 'shh' } },
+      auth: {
+        jwt: { secret: 'shh' },
+        postgres: { url: 'postgres://mqtt:pgpw@127.0.0.1/mqtt', query: 'SELECT 1' },
+        ldap: { url: 'ldap://127.0.0.1', bindDn: 'cn=admin', bindPassword: 'ldappw' },
+      },
       port: 1883,
     },
   },
@@ -182,8 +186,11 @@ describe('status, configuration and OpenAPI', () => {
     assert.deepEqual(res.body.http.apiKeys, [{ name: 'ci', key: '[redacted]' }]);
     assert.deepEqual(res.body.http.users, [{ username: 'u', password: '[redacted]' }]);
     assert.equal(res.body.auth.jwt.secret, '[redacted]');
+    assert.equal(res.body.auth.postgres.url, 'postgres://mqtt:[redacted]@127.0.0.1/mqtt');
+    assert.equal(res.body.auth.postgres.query, 'SELECT 1', 'the sources are shown');
+    assert.equal(res.body.auth.ldap.bindPassword, '[redacted]');
     assert.equal(res.body.port, 1883);
-    assert.ok(!res.text.includes('shh') && !res.text.includes('"abc"'));
+    for (const secret of ['shh', '"abc"', 'pgpw', 'ldappw']) assert.ok(!res.text.includes(secret));
   });
 
   it('serves an OpenAPI 3 document describing every route', async () => {

@@ -16,8 +16,26 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DASHBOARD = join(ROOT, 'dist', 'dashboard');
 const SHOTS = process.env.CULEX_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'img') : undefined;
 
+/** Figures as an auth source reports them (the sources themselves are tested in test/auth). */
+const POSTGRES_FIGURES = {
+  name: 'postgres',
+  onError: 'deny' as const,
+  requests: 42,
+  allow: 40,
+  deny: 1,
+  errors: 1,
+  cacheHits: 30,
+  queries: 12,
+  latencySecondsSum: 0.024,
+  latencySecondsMax: 0.005,
+};
+
 const h = await startHarness({
-  http: { dashboardDir: DASHBOARD, metrics: { sampleInterval: 0.5 } },
+  http: {
+    dashboardDir: DASHBOARD,
+    metrics: { sampleInterval: 0.5 },
+    authSources: () => [POSTGRES_FIGURES],
+  },
 });
 
 describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
@@ -88,6 +106,8 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
         .locator('[data-testid=chart-connections] polyline')
         .getAttribute('points');
       assert.ok(points!.split(' ').length >= 4, 'a history of connections');
+      const sources = (await page.getByTestId('auth-sources').textContent()) ?? '';
+      assert.match(sources, /postgres\s*deny\s*42\s*40\s*1\s*1\s*30\s*12\s*2\.0 ms \/ 5\.0 ms/);
       await screenshot('overview');
     } finally {
       clearInterval(timer);

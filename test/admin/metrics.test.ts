@@ -6,10 +6,24 @@ import { describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { startHarness, waitFor } from './helpers.js';
 
+/** An auth source's figures (the sources themselves are tested in test/auth). */
+const LDAP_FIGURES = {
+  name: 'ldap',
+  onError: 'ignore' as const,
+  requests: 9,
+  allow: 5,
+  deny: 2,
+  errors: 1,
+  cacheHits: 4,
+  queries: 5,
+  latencySecondsSum: 0.5,
+  latencySecondsMax: 0.25,
+};
+
 const h = await startHarness({
   authenticate: (request) => request.username !== 'intruder',
   authorizePublish: (_client, topic) => !topic.startsWith('forbidden/'),
-  http: { metrics: { sampleInterval: 0.1 } },
+  http: { metrics: { sampleInterval: 0.1 }, authSources: () => [LDAP_FIGURES] },
 });
 
 /** Runs `promtool check metrics` on the text; resolves with its exit code and output. */
@@ -50,6 +64,24 @@ async function scrape(): Promise<{ text: string; values: Map<string, number>; ty
 }
 
 describe('Prometheus metrics', () => {
+  it('show each auth source by label: requests, decisions, errors, cache hits, round trips and their time', async () => {
+    const { values } = await scrape();
+    const expected: [string, number][] = [
+      ['culex_auth_source_requests_total', 9],
+      ['culex_auth_source_allow_total', 5],
+      ['culex_auth_source_deny_total', 2],
+      ['culex_auth_source_errors_total', 1],
+      ['culex_auth_source_cache_hits_total', 4],
+      ['culex_auth_source_queries_total', 5],
+      ['culex_auth_source_query_seconds_total', 0.5],
+      ['culex_auth_source_latency_max_seconds', 0.25],
+    ];
+    for (const [name, value] of expected)
+      assert.equal(values.get(`${name}{source="ldap"}`), value, name);
+    const { body } = await h.api('GET', '/api/v1/metrics');
+    assert.deepEqual(body.authSources, [LDAP_FIGURES]);
+  });
+
   it('pass promtool check metrics, with conventional names and units', async () => {
     await h.connect('lint-me');
     const { text, type } = await scrape();

@@ -98,7 +98,6 @@ describe('substituteIdentity', () => {
   test('%u and %c (and EMQX spellings) take the user name and client id', () => {
     const c = client({ username: 'u1', clientId: 'dev-7' });
     assert.equal(substituteIdentity('users/%u/%c/x', c), 'users/u1/dev-7/x');
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's placeholder syntax
     assert.equal(substituteIdentity('a/${username}/${clientid}', c), 'a/u1/dev-7');
     assert.equal(substituteIdentity('sensor-%c', c), 'sensor-dev-7');
     assert.equal(substituteIdentity('plain/topic', c), 'plain/topic');

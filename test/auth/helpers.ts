@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClientInfo } from '../../src/broker/ports.js';
+import type { ClientInfo, ConnectRequest } from '../../src/broker/ports.js';
 import { ProtocolVersion } from '../../src/protocol/constants.js';
 import { freePort } from '../../bench/broker-process.js';
 
@@ -40,7 +40,7 @@ export function run(command: string, args: string[], timeoutMs = 10_000): Promis
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port }, () => {
       socket.destroy();
@@ -89,5 +89,20 @@ export function client(overrides: Partial<ClientInfo> = {}): ClientInfo {
     protocolVersion: ProtocolVersion.V5,
     attributes: {},
     ...overrides,
+  };
+}
+
+/** A 5.0 CONNECT from 127.0.0.1, as an authenticator is handed it. */
+export function connectRequest(
+  username: string | undefined,
+  password: string,
+  clientId = 'c1',
+): ConnectRequest {
+  return {
+    clientId,
+    username,
+    password: Buffer.from(password),
+    protocolVersion: ProtocolVersion.V5,
+    remoteAddress: '127.0.0.1',
   };
 }

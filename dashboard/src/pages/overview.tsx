@@ -2,6 +2,7 @@
 import { formatBytes, formatDuration, get, type Status } from '../api.js';
 import { LineChart } from '../chart.js';
 import { usePoll } from '../hooks.js';
+import type { AuthSourceFigures } from '../../../src/broker/admin-wire.js';
 
 interface Metrics {
   connections: number;
@@ -21,6 +22,7 @@ interface Metrics {
   aclDenials: number;
   eventLoopLagSeconds: number;
   heapUsedBytes: number;
+  authSources: AuthSourceFigures[];
 }
 
 interface History {
@@ -41,6 +43,45 @@ function Figure(props: { label: string; value: string | number; testid?: string 
       <div class="value">{props.value}</div>
       <div class="label">{props.label}</div>
     </div>
+  );
+}
+
+/** The external auth sources: how often asked, what they answered, how fast. */
+function AuthSources(props: { sources: AuthSourceFigures[] }) {
+  const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
+  return (
+    <table data-testid="auth-sources">
+      <thead>
+        <tr>
+          <th>auth source</th>
+          <th>on error</th>
+          <th>requests</th>
+          <th>allow</th>
+          <th>deny</th>
+          <th>errors</th>
+          <th>cache hits</th>
+          <th>queries</th>
+          <th>mean / max latency</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.sources.map((s) => (
+          <tr key={s.name}>
+            <td>{s.name}</td>
+            <td>{s.onError}</td>
+            <td>{s.requests}</td>
+            <td>{s.allow}</td>
+            <td>{s.deny}</td>
+            <td>{s.errors}</td>
+            <td>{s.cacheHits}</td>
+            <td>{s.queries}</td>
+            <td>
+              {ms(s.queries > 0 ? s.latencySecondsSum / s.queries : 0)} / {ms(s.latencySecondsMax)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -87,6 +128,7 @@ export function Overview() {
           <Figure label="heap" value={formatBytes(m.heapUsedBytes)} />
         </div>
       )}
+      {m && m.authSources.length > 0 && <AuthSources sources={m.authSources} />}
       <div class="charts">
         <LineChart
           title="Connections"

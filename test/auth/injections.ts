@@ -1,0 +1,25 @@
+// User names and client ids that try to change a query: SQL quotes and comments, LIKE and LDAP
+// wildcards, LDAP filter metacharacters, Redis argument separators, NUL, MQTT wildcards.
+export const INJECTIONS: readonly string[] = [
+  "x' OR '1'='1",
+  "alice'--",
+  "alice'; DROP TABLE mqtt_user; --",
+  'alice;',
+  'alice --',
+  '%',
+  'alice%',
+  '*',
+  'alice*',
+  ')(',
+  'alice)(uid=*',
+  '*)(|(uid=*',
+  'alice)(|(objectClass=*)',
+  '\\2a',
+  'alice\u0000',
+  '\u0000',
+  'alice bob',
+  'alice\r\nFLUSHALL',
+  '#',
+  '+',
+  'a/#',
+];
