@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type TestBroker, brokerKinds, startBroker } from '../client/brokers.js';
 
-const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
+const entry = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function culex(
   args: string[],

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type TestBroker, brokerKinds, freePort, startBroker } from '../client/brokers.js';
 
-const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
+const entry = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 interface Result {
   status: number | null;
@@ -61,7 +61,7 @@ for (const kind of await brokerKinds()) {
     });
     after(() => broker.stop());
 
-    for (const version of ['311', '5']) {
+    for (const version of ['311', '5', 'mqttv5']) {
       it(`pub -m and sub -C -v (protocol ${version})`, async () => {
         const sub = await culexSub([
           '-p',
