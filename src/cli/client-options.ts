@@ -163,8 +163,12 @@ function clientIdFor(flags: ConnectionFlags): string | undefined {
   return flags.protocolVersion === ProtocolVersion.V5 ? undefined : `culex-${suffix}`;
 }
 
+/** mosquitto_sub/pub 2: -c without -x in 5.0 keeps the session forever, as 3.1.1's -c does. */
+const SESSION_NEVER_EXPIRES = 4_294_967_295;
+
 function connectProperties(flags: ConnectionFlags): ClientOptions['properties'] {
-  return { sessionExpiryInterval: flags.sessionExpiryInterval };
+  const keep = flags.disableCleanSession ? SESSION_NEVER_EXPIRES : undefined;
+  return { sessionExpiryInterval: flags.sessionExpiryInterval ?? keep };
 }
 
 function willOptions(flags: ConnectionFlags): ClientOptions['will'] {
