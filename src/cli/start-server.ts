@@ -12,7 +12,8 @@ import {
 } from '../config.js';
 import { CULEX_VERSION } from '../broker/sys.js';
 import { type Auth, AuthConfigError, createAuth } from '../auth/index.js';
-import { CulexError, ErrorCode } from '../errors.js';
+import { CulexError, ErrorCode, settingFileError } from '../errors.js';
+import { checkListenerFiles } from './start-checks.js';
 import type { Logger } from 'pino';
 import {
   createBroker,
@@ -67,17 +68,20 @@ async function openAuth(config: CulexConfig, log: Logger): Promise<Auth | undefi
   try {
     return await createAuth(config.auth, { log: (denial) => log.info(denial, 'access denied') });
   } catch (error) {
-    if (error instanceof AuthConfigError)
-      throw new CulexError(ErrorCode.ConfigBadValue, error.message);
-    throw error;
+    if (!(error instanceof AuthConfigError)) throw error;
+    // A file the section names (passwordFile, aclFile, …) that is missing or malformed.
+    const cause = error.cause as (Error & { path?: string }) | undefined;
+    if (cause) throw settingFileError(error.path, cause.path ?? '', cause);
+    throw new CulexError(ErrorCode.ConfigBadValue, error.message);
   }
 }
 
 export async function startServer(config: CulexConfig): Promise<CulexServer> {
   const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
+  const listeners = effectiveListeners(config);
+  checkListenerFiles(listeners);
   const auth = await openAuth(config, log);
   const store = await openStore(config);
-  const listeners = effectiveListeners(config);
   let server: CulexServer;
   try {
     // durability: sync means no PUBACK/PUBREC before the message is on disk.
