@@ -32,7 +32,7 @@ export class DataDirectoryError extends Error {
     problem: string,
     options?: { cause?: unknown },
   ) {
-    super(`culex: cannot use the data directory ${dataDir}: ${problem}`, options);
+    super(`cannot use the data directory ${dataDir}: ${problem}`, options);
   }
 }
 
