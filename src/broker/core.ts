@@ -1,5 +1,6 @@
 // The broker's shared state and the operations handlers call: sessions, routing, retained
 // messages, wills, output batching and the periodic sweep (keep-alive, expiry).
+import { BannedClients } from './banned.js';
 import { PacketType, ReasonCode } from '../protocol/constants.js';
 import { MqttError } from '../protocol/errors.js';
 import { NO_PROPERTIES, type Packet } from '../protocol/packets.js';
@@ -55,10 +56,8 @@ export class BrokerCore {
   sysEvents:
     | { connected(info: ClientInfo): void; disconnected(info: ClientInfo, reason: string): void }
     | undefined;
-  /** Set by the admin facade: refuses banned clients at CONNECT. */
-  banned:
-    | { isBanned(clientId: string, username: string | undefined, ip: string): boolean }
-    | undefined;
+  /** Refused at CONNECT; changed by the admin facade, kept in the session store. */
+  readonly banned: BannedClients;
   readonly admission: Admission;
   readonly connacks: SuccessConnacks;
   /** Observers of every routed message (the admin trace); called synchronously. */
@@ -90,6 +89,7 @@ export class BrokerCore {
       retainedStore = countingRetainedStore(retainedStore, this.gate);
     }
     this.sessionStoreInUse = sessionStore;
+    this.banned = new BannedClients(this.now, sessionStore);
     this.retained = new RetainedMessages(retainedStore, options.maxRetainedMessages);
     this.wills = new WillScheduler(this);
     this.admission = new Admission(options, this.now());
@@ -125,6 +125,7 @@ export class BrokerCore {
   /** Rebuilds persistent sessions and their subscriptions from the store. */
   async restoreSessions(): Promise<void> {
     const persisted = await this.sessionStore.load();
+    this.banned.restore(persisted.bans);
     for (const record of persisted.sessions) {
       const session = this.newSession(record.clientId);
       session.restore(

@@ -32,7 +32,7 @@ export function handleConnect(
   if (refusal !== undefined) throw new MqttError(refusal, 'connection refused by a server limit');
   checkWill(connection, packet);
   if (
-    connection.core.banned?.isBanned(connection.clientId, packet.username, connection.remoteAddress)
+    connection.core.banned.isBanned(connection.clientId, packet.username, connection.remoteAddress)
   )
     throw new MqttError(ReasonCode.Banned, 'banned');
   connection.state = 'authenticating';
