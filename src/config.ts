@@ -100,7 +100,8 @@ const brokerRules: Record<string, Rule> = Object.fromEntries(
 
 export function defaultConfig(): CulexConfig {
   return {
-    host: '0.0.0.0',
+    // This machine only until told otherwise, as Mosquitto 2 without a listener.
+    host: '127.0.0.1',
     port: 1883,
     wsPort: 8083,
     wsPath: '/mqtt',

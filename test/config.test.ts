@@ -19,11 +19,11 @@ function file(name: string, text: string): string {
   return path;
 }
 
-test('defaults: TCP 1883 and WebSocket 8083/mqtt on the lmdb store', () => {
+test('defaults: TCP 1883 and WebSocket 8083/mqtt on loopback only, the lmdb store', () => {
   const config = buildConfig({}, {});
   assert.deepEqual(effectiveListeners(config), [
-    { type: 'tcp', host: '0.0.0.0', port: 1883 },
-    { type: 'ws', host: '0.0.0.0', port: 8083, path: '/mqtt' },
+    { type: 'tcp', host: '127.0.0.1', port: 1883 },
+    { type: 'ws', host: '127.0.0.1', port: 8083, path: '/mqtt' },
   ]);
   assert.equal(config.store, 'lmdb');
   assert.equal(config.durability, 'sync');
@@ -38,7 +38,7 @@ test('YAML, then environment, then flags: later wins', () => {
   assert.equal(config.port, 3000);
   assert.equal(config.wsPort, 0);
   assert.equal(config.broker.maxKeepAlive, 45);
-  assert.deepEqual(effectiveListeners(config), [{ type: 'tcp', host: '0.0.0.0', port: 3000 }]);
+  assert.deepEqual(effectiveListeners(config), [{ type: 'tcp', host: '127.0.0.1', port: 3000 }]);
 });
 
 test('an explicit listener list replaces host/port/wsPort', () => {

@@ -10,9 +10,9 @@ import {
   effectiveListeners,
   loadConfigFile,
 } from '../config.js';
-import { CULEX_VERSION } from '../broker/sys.js';
 import { type Auth, AuthConfigError, createAuth } from '../auth/index.js';
 import { CulexError, ErrorCode, settingFileError } from '../errors.js';
+import { startBanner } from './start-banner.js';
 import { checkListenerFiles } from './start-checks.js';
 import type { Logger } from 'pino';
 import {
@@ -104,12 +104,6 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     throw error;
   }
   if (auth) server.reloaders.push(() => auth.reload());
-  const lines = server.listeners.map(
-    (l) =>
-      `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
-  );
-  if (server.admin)
-    lines.push(`  http ${server.admin.host}:${server.admin.port} (API, /metrics, dashboard)`);
   log.info(
     {
       listeners: server.listeners.map(({ type, host, port }) => ({ type, host, port })),
@@ -117,9 +111,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     },
     'culex started',
   );
-  process.stderr.write(
-    `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}\nListening on:\n${lines.join('\n')}\n`,
-  );
+  process.stderr.write(startBanner(config, server.listeners, listeners, server.admin));
   return server;
 }
 

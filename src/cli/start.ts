@@ -8,7 +8,10 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the MQTT broker')
     .option('-c, --config <file>', 'YAML configuration file (env CULEX_CONFIG)')
-    .option('--host <address>', 'address to listen on (default 0.0.0.0)')
+    .option(
+      '--host <address>',
+      'address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)',
+    )
     .option('--port <port>', 'MQTT over TCP port (default 1883)')
     .option('--ws-port <port>', 'MQTT over WebSocket port, 0 disables (default 8083)')
     .option('--store <type>', 'memory or lmdb')
