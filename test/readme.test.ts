@@ -50,4 +50,18 @@ describe('README examples', () => {
     assert.equal(stderr, '');
     assert.equal(stdout, 'sensors/a 21.5\n');
   });
+
+  it('the ways it gives to run culex from a clone work: npx culex, node dist/src/cli/main.js', async () => {
+    const ways: [string, string[]][] = [
+      ['npx', ['--no-install', 'culex', '--version']],
+      [process.execPath, ['dist/src/cli/main.js', '--version']],
+    ];
+    for (const [command, args] of ways) {
+      const shown = command === 'npx' ? 'npx culex' : 'node dist/src/cli/main.js';
+      assert.ok(readme.includes(shown), `the README shows ${shown}`);
+      const run = await promisify(execFile)(command, args, { cwd: root, timeout: 30_000 });
+      assert.match(run.stdout, /^\d+\.\d+\.\d+\n$/, shown);
+    }
+    assert.ok(readme.includes('npm start -- --port'), 'how to pass flags to npm start');
+  });
 });
