@@ -218,6 +218,7 @@ export class BrokerCore {
       this.persistSession(session);
     }
     const reason = connection.disconnectReason === undefined ? 'error' : 'normal';
+    this.logConnection(connection, 'client disconnected', { reason: closeReasonOf(connection) });
     this.hooks.onClientDisconnected?.(connection.info!, reason);
     this.sysEvents?.disconnected(connection.info!, reason);
   }
@@ -246,10 +247,25 @@ export class BrokerCore {
 
   /** Disconnects a client from the server side (takeover, admin kick, shutdown). */
   disconnect(connection: Connection, reasonCode: number): void {
+    connection.closeReason ??=
+      SERVER_DISCONNECTS[reasonCode] ?? `server DISCONNECT ${hex(reasonCode)}`;
     if (connection.protocolVersion === 5 && connection.state === 'connected') {
       connection.send({ type: PacketType.Disconnect, reasonCode, properties: NO_PROPERTIES });
     }
     connection.close();
+  }
+
+  /** Connect and disconnect lines: at info, or debug with logConnections: false. */
+  logConnection(connection: Connection, message: string, extra: object): void {
+    const line = {
+      clientId: connection.clientId,
+      remoteAddress: connection.remoteAddress,
+      protocolVersion: connection.protocolVersion,
+      username: connection.info?.username,
+      ...extra,
+    };
+    if (this.options.logConnections) this.log.info(line, message);
+    else this.log.debug(line, message);
   }
 
   /** Once a second: keep-alive [MQTT-3.1.2-24], connect timeout, session and will expiry. */
@@ -293,4 +309,20 @@ export function shareOf(record: {
 }): { group: string; filter: string } | undefined {
   const share = parseSharedFilter(record.topicFilter);
   return share instanceof MqttError ? undefined : share;
+}
+
+const hex = (code: number) => `0x${code.toString(16).padStart(2, '0')}`;
+
+/** Why the server sent DISCONNECT, in words, for the log. */
+const SERVER_DISCONNECTS: Record<number, string> = {
+  [ReasonCode.SessionTakenOver]: 'session taken over',
+  [ReasonCode.KeepAliveTimeout]: 'keep alive timeout',
+  [ReasonCode.AdministrativeAction]: 'disconnected by an administrator',
+  [ReasonCode.ServerShuttingDown]: 'server shutting down',
+};
+
+function closeReasonOf(connection: Connection): string {
+  const code = connection.disconnectReason;
+  if (code !== undefined) return `client DISCONNECT ${hex(code)}`;
+  return connection.closeReason ?? 'connection lost';
 }

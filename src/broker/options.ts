@@ -49,6 +49,8 @@ export interface BrokerOptions extends LimitOptions {
   useIdentityAsUsername: 'none' | 'cn' | 'san';
   /** durability: sync — PUBACK/PUBREC only once the store has made the message durable. */
   acknowledgeAfterFlush: boolean;
+  /** Log each client connect and disconnect at info; false logs them at debug only. */
+  logConnections: boolean;
 }
 
 export const defaultBrokerOptions: BrokerOptions = {
@@ -76,4 +78,5 @@ export const defaultBrokerOptions: BrokerOptions = {
   maxClientIdLength: 65535,
   acknowledgeAfterFlush: false,
   useIdentityAsUsername: 'none',
+  logConnections: true,
 };

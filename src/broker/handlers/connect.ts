@@ -70,7 +70,13 @@ export function finishAuthentication(
   if (!result.ok) {
     connection.core.stats.authFailures++;
     connection.core.log.info(
-      { clientId: connection.clientId, remoteAddress: connection.remoteAddress },
+      {
+        clientId: connection.clientId,
+        remoteAddress: connection.remoteAddress,
+        username: packet.username,
+        reasonCode: result.reasonCode,
+        reason: result.reasonString ?? 'not authorized',
+      },
       'authentication failed',
     );
     throw new MqttError(result.reasonCode, result.reasonString ?? 'not authorized', 'MQTT-3.1.4-2');
