@@ -115,8 +115,21 @@ export function defaultConfig(): CulexConfig {
     auth: {},
     httpPort: 18083,
     httpHost: '127.0.0.1',
-    http: { apiKeys: [], users: [], tokenTtl: 900 },
+    http: defaultHttpConfig(),
   };
+}
+
+function defaultHttpConfig(): HttpConfig {
+  return { apiKeys: [], users: [], tokenTtl: 900 };
+}
+
+/**
+ * The keys a section accepts, for "unknown setting" messages: its value rules and the
+ * sub-sections and lists its defaults hold (listeners, broker, auth, http, …), so that a
+ * section added to the defaults is listed without another edit here.
+ */
+function allowedKeys(rules: Record<string, Rule>, defaults: object): string[] {
+  return [...new Set([...Object.keys(rules), ...Object.keys(defaults)])];
 }
 
 function describe(rule: Rule): string {
@@ -161,6 +174,7 @@ function applySection(
   rules: Record<string, Rule>,
   prefix: string,
   fromText = false,
+  allowed: readonly string[] = Object.keys(rules),
 ): void {
   if (section === null || typeof section !== 'object' || Array.isArray(section)) {
     throw new CulexError(
@@ -174,7 +188,7 @@ function applySection(
     if (rule === undefined)
       throw new CulexError(
         ErrorCode.ConfigUnknownKey,
-        `unknown setting '${where}' (allowed: ${Object.keys(rules).join(', ')})`,
+        `unknown setting '${where}' (allowed: ${allowed.join(', ')})`,
       );
     target[key] = checkValue(where, rule, value, fromText);
   }
@@ -183,7 +197,8 @@ function applySection(
 /** Merges a parsed YAML document into the config. */
 export function applyDocument(config: CulexConfig, doc: Record<string, unknown>): void {
   const { broker, listeners, auth, http, ...top } = doc;
-  applySection(config as unknown as Record<string, unknown>, top, topRules, '');
+  const allowed = allowedKeys(topRules, config);
+  applySection(config as unknown as Record<string, unknown>, top, topRules, '', false, allowed);
   if (broker !== undefined)
     applySection(
       config.broker as unknown as Record<string, unknown>,
@@ -213,9 +228,10 @@ const httpRules: Record<string, Rule> = {
 function parseHttp(value: unknown): HttpConfig {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new CulexError(ErrorCode.ConfigBadValue, `'http' must be a mapping of keys to values`);
-  const http: HttpConfig = { apiKeys: [], users: [], tokenTtl: 900 };
+  const http = defaultHttpConfig();
   const { apiKeys, users, ...rest } = value as Record<string, unknown>;
-  applySection(http as unknown as Record<string, unknown>, rest, httpRules, 'http');
+  const allowed = allowedKeys(httpRules, http);
+  applySection(http as unknown as Record<string, unknown>, rest, httpRules, 'http', false, allowed);
   const text: Rule = { kind: 'string' };
   http.apiKeys = parseList(apiKeys, 'apiKeys', { name: text, key: text, hash: text }, (k) =>
     k.name && (k.key || k.hash) ? undefined : 'name, and key or hash',

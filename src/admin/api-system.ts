@@ -170,12 +170,17 @@ function metricRoutes(table: RouteTable, ctx: SystemContext): void {
   });
 }
 
-const SECRET = /pass(word|phrase)?$|secret|token|^key$|hash$|private|credential/i;
+const SECRET = /pass(word|phrase)?$|secret|^token$|^key$|hash$|private|credential|authorization/i;
 
-/** A deep copy with the values of secret-looking keys replaced. */
+/**
+ * A deep copy with the values of secret-looking keys replaced; a `users` mapping (SCRAM's
+ * `users: { alice: "password" }`) has passwords for values, whatever the user names.
+ */
 export function redact(value: unknown, key = ''): unknown {
-  if (SECRET.test(key) && value !== undefined && value !== null && value !== '')
-    return '[redacted]';
+  const secret = SECRET.test(key) || key === '[user]';
+  if (secret && value !== undefined && value !== null && value !== '') return '[redacted]';
+  if (key === 'users' && value !== null && typeof value === 'object' && !Array.isArray(value))
+    return Object.fromEntries(Object.keys(value).map((name) => [name, redact('x', '[user]')]));
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

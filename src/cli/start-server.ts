@@ -1,6 +1,8 @@
 // What `culex start` runs: the broker from config file, environment and flags, with logs, a
 // banner and graceful shutdown. Loaded only by `culex start` (it pulls in the whole broker,
 // LMDB, the HTTP server and auth), so the other commands start quickly.
+import { stringify } from 'yaml';
+import { redact } from '../admin/api-system.js';
 import { pino } from 'pino';
 import {
   applyEnvironment,
@@ -74,6 +76,11 @@ async function openAuth(config: CulexConfig, log: Logger): Promise<Auth | undefi
     if (cause) throw settingFileError(error.path, cause.path ?? '', cause);
     throw new CulexError(ErrorCode.ConfigBadValue, error.message);
   }
+}
+
+/** `culex start --print-config`: defaults, file, environment and flags merged, as YAML. */
+export function printableConfig(config: CulexConfig): string {
+  return stringify(redact(config));
 }
 
 export async function startServer(config: CulexConfig): Promise<CulexServer> {

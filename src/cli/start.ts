@@ -23,10 +23,18 @@ export function registerStart(program: Command): void {
     )
     .option('--http-host <address>', 'address of the HTTP API (default 127.0.0.1)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
-    .action(async (flags: StartFlags) => {
-      const { buildConfig, onSignals, startServer } = await import('./start-server.js');
+    .option('--print-config', 'print the effective configuration (YAML, secrets redacted); exit')
+    .action(async ({ printConfig, ...flags }: StartFlags & { printConfig?: boolean }) => {
+      const { buildConfig, onSignals, printableConfig, startServer } = await import(
+        './start-server.js'
+      );
       try {
-        const server = await startServer(buildConfig(flags, process.env));
+        const config = buildConfig(flags, process.env);
+        if (printConfig) {
+          process.stdout.write(printableConfig(config));
+          return;
+        }
+        const server = await startServer(config);
         onSignals(server);
       } catch (error) {
         if (error instanceof CulexError) {
