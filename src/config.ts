@@ -2,7 +2,7 @@
 // an unknown key or a bad value stops start-up with a message naming key, value and what fits.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type BrokerOptions, defaultBrokerOptions } from './broker/options.js';
+import { type BrokerOptions, brokerOptionRanges, defaultBrokerOptions } from './broker/options.js';
 import { CulexError, ErrorCode } from './errors.js';
 
 export type ListenerType = 'tcp' | 'ws' | 'tls' | 'wss';
@@ -94,7 +94,8 @@ const brokerRules: Record<string, Rule> = Object.fromEntries(
       return [key, { kind: 'enum', values: ['none', 'cn', 'san'] }];
     if (typeof value === 'boolean') return [key, { kind: 'boolean' }];
     if (typeof value === 'string') return [key, { kind: 'string' }];
-    return [key, { kind: 'number', min: 0, max: 0xffffffff }];
+    const [min, max] = brokerOptionRanges[key as keyof BrokerOptions] ?? [0, 0xffffffff];
+    return [key, { kind: 'number', min, max }];
   }),
 );
 

@@ -80,6 +80,18 @@ const refusals: [string, string, string, string][] = [
     "'listeners[0]' of type tls needs 'cert' and 'key'",
   ],
   ['not a mapping', '- 1\n- 2\n', ErrorCode.ConfigBadValue, 'must be a YAML mapping'],
+  [
+    'keep alive above the Two Byte Integer maximum',
+    'broker:\n  maxKeepAlive: 4294967295\n',
+    ErrorCode.ConfigBadValue,
+    "invalid value 4294967295 for 'broker.maxKeepAlive': expected a whole number from 0 to 65535",
+  ],
+  [
+    'receive maximum 0 (a Protocol Error in 5.0)',
+    'broker:\n  receiveMaximum: 0\n',
+    ErrorCode.ConfigBadValue,
+    "'broker.receiveMaximum': expected a whole number from 1 to 65535",
+  ],
 ];
 
 for (const [name, yaml, code, message] of refusals) {

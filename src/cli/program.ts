@@ -5,6 +5,7 @@ import { CULEX_VERSION } from '../broker/sys.js';
 import { registerApikey } from './apikey.js';
 import { registerBench } from './bench.js';
 import { registerPasswd } from './passwd.js';
+import { exitOnUsageError } from './client-options.js';
 import { registerPub } from './pub.js';
 import { registerStart } from './start.js';
 import { registerSub } from './sub.js';
@@ -24,5 +25,9 @@ export function buildProgram(): Command {
   registerPub(program);
   registerSub(program);
   registerBench(program);
+  // Bad usage exits 2 everywhere (unknown flag, missing argument, unknown command), not only
+  // in the commands that remembered to ask for it.
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) exitOnUsageError(command);
   return program;
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command, Option } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
+import { culex } from './run.js';
 
 /** The path of names from the program to each command that runs an action (no subcommands). */
 function leafPaths(command: Command, path: string[] = []): string[][] {
@@ -67,6 +68,19 @@ describe('culex command line', () => {
       }
     });
   }
+
+  it('bad usage exits 2 in every command (the README says so): an unknown flag, command or missing argument', async () => {
+    const cases = [
+      ...paths.map((path) => [...path, '--no-such-flag']),
+      ['no-such-command'],
+      ['passwd'],
+    ];
+    const results = await Promise.all(cases.map((args) => culex(args)));
+    results.forEach((result, i) => {
+      assert.equal(result.status, 2, `culex ${cases[i]!.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /^error: /);
+    });
+  });
 
   it('culex -V and --version still print the version before a command', () => {
     for (const flag of ['-V', '--version']) {
