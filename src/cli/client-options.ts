@@ -204,8 +204,17 @@ export function exitOnUsageError(command: Command): Command {
 
 export function reportFailure(error: unknown): void {
   if (error instanceof ConnectionRefusedError) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  else process.stderr.write(`Error: ${describe(error)}\n`);
   process.exitCode = 1;
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // The client library's TLS hint, in this command's terms.
+  return message.replace(
+    'use mqtts:// or wss://',
+    'give --cafile FILE (or --insecure), or -L mqtts://',
+  );
 }
 
 /** Usage mistakes found after parsing (missing -t, say) exit 2 like commander's own. */
