@@ -45,10 +45,7 @@ describe('the compact test reporter', () => {
       assert.match(lines[1]!, /^✖ .*b\.test\.mjs {2}\d+\.\d s$/);
       assert.ok(lines.length < 15, run.stdout);
       const failures = run.stdout.slice(run.stdout.indexOf('1 failure:'));
-      assert.match(
-        failures,
-        /✖ .*b\.test\.mjs › suite › adds\n {4}2 == 3\n/,
-      );
+      assert.match(failures, /✖ .*b\.test\.mjs › suite › adds\n {4}2 == 3\n/);
       assert.match(lines.at(-1)!, /^FAILED: 51 passed, 1 failed, 0 skipped, 0 todo, 2 files, /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
