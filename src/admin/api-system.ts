@@ -124,6 +124,20 @@ function loginRoutes(table: RouteTable, ctx: SystemContext): void {
     },
   });
   table.add({
+    method: 'GET',
+    url: '/api/v1/session',
+    tag: 'auth',
+    summary: 'Whether the bearer credential sent is valid; 200 either way (no 401 to log)',
+    public: true,
+    responses: {
+      200: { description: 'The answer', schema: S.obj({ authenticated: { type: 'boolean' } }) },
+    },
+    handler: (req) => {
+      const credential = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+      return { authenticated: credential !== '' && ctx.auth.verify(credential) !== undefined };
+    },
+  });
+  table.add({
     method: 'POST',
     url: '/api/v1/logout',
     tag: 'auth',
