@@ -114,11 +114,6 @@ export class MqttClient extends Emitter<ClientEvents> {
     return this.#connack?.sessionPresent;
   }
 
-  /** Messages received before any 'message' listener or iterator existed, and waiting for one. */
-  get heldMessages(): number {
-    return this.#hold.length;
-  }
-
   /** Messages dropped because `maxHeldMessages` were already waiting for a listener. */
   get droppedMessages(): number {
     return this.#hold.dropped;

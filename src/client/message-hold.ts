@@ -19,10 +19,6 @@ export class MessageHold {
     private readonly emit: (message: Message) => void,
   ) {}
 
-  get length(): number {
-    return this.#held.length;
-  }
-
   /** Emits the message, or holds it while nobody listens or older ones wait (order kept). */
   deliver(message: Message): void {
     if (this.#held.length === 0 && this.hasListener()) {
