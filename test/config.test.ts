@@ -181,3 +181,11 @@ test('culex start --print-config prints the merged configuration, secrets redact
   assert.ok(!run.stdout.includes('s3cret'));
   assert.equal(run.stderr, '', 'it did not start');
 });
+
+test('the README documents every broker setting with its default', () => {
+  const readme = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  for (const [key, value] of Object.entries(defaultConfig().broker)) {
+    const row = new RegExp(`^\\| \`${key}\` \\| ${String(value)} \\|`, 'm');
+    assert.match(readme, row, `the README's broker table has ${key} (default ${value})`);
+  }
+});
