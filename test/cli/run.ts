@@ -25,6 +25,9 @@ function finish(child: ChildProcess, input: string, ms: number): Promise<Result>
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
+  // A command that exits before reading its input (mosquitto_pub -m) closes the pipe: the
+  // EPIPE that follows says nothing the exit status and output do not.
+  child.stdin!.on('error', () => {});
   child.stdin!.end(input);
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
   return new Promise((resolve) =>
