@@ -1,6 +1,7 @@
-// Makes a fresh clone runnable: installs dependencies when they are missing, then builds.
+// Makes a fresh clone runnable: installs dependencies when they are missing, then builds what
+// is out of date. A second `npm start` or `npm test` with no source changed skips tsc.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
@@ -8,22 +9,48 @@ const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 if (!existsSync('node_modules/.package-lock.json')) {
   run('npm install --no-audit --no-fund');
 }
-try {
-  run('npx tsc -p tsconfig.json');
-} catch {
-  console.error('culex: the TypeScript build failed (errors above)');
-  process.exit(1);
+
+/** The newest modification time under the paths (files or directories), in ms. */
+const newest = (...paths) =>
+  Math.max(
+    0,
+    ...paths
+      .filter((path) => existsSync(path))
+      .map((path) =>
+        statSync(path).isDirectory()
+          ? newest(...readdirSync(path).map((name) => join(path, name)))
+          : statSync(path).mtimeMs,
+      ),
+  );
+/** True when `output` is missing or older than any of the inputs. */
+const stale = (output, ...inputs) =>
+  !existsSync(output) || newest(...inputs) > statSync(output).mtimeMs;
+
+// tsc writes only what it compiled, so a stamp file marks the end of the last good build.
+const stamp = 'dist/.build-stamp';
+const sources = [
+  'src',
+  'test',
+  'bench',
+  'tsconfig.json',
+  'package.json',
+  'node_modules/.package-lock.json',
+];
+if (stale(stamp, ...sources)) {
+  const started = new Date();
+  try {
+    run('npx tsc -p tsconfig.json');
+  } catch {
+    console.error('culex: the TypeScript build failed (errors above)');
+    process.exit(1);
+  }
+  // Dated when tsc started: a file saved during the build is newer, and is built next time.
+  writeFileSync(stamp, `${started.toISOString()}\n`);
+  utimesSync(stamp, started, started);
 }
 
 // The dashboard (Vite): type-checked and rebuilt when a source is newer than the last build.
-const newest = (dir) =>
-  Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-    ),
-  );
-const built = 'dist/dashboard/index.html';
-if (!existsSync(built) || newest('dashboard') > statSync(built).mtimeMs) {
+if (stale('dist/dashboard/index.html', 'dashboard')) {
   try {
     run('npx tsc -p dashboard/tsconfig.json');
     run('npx vite build --config dashboard/vite.config.ts');

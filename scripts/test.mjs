@@ -21,11 +21,20 @@ if (lint.status !== 0) {
   process.exit(1);
 }
 
-const filter = process.argv.slice(2);
+// --tap: node's TAP, every test; otherwise one line per file and the failures again at the end.
+const tap = process.argv.includes('--tap');
+const filter = process.argv.slice(2).filter((arg) => arg !== '--tap');
 const files = testFiles('dist/test').filter(
   (f) => filter.length === 0 || filter.some((p) => f.includes(p)),
 );
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
-});
+const reporter = tap
+  ? ['--test-reporter=tap']
+  : ['--test-reporter=./scripts/compact-reporter.mjs', '--test-reporter-destination=stdout'];
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', ...reporter, ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

@@ -2,7 +2,7 @@
 // an unknown key or a bad value stops start-up with a message naming key, value and what fits.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type BrokerOptions, defaultBrokerOptions } from './broker/options.js';
+import { type BrokerOptions, brokerOptionRanges, defaultBrokerOptions } from './broker/options.js';
 import { type ClusterOptions, defaultClusterOptions } from './cluster/options.js';
 import { CulexError, ErrorCode } from './errors.js';
 
@@ -97,13 +97,15 @@ const brokerRules: Record<string, Rule> = Object.fromEntries(
       return [key, { kind: 'enum', values: ['none', 'cn', 'san'] }];
     if (typeof value === 'boolean') return [key, { kind: 'boolean' }];
     if (typeof value === 'string') return [key, { kind: 'string' }];
-    return [key, { kind: 'number', min: 0, max: 0xffffffff }];
+    const [min, max] = brokerOptionRanges[key as keyof BrokerOptions] ?? [0, 0xffffffff];
+    return [key, { kind: 'number', min, max }];
   }),
 );
 
 export function defaultConfig(): CulexConfig {
   return {
-    host: '0.0.0.0',
+    // This machine only until told otherwise, as Mosquitto 2 without a listener.
+    host: '127.0.0.1',
     port: 1883,
     wsPort: 8083,
     wsPath: '/mqtt',
@@ -117,8 +119,23 @@ export function defaultConfig(): CulexConfig {
     auth: {},
     httpPort: 18083,
     httpHost: '127.0.0.1',
-    http: { apiKeys: [], users: [], tokenTtl: 900 },
+    http: defaultHttpConfig(),
+    // No cluster by default; the key is here so that error messages list it.
+    cluster: undefined,
   };
+}
+
+function defaultHttpConfig(): HttpConfig {
+  return { apiKeys: [], users: [], tokenTtl: 900 };
+}
+
+/**
+ * The keys a section accepts, for "unknown setting" messages: its value rules and the
+ * sub-sections and lists its defaults hold (listeners, broker, auth, http, …), so that a
+ * section added to the defaults is listed without another edit here.
+ */
+function allowedKeys(rules: Record<string, Rule>, defaults: object): string[] {
+  return [...new Set([...Object.keys(rules), ...Object.keys(defaults)])];
 }
 
 function describe(rule: Rule): string {
@@ -163,6 +180,7 @@ function applySection(
   rules: Record<string, Rule>,
   prefix: string,
   fromText = false,
+  allowed: readonly string[] = Object.keys(rules),
 ): void {
   if (section === null || typeof section !== 'object' || Array.isArray(section)) {
     throw new CulexError(
@@ -176,7 +194,7 @@ function applySection(
     if (rule === undefined)
       throw new CulexError(
         ErrorCode.ConfigUnknownKey,
-        `unknown setting '${where}' (allowed: ${Object.keys(rules).join(', ')})`,
+        `unknown setting '${where}' (allowed: ${allowed.join(', ')})`,
       );
     target[key] = checkValue(where, rule, value, fromText);
   }
@@ -186,7 +204,8 @@ function applySection(
 export function applyDocument(config: CulexConfig, doc: Record<string, unknown>): void {
   const { broker, listeners, auth, http, cluster, ...top } = doc;
   if (cluster !== undefined) config.cluster = parseCluster(cluster, config.cluster);
-  applySection(config as unknown as Record<string, unknown>, top, topRules, '');
+  const allowed = allowedKeys(topRules, config);
+  applySection(config as unknown as Record<string, unknown>, top, topRules, '', false, allowed);
   if (broker !== undefined)
     applySection(
       config.broker as unknown as Record<string, unknown>,
@@ -216,9 +235,10 @@ const httpRules: Record<string, Rule> = {
 function parseHttp(value: unknown): HttpConfig {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new CulexError(ErrorCode.ConfigBadValue, `'http' must be a mapping of keys to values`);
-  const http: HttpConfig = { apiKeys: [], users: [], tokenTtl: 900 };
+  const http = defaultHttpConfig();
   const { apiKeys, users, ...rest } = value as Record<string, unknown>;
-  applySection(http as unknown as Record<string, unknown>, rest, httpRules, 'http');
+  const allowed = allowedKeys(httpRules, http);
+  applySection(http as unknown as Record<string, unknown>, rest, httpRules, 'http', false, allowed);
   const text: Rule = { kind: 'string' };
   http.apiKeys = parseList(apiKeys, 'apiKeys', { name: text, key: text, hash: text }, (k) =>
     k.name && (k.key || k.hash) ? undefined : 'name, and key or hash',

@@ -1,12 +1,13 @@
 // Configuration: defaults ← YAML ← environment ← flags, and exact messages for bad settings.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { buildConfig } from '../src/cli/start-server.js';
-import { effectiveListeners } from '../src/config.js';
+import { defaultConfig, effectiveListeners } from '../src/config.js';
+import { parse as parseYaml } from 'yaml';
 import { ErrorCode } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'culex-config-'));
@@ -19,11 +20,11 @@ function file(name: string, text: string): string {
   return path;
 }
 
-test('defaults: TCP 1883 and WebSocket 8083/mqtt on the lmdb store', () => {
+test('defaults: TCP 1883 and WebSocket 8083/mqtt on loopback only, the lmdb store', () => {
   const config = buildConfig({}, {});
   assert.deepEqual(effectiveListeners(config), [
-    { type: 'tcp', host: '0.0.0.0', port: 1883 },
-    { type: 'ws', host: '0.0.0.0', port: 8083, path: '/mqtt' },
+    { type: 'tcp', host: '127.0.0.1', port: 1883 },
+    { type: 'ws', host: '127.0.0.1', port: 8083, path: '/mqtt' },
   ]);
   assert.equal(config.store, 'lmdb');
   assert.equal(config.durability, 'sync');
@@ -38,7 +39,7 @@ test('YAML, then environment, then flags: later wins', () => {
   assert.equal(config.port, 3000);
   assert.equal(config.wsPort, 0);
   assert.equal(config.broker.maxKeepAlive, 45);
-  assert.deepEqual(effectiveListeners(config), [{ type: 'tcp', host: '0.0.0.0', port: 3000 }]);
+  assert.deepEqual(effectiveListeners(config), [{ type: 'tcp', host: '127.0.0.1', port: 3000 }]);
 });
 
 test('an explicit listener list replaces host/port/wsPort', () => {
@@ -79,6 +80,18 @@ const refusals: [string, string, string, string][] = [
     "'listeners[0]' of type tls needs 'cert' and 'key'",
   ],
   ['not a mapping', '- 1\n- 2\n', ErrorCode.ConfigBadValue, 'must be a YAML mapping'],
+  [
+    'keep alive above the Two Byte Integer maximum',
+    'broker:\n  maxKeepAlive: 4294967295\n',
+    ErrorCode.ConfigBadValue,
+    "invalid value 4294967295 for 'broker.maxKeepAlive': expected a whole number from 0 to 65535",
+  ],
+  [
+    'receive maximum 0 (a Protocol Error in 5.0)',
+    'broker:\n  receiveMaximum: 0\n',
+    ErrorCode.ConfigBadValue,
+    "'broker.receiveMaximum': expected a whole number from 1 to 65535",
+  ],
 ];
 
 for (const [name, yaml, code, message] of refusals) {
@@ -126,4 +139,53 @@ test('culex start names an unreadable configuration file', () => {
     run.stderr,
     /cannot read configuration file .*missing\.yaml.*CULEX_E_CONFIG_UNREADABLE/,
   );
+});
+
+test('an unknown key lists every key its section takes, sub-sections included, from the defaults', () => {
+  const message = (yaml: string) => {
+    try {
+      buildConfig({ config: file('allowed.yaml', yaml) }, {});
+    } catch (error) {
+      return (error as Error).message;
+    }
+    assert.fail('accepted');
+  };
+  const top = message('prot: 1\n');
+  for (const key of Object.keys(defaultConfig())) assert.ok(top.includes(` ${key}`), key);
+  const http = message('http:\n  port: 8080\n');
+  assert.match(http, /^unknown setting 'http\.port' \(allowed: /);
+  for (const key of ['apiKeys', 'apiKeyFile', 'users', 'tokenTtl']) assert.ok(http.includes(key));
+});
+
+test('the README shows every top-level setting in a YAML example', () => {
+  const readme = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const yaml = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+  for (const key of Object.keys(defaultConfig()))
+    assert.match(yaml, new RegExp(`^${key}:`, 'm'), `${key} in a README yaml block`);
+});
+
+test('culex start --print-config prints the merged configuration, secrets redacted, and exits', () => {
+  const path = file('print.yaml', 'port: 1999\nauth:\n  scram: { users: { alice: s3cret } }\n');
+  const run = spawnSync(process.execPath, [main, 'start', '-c', path, '--print-config'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, CULEX_WS_PORT: '0' },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const printed = parseYaml(run.stdout);
+  assert.equal(printed.port, 1999);
+  assert.equal(printed.wsPort, 0);
+  assert.equal(printed.host, '127.0.0.1');
+  assert.equal(printed.http.tokenTtl, 900);
+  assert.deepEqual(printed.auth.scram.users, { alice: '[redacted]' });
+  assert.ok(!run.stdout.includes('s3cret'));
+  assert.equal(run.stderr, '', 'it did not start');
+});
+
+test('the README documents every broker setting with its default', () => {
+  const readme = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  for (const [key, value] of Object.entries(defaultConfig().broker)) {
+    const row = new RegExp(`^\\| \`${key}\` \\| ${String(value)} \\|`, 'm');
+    assert.match(readme, row, `the README's broker table has ${key} (default ${value})`);
+  }
 });

@@ -23,6 +23,25 @@ export function logout(): void {
   window.dispatchEvent(new Event('culex:logout'));
 }
 
+/**
+ * Whether the stored token is still good (the broker may have restarted, or it expired),
+ * asked in a way that answers 200 either way: no 401 in the console. Drops a bad token.
+ */
+export async function checkSession(): Promise<boolean> {
+  const t = token();
+  if (t === null) return false;
+  const res = await fetch('/api/v1/session', { headers: { authorization: `Bearer ${t}` } });
+  const body = await res.json().catch(() => ({}));
+  if (body.authenticated === true) return true;
+  localStorage.removeItem(TOKEN_KEY);
+  return false;
+}
+
+/** "1 client", "2 clients". */
+export function plural(n: number, noun: string): string {
+  return `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export async function login(username: string, password: string): Promise<void> {
   const res = await fetch('/api/v1/login', {
     method: 'POST',

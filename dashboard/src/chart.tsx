@@ -38,7 +38,7 @@ export function LineChart(props: {
   return (
     <figure class="chart" data-testid={props.testid}>
       <figcaption>
-        {props.title}
+        <span class="title">{props.title}</span>
         <span class="legend">
           {series.map((s) => (
             <span key={s.name}>

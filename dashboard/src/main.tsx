@@ -1,7 +1,7 @@
 // The dashboard shell: login gate, navigation and hash routes.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { login, logout, token } from './api.js';
+import { checkSession, login, logout, token } from './api.js';
 import { Banned } from './pages/banned.js';
 import { Clients } from './pages/clients.js';
 import { Overview } from './pages/overview.js';
@@ -60,13 +60,18 @@ function Login({ onLogin }: { onLogin: () => void }) {
 }
 
 function App() {
-  const [loggedIn, setLoggedIn] = useState(token() !== null);
+  // A stored token is checked before any page asks the API with it: undefined until then.
+  const [loggedIn, setLoggedIn] = useState<boolean | undefined>(
+    token() === null ? false : undefined,
+  );
   const hash = useHash();
   useEffect(() => {
+    if (loggedIn === undefined) checkSession().then(setLoggedIn, () => setLoggedIn(false));
     const out = () => setLoggedIn(false);
     window.addEventListener('culex:logout', out);
     return () => window.removeEventListener('culex:logout', out);
   }, []);
+  if (loggedIn === undefined) return null;
   if (!loggedIn) return <Login onLogin={() => setLoggedIn(true)} />;
   const page = PAGES.find((p) => p.path === hash.split('/')[0]) ?? PAGES[0];
   const View = page.view;

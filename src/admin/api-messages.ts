@@ -73,7 +73,10 @@ export function messageRoutes(table: RouteTable, admin: BrokerAdmin, trace: Trac
 }
 
 function retainedRoutes(table: RouteTable, admin: BrokerAdmin): void {
-  const byTopic = S.obj({ topic: S.str('Topic name, URL-encoded', { minLength: 1 }) }, ['topic']);
+  const byTopic = S.obj(
+    { topic: S.str('Topic name; its slashes as they are or URL-encoded (%2F)', { minLength: 1 }) },
+    ['topic'],
+  );
   table.add({
     method: 'GET',
     url: '/api/v1/retained',
@@ -91,7 +94,7 @@ function retainedRoutes(table: RouteTable, admin: BrokerAdmin): void {
   });
   table.add({
     method: 'GET',
-    url: '/api/v1/retained/:topic',
+    url: '/api/v1/retained/:topic*',
     tag: 'retained',
     summary: 'Read one retained message',
     params: byTopic,
@@ -103,7 +106,7 @@ function retainedRoutes(table: RouteTable, admin: BrokerAdmin): void {
   });
   table.add({
     method: 'DELETE',
-    url: '/api/v1/retained/:topic',
+    url: '/api/v1/retained/:topic*',
     tag: 'retained',
     summary: 'Delete one retained message',
     params: byTopic,

@@ -124,6 +124,20 @@ function loginRoutes(table: RouteTable, ctx: SystemContext): void {
     },
   });
   table.add({
+    method: 'GET',
+    url: '/api/v1/session',
+    tag: 'auth',
+    summary: 'Whether the bearer credential sent is valid; 200 either way (no 401 to log)',
+    public: true,
+    responses: {
+      200: { description: 'The answer', schema: S.obj({ authenticated: { type: 'boolean' } }) },
+    },
+    handler: (req) => {
+      const credential = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+      return { authenticated: credential !== '' && ctx.auth.verify(credential) !== undefined };
+    },
+  });
+  table.add({
     method: 'POST',
     url: '/api/v1/logout',
     tag: 'auth',
@@ -170,16 +184,22 @@ function metricRoutes(table: RouteTable, ctx: SystemContext): void {
   });
 }
 
-const SECRET = /pass(word|phrase)?$|secret|token|^key$|hash$|private|credential/i;
+const SECRET = /pass(word|phrase)?$|secret|^token$|^key$|hash$|private|credential|authorization/i;
 
 /** The password of a URL's user info: postgres://user:password@host. */
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*:)[^/@\s]*@/i;
 
-/** A deep copy with the values of secret-looking keys, and passwords in URLs, replaced. */
+/**
+ * A deep copy with the values of secret-looking keys, and passwords in URLs, replaced; a
+ * `users` mapping (SCRAM's `users: { alice: "password" }`) has passwords for values, whatever
+ * the user names.
+ */
 export function redact(value: unknown, key = ''): unknown {
-  if (SECRET.test(key) && value !== undefined && value !== null && value !== '')
-    return '[redacted]';
+  const secret = SECRET.test(key) || key === '[user]';
+  if (secret && value !== undefined && value !== null && value !== '') return '[redacted]';
   if (typeof value === 'string') return value.replace(URL_PASSWORD, '$1[redacted]@');
+  if (key === 'users' && value !== null && typeof value === 'object' && !Array.isArray(value))
+    return Object.fromEntries(Object.keys(value).map((name) => [name, redact('x', '[user]')]));
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

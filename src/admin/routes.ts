@@ -33,7 +33,10 @@ export class HttpError extends Error {
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'DELETE';
-  /** fastify syntax: /api/v1/clients/:clientId */
+  /**
+   * fastify syntax: /api/v1/clients/:clientId. A last parameter written `:topic*` takes the
+   * rest of the path, slashes included (/api/v1/retained/sensors/kitchen/temp).
+   */
   url: string;
   summary: string;
   tag: string;
@@ -61,6 +64,12 @@ export class RouteTable {
 
   add(spec: RouteSpec): void {
     this.routes.push(spec);
+    const rest = /:(\w+)\*$/.exec(spec.url)?.[1];
+    if (rest !== undefined) {
+      this.add({ ...spec, ...restParameter(spec, rest) });
+      this.routes.pop();
+      return;
+    }
     this.app.route({
       method: spec.method,
       url: spec.url,
@@ -77,7 +86,7 @@ export class RouteTable {
   openapi(info: { title: string; version: string }): Schema {
     const paths: Record<string, Record<string, Schema>> = {};
     for (const r of this.routes) {
-      const path = r.url.replace(/:(\w+)/g, '{$1}');
+      const path = openapiPath(r.url);
       paths[path] ??= {};
       paths[path][r.method.toLowerCase()] = operation(r);
     }
@@ -146,7 +155,7 @@ function operation(r: RouteSpec): Schema {
   return {
     summary: r.summary,
     tags: [r.tag],
-    operationId: `${r.method.toLowerCase()}${r.url.replace(/[/:{}]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    operationId: `${r.method.toLowerCase()}${r.url.replace(/[/:{}*]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     ...(r.public ? { security: [] } : {}),
     parameters: [...parameters('path', r.params), ...parameters('query', r.querystring)],
     ...(r.body
@@ -154,4 +163,22 @@ function operation(r: RouteSpec): Schema {
       : {}),
     responses,
   };
+}
+
+/** fastify's wildcard route for a `:name*` parameter: `*` is validated and handed on as `name`. */
+function restParameter(spec: RouteSpec, name: string): Partial<RouteSpec> {
+  const properties = (spec.params?.properties ?? {}) as Record<string, Schema>;
+  return {
+    url: spec.url.replace(/:\w+\*$/, '*'),
+    params: { type: 'object', properties: { '*': properties[name] ?? {} }, required: ['*'] },
+    handler: (request, reply) => {
+      request.params[name] = request.params['*']!;
+      return spec.handler(request, reply);
+    },
+  };
+}
+
+/** /api/v1/clients/:clientId → /api/v1/clients/{clientId} (a `:topic*` rest too). */
+export function openapiPath(url: string): string {
+  return url.replace(/:(\w+)\*?/g, '{$1}');
 }

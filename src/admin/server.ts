@@ -166,6 +166,12 @@ function authenticate(request: FastifyRequest, auth: ApiAuth, metrics: Metrics):
   }
 }
 
+/** "body/qos must be equal to one of the allowed values" says which: ": 0, 1, 2". */
+function withAllowedValues(message: string, validation: FastifyError['validation']): string {
+  const allowed = validation?.find((v) => v.keyword === 'enum')?.params.allowedValues;
+  return Array.isArray(allowed) ? `${message}: ${allowed.join(', ')}` : message;
+}
+
 function handleErrors(app: FastifyInstance, logger: Logger | undefined): void {
   const statusOf: Record<AdminError['kind'], number> = {
     bad_request: 400,
@@ -177,8 +183,11 @@ function handleErrors(app: FastifyInstance, logger: Logger | undefined): void {
     let message = error.message;
     if (error instanceof AdminError) status = statusOf[error.kind];
     else if (error instanceof HttpError) status = error.statusCode;
-    else if ('validation' in error && error.validation) status = 400;
-    else status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+    else if ('validation' in error && error.validation) {
+      status = 400;
+      message = withAllowedValues(error.message, error.validation);
+    } else
+      status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
       logger?.error({ err: error, url: request.url }, 'admin API error');
       message = 'internal error';

@@ -20,6 +20,9 @@ const TYPES: Record<string, string> = {
 const CSP = [
   "default-src 'self'",
   "connect-src 'self' ws: wss:",
+  // MQTT.js keeps its keep-alive timers in a worker made from a blob: (background tabs
+  // throttle page timers); nothing else may start one.
+  "worker-src 'self' blob:",
   "img-src 'self' data:",
   "style-src 'self' 'unsafe-inline'",
   "frame-ancestors 'none'",

@@ -341,6 +341,22 @@ function addHttp(value: unknown, path: string, parts: Parts, { log }: Settings) 
   if (authorize) parts.authorizers.push(new HttpAuthorizer(hook));
 }
 
+/** Runs one section's builder; a file it cannot read or parse is named by the setting. */
+async function buildSection(
+  build: SectionBuilder,
+  value: unknown,
+  path: string,
+  parts: Parts,
+  settings: Settings,
+): Promise<void> {
+  try {
+    await build(value, path, parts, settings);
+  } catch (error) {
+    if (error instanceof AuthConfigError) throw error;
+    throw new AuthConfigError(path, (error as Error).message, { cause: error });
+  }
+}
+
 /**
  * Builds authentication and authorization from the `auth` configuration section. Anonymous
  * access is off as soon as any authenticator (SCRAM included) is configured, unless
@@ -372,7 +388,8 @@ export async function createAuth(
   try {
     for (const [key, value] of Object.entries(object)) {
       const build = SECTIONS[key];
-      if (build && value !== undefined) await build(value, `${path}.${key}`, parts, settings);
+      if (build && value !== undefined)
+        await buildSection(build, value, `${path}.${key}`, parts, settings);
     }
   } catch (error) {
     await close(); // the pools opened by earlier sections

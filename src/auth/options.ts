@@ -10,8 +10,9 @@ export class AuthConfigError extends Error {
   constructor(
     readonly path: string,
     problem: string,
+    options?: { cause: unknown },
   ) {
-    super(`${path}: ${problem}`);
+    super(`${path}: ${problem}`, options);
     this.name = 'AuthConfigError';
   }
 }

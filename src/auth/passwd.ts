@@ -69,7 +69,7 @@ async function readExisting(file: string): Promise<string> {
     return text;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`password file ${file} does not exist (use create to make a new one)`);
+      throw new Error(`password file ${file} does not exist (culex passwd -c creates it)`);
     }
     throw error;
   }
@@ -89,7 +89,7 @@ async function replaceFile(file: string, text: string): Promise<void> {
 
 export async function runPasswd(args: PasswdArgs): Promise<void> {
   checkUsername(args.username);
-  if (args.delete && args.create) throw new Error('create and delete cannot be combined');
+  if (args.delete && args.create) throw new Error('-c (create) and -D (delete) cannot be combined');
   if (args.delete) {
     const text = await readExisting(args.file);
     await replaceFile(args.file, deletePasswordLine(text, args.username, args.file));

@@ -42,7 +42,7 @@ import type {
   SubscriptionView,
   TraceEvent,
 } from './admin-wire.js';
-import { BannedClients, normalizeIp } from './banned.js';
+import { type BannedClients, normalizeIp } from './banned.js';
 import type { Broker } from './broker.js';
 import type { Connection } from './connection.js';
 import { shareOf } from './core.js';
@@ -59,8 +59,7 @@ export class BrokerAdmin {
 
   constructor(readonly broker: Broker) {
     const core = broker.core;
-    this.banned = new BannedClients(core.now);
-    core.banned = this.banned;
+    this.banned = core.banned;
   }
 
   private get core() {

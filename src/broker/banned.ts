@@ -3,6 +3,12 @@
 
 import type { Ban, BanKind } from './admin-wire.js';
 
+/** Where bans are kept across restarts (the SessionStore). */
+export interface BanPersistence {
+  saveBan(ban: Ban): void;
+  deleteBan(kind: BanKind, value: string): void;
+}
+
 export class BannedClients {
   private readonly byKind: Record<BanKind, Map<string, Ban>> = {
     clientId: new Map(),
@@ -10,7 +16,18 @@ export class BannedClients {
     ip: new Map(),
   };
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly store?: BanPersistence,
+  ) {}
+
+  /** The bans loaded from the store at start-up; expired ones are deleted there. */
+  restore(bans: readonly Ban[]): void {
+    for (const ban of bans) {
+      this.byKind[ban.kind].set(ban.value, ban);
+      this.get(ban.kind, ban.value);
+    }
+  }
 
   get size(): number {
     return this.byKind.clientId.size + this.byKind.username.size + this.byKind.ip.size;
@@ -18,17 +35,20 @@ export class BannedClients {
 
   add(ban: Ban): void {
     this.byKind[ban.kind].set(ban.value, ban);
+    this.store?.saveBan(ban);
   }
 
   remove(kind: BanKind, value: string): boolean {
-    return this.byKind[kind].delete(value);
+    if (!this.byKind[kind].delete(value)) return false;
+    this.store?.deleteBan(kind, value);
+    return true;
   }
 
   get(kind: BanKind, value: string): Ban | undefined {
     const ban = this.byKind[kind].get(value);
     if (ban === undefined) return undefined;
     if (ban.until !== undefined && ban.until <= this.now()) {
-      this.byKind[kind].delete(value);
+      this.remove(kind, value);
       return undefined;
     }
     return ban;

@@ -80,6 +80,8 @@ export class Connection implements Outlet {
   will: PendingWill | undefined;
   /** Set by DISCONNECT: a normal close publishes no will. */
   disconnectReason: number | undefined;
+  /** Why the server closed the connection, for the disconnect log line. */
+  closeReason: string | undefined;
   dirty = false;
   /** Per-client figures for the admin API: PUBLISH packets and wire bytes. */
   messagesIn = 0;
@@ -183,6 +185,7 @@ export class Connection implements Outlet {
     if (this.state === 'closed') return;
     const mqtt = error instanceof MqttError ? error : undefined;
     const reasonCode = mqtt?.reasonCode ?? ReasonCode.UnspecifiedError;
+    this.closeReason ??= mqtt?.message ?? 'internal error';
     this.core.log.debug(
       { clientId: this.clientId, err: String(error) },
       'closing connection on error',

@@ -1,5 +1,6 @@
 // The broker's shared state and the operations handlers call: sessions, routing, retained
 // messages, wills, output batching and the periodic sweep (keep-alive, expiry).
+import { BannedClients } from './banned.js';
 import { PacketType, ReasonCode } from '../protocol/constants.js';
 import { MqttError } from '../protocol/errors.js';
 import { NO_PROPERTIES, type Packet } from '../protocol/packets.js';
@@ -66,10 +67,8 @@ export class BrokerCore {
   sysEvents:
     | { connected(info: ClientInfo): void; disconnected(info: ClientInfo, reason: string): void }
     | undefined;
-  /** Set by the admin facade: refuses banned clients at CONNECT. */
-  banned:
-    | { isBanned(clientId: string, username: string | undefined, ip: string): boolean }
-    | undefined;
+  /** Refused at CONNECT; changed by the admin facade, kept in the session store. */
+  readonly banned: BannedClients;
   readonly admission: Admission;
   readonly connacks: SuccessConnacks;
   /** This broker's part in a cluster; undefined for a single node. */
@@ -108,6 +107,7 @@ export class BrokerCore {
       retainedStore = countingRetainedStore(retainedStore, this.gate);
     }
     this.sessionStoreInUse = sessionStore;
+    this.banned = new BannedClients(this.now, sessionStore);
     this.retained = new RetainedMessages(retainedStore, options.maxRetainedMessages);
     this.wills = new WillScheduler(this);
     this.admission = new Admission(options, this.now());
@@ -155,6 +155,7 @@ export class BrokerCore {
   /** Rebuilds persistent sessions and their subscriptions from the store. */
   async restoreSessions(): Promise<void> {
     const persisted = await this.sessionStore.load();
+    this.banned.restore(persisted.bans);
     for (const record of persisted.sessions) {
       this.restoreSession(
         record,
@@ -268,6 +269,7 @@ export class BrokerCore {
       this.persistSession(session);
     }
     const reason = connection.disconnectReason === undefined ? 'error' : 'normal';
+    this.logConnection(connection, 'client disconnected', { reason: closeReasonOf(connection) });
     this.hooks.onClientDisconnected?.(connection.info!, reason);
     this.sysEvents?.disconnected(connection.info!, reason);
   }
@@ -296,10 +298,25 @@ export class BrokerCore {
 
   /** Disconnects a client from the server side (takeover, admin kick, shutdown). */
   disconnect(connection: Connection, reasonCode: number): void {
+    connection.closeReason ??=
+      SERVER_DISCONNECTS[reasonCode] ?? `server DISCONNECT ${hex(reasonCode)}`;
     if (connection.protocolVersion === 5 && connection.state === 'connected') {
       connection.send({ type: PacketType.Disconnect, reasonCode, properties: NO_PROPERTIES });
     }
     connection.close();
+  }
+
+  /** Connect and disconnect lines: at info, or debug with logConnections: false. */
+  logConnection(connection: Connection, message: string, extra: object): void {
+    const line = {
+      clientId: connection.clientId,
+      remoteAddress: connection.remoteAddress,
+      protocolVersion: connection.protocolVersion,
+      username: connection.info?.username,
+      ...extra,
+    };
+    if (this.options.logConnections) this.log.info(line, message);
+    else this.log.debug(line, message);
   }
 
   /** Once a second: keep-alive [MQTT-3.1.2-24], connect timeout, session and will expiry. */
@@ -343,4 +360,20 @@ export function shareOf(record: {
 }): { group: string; filter: string } | undefined {
   const share = parseSharedFilter(record.topicFilter);
   return share instanceof MqttError ? undefined : share;
+}
+
+const hex = (code: number) => `0x${code.toString(16).padStart(2, '0')}`;
+
+/** Why the server sent DISCONNECT, in words, for the log. */
+const SERVER_DISCONNECTS: Record<number, string> = {
+  [ReasonCode.SessionTakenOver]: 'session taken over',
+  [ReasonCode.KeepAliveTimeout]: 'keep alive timeout',
+  [ReasonCode.AdministrativeAction]: 'disconnected by an administrator',
+  [ReasonCode.ServerShuttingDown]: 'server shutting down',
+};
+
+function closeReasonOf(connection: Connection): string {
+  const code = connection.disconnectReason;
+  if (code !== undefined) return `client DISCONNECT ${hex(code)}`;
+  return connection.closeReason ?? 'connection lost';
 }

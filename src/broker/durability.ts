@@ -94,6 +94,9 @@ export function countingSessionStore(store: SessionStore, gate: DurabilityGate):
     deleteOutbound: bump((id, seq) => store.deleteOutbound(id, seq)),
     saveIncomingQos2: bump((id, p) => store.saveIncomingQos2(id, p)),
     deleteIncomingQos2: bump((id, p) => store.deleteIncomingQos2(id, p)),
+    // No acknowledgement waits for a ban: no bump.
+    saveBan: (ban) => store.saveBan(ban),
+    deleteBan: (kind, value) => store.deleteBan(kind, value),
     flush: () => store.flush(),
     close: () => store.close(),
   };

@@ -49,6 +49,8 @@ export interface BrokerOptions extends LimitOptions {
   useIdentityAsUsername: 'none' | 'cn' | 'san';
   /** durability: sync — PUBACK/PUBREC only once the store has made the message durable. */
   acknowledgeAfterFlush: boolean;
+  /** Log each client connect and disconnect at info; false logs them at debug only. */
+  logConnections: boolean;
 }
 
 export const defaultBrokerOptions: BrokerOptions = {
@@ -76,4 +78,20 @@ export const defaultBrokerOptions: BrokerOptions = {
   maxClientIdLength: 65535,
   acknowledgeAfterFlush: false,
   useIdentityAsUsername: 'none',
+  logConnections: true,
+};
+
+/**
+ * Integer options with a narrower range than 0..0xFFFFFFFF (the configuration checks them):
+ * values the protocol carries as Two Byte Integers, a Receive Maximum of 0 (a Protocol Error
+ * in 5.0), and packets no larger than a Remaining Length of 268,435,455 allows.
+ */
+export const brokerOptionRanges: Partial<Record<keyof BrokerOptions, [number, number]>> = {
+  maxKeepAlive: [0, 65_535],
+  receiveMaximum: [1, 65_535],
+  maxInflightMessages: [1, 65_535],
+  topicAliasMaximum: [0, 65_535],
+  maxTopicLength: [1, 65_535],
+  maxClientIdLength: [1, 65_535],
+  maxPacketSize: [20, 268_435_460],
 };

@@ -2,6 +2,9 @@
 // clock). The broker core talks to the outside world only through these.
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Properties, Subscription } from '../protocol/packets.js';
+import type { Ban, BanKind } from './admin-wire.js';
+
+export type { Ban, BanKind };
 
 /** An application message as stored: no packet id, no topic alias, no subscription ids. */
 export interface MessageRecord {
@@ -48,6 +51,8 @@ export interface PersistedSessions {
   outbound: Map<string, OutboundRecord[]>;
   /** QoS 2 packet ids received (PUBREC sent) and not yet released, per client. */
   incomingQos2: Map<string, number[]>;
+  /** Banned client ids, usernames and addresses (expired ones may be among them). */
+  bans: Ban[];
 }
 
 /**
@@ -65,6 +70,9 @@ export interface SessionStore {
   deleteOutbound(clientId: string, seq: number): void;
   saveIncomingQos2(clientId: string, packetId: number): void;
   deleteIncomingQos2(clientId: string, packetId: number): void;
+  /** Bans outlive restarts: saving a ban of the same kind and value replaces it. */
+  saveBan(ban: Ban): void;
+  deleteBan(kind: BanKind, value: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -91,7 +91,11 @@ export function registerApikey(program: Command): void {
   );
   withFile(apikey.command('list').description('list key names')).action((flags: FileFlags) =>
     run(() => {
-      for (const e of readKeyFile(keyFileOf(flags, process.env)))
+      const file = keyFileOf(flags, process.env);
+      const entries = readKeyFile(file);
+      // stdout stays a plain list for scripts; the note goes to stderr.
+      if (entries.length === 0) process.stderr.write(`no API keys in ${file}\n`);
+      for (const e of entries)
         process.stdout.write(`${e.name}\t${(e as { created?: string }).created ?? ''}\n`);
     }),
   );

@@ -4,7 +4,15 @@
 import { MqttClient, type PublishOptions } from '../client/index.js';
 import { type BenchFlags, brokerUrl, clientOptions, openClients, topicFor } from './bench.js';
 import { EndToEndWindow, FEEDBACK_QOS } from './bench-feedback.js';
-import { type Counters, Histogram, Reporter, formatSummary, nowMicros } from './bench-stats.js';
+import {
+  type Counters,
+  Histogram,
+  Reporter,
+  type RunResult,
+  formatSummary,
+  nowMicros,
+  rateLines,
+} from './bench-stats.js';
 
 interface PubFlags extends BenchFlags {
   topic: string;
@@ -71,16 +79,19 @@ export async function runPub(flags: PubFlags): Promise<void> {
   process.once('SIGINT', stop);
   const timer = flags.duration > 0 ? setTimeout(stop, flags.duration * 1000) : undefined;
   const perClientRate = flags.rate > 0 ? flags.rate / flags.count : 0;
+  const publishing = Date.now();
+  state.counters.firstAt = publishing;
   await Promise.all(
     clients.map((client, i) => publishLoop(publisher(client, i, flags, perClientRate, state))),
   );
   clearTimeout(timer);
   process.off('SIGINT', stop);
   state.window?.stop();
-  const { rate, seconds } = reporter.stop();
+  // The window ends when publishing stopped, not at the last whole-second tick before it.
+  const result = reporter.stop({ first: publishing, last: Date.now() });
   await Promise.all(clients.map((c) => c.end({ timeout: 2_000 })));
   await feedback?.client.end({ force: true });
-  report(flags, state, rate, seconds, errors);
+  report(flags, state, result, errors);
 }
 
 /** The closed loop's ears: one more connection, subscribed to what `bench sub` reports. */
@@ -115,13 +126,7 @@ function publisher(
   return { client, topic, id, pacer, flags, state, sequence: 0, template, options };
 }
 
-function report(
-  flags: PubFlags,
-  state: RunState,
-  rate: number,
-  seconds: number,
-  errors: Set<string>,
-) {
+function report(flags: PubFlags, state: RunState, result: RunResult, errors: Set<string>) {
   const { done, errors: errorCount } = state.counters;
   const what = flags.qos === 0 ? 'sent' : 'acknowledged';
   const window = state.window && { e2eWindow: state.window.size, e2eResets: state.window.resets };
@@ -132,8 +137,9 @@ function report(
       qos: flags.qos,
       size: flags.size,
       [what]: done,
-      rate: Math.round(rate),
-      seconds,
+      rate: Math.round(result.rate),
+      seconds: result.seconds,
+      duration: result.duration,
       errors: errorCount,
       ...window,
       latencyUs: state.latency.summary(),
@@ -143,7 +149,7 @@ function report(
     const lines: [string, string | number][] = [
       ['clients', flags.count],
       [what, done],
-      ['rate', `${Math.round(rate).toLocaleString('en')} msg/s over ${seconds.toFixed(1)} s`],
+      ...rateLines(result),
       ['errors', errorCount],
     ];
     if (window) lines.push(['e2e window', `${window.e2eWindow} (${window.e2eResets} resets)`]);

@@ -54,6 +54,8 @@ export interface Counters {
   done: number;
   connected: number;
   errors: number;
+  /** Date.now() when the counted activity began, if the scenario knows it better than a tick. */
+  firstAt?: number;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -83,7 +85,8 @@ export class Reporter {
   #tick(): void {
     const { done, connected, errors } = this.counters;
     const now = Date.now();
-    if (this.#firstActivity === undefined && done > 0) this.#firstActivity = now;
+    if (this.#firstActivity === undefined && done > 0)
+      this.#firstActivity = this.counters.firstAt ?? now;
     if (this.#windowStart === undefined && this.#firstActivity !== undefined) {
       // Half a tick of slack: a timer that fires a little early must not skip a whole second.
       if (now - this.#firstActivity >= this.warmupSeconds * 1000 - 500)
@@ -106,19 +109,44 @@ export class Reporter {
    * `activity` (Date.now() of the first and last counted events) makes the window exact: it
    * ends with the last event, and a window too short to mean much becomes the whole run.
    */
-  stop(activity?: { first: number; last: number }): { rate: number; seconds: number } {
+  stop(activity?: { first: number; last: number }): RunResult {
     clearInterval(this.#timer);
     this.#tick();
     let start = this.#windowStart ?? { time: this.#firstActivity ?? this.#started, done: 0 };
     let end = this.#windowEnd ?? { time: Date.now(), done: this.counters.done };
+    let warmedUp = this.#windowStart !== undefined;
     if (activity && activity.last > activity.first) {
       end = { time: activity.last, done: this.counters.done };
       const short = end.time - start.time < 1_000;
-      if (!this.#windowStart || short) start = { time: activity.first, done: 0 };
+      if (!this.#windowStart || short) {
+        start = { time: activity.first, done: 0 };
+        warmedUp = false;
+      }
     }
     const seconds = Math.max(0.001, (end.time - start.time) / 1000);
-    return { rate: (end.done - start.done) / seconds, seconds };
+    const first = activity?.first ?? this.#firstActivity ?? this.#started;
+    const duration = Math.max(0, ((activity?.last ?? end.time) - first) / 1000);
+    const warmup = warmedUp ? this.warmupSeconds : 0;
+    return { rate: (end.done - start.done) / seconds, seconds, duration, warmup };
   }
+}
+
+/** The measured rate, over `seconds` after `warmup` s, of a run that lasted `duration` s. */
+export interface RunResult {
+  rate: number;
+  seconds: number;
+  duration: number;
+  warmup: number;
+}
+
+/** The summary lines every scenario prints for its rate and how long it ran. */
+export function rateLines(result: RunResult): [string, string][] {
+  const rate = `${Math.round(result.rate).toLocaleString('en')} msg/s`;
+  const window = result.warmup > 0 ? ` after ${result.warmup} s of warm-up` : '';
+  return [
+    ['rate', `${rate} over ${result.seconds.toFixed(1)} s${window}`],
+    ['duration', `${result.duration.toFixed(1)} s`],
+  ];
 }
 
 export function formatSummary(

@@ -12,7 +12,15 @@ import {
 } from './bench.js';
 import { FeedbackReporter, isFeedback } from './bench-feedback.js';
 import { PAYLOAD_MAGIC } from './bench-pub.js';
-import { type Counters, Histogram, Reporter, formatSummary, nowMicros } from './bench-stats.js';
+import {
+  type Counters,
+  Histogram,
+  Reporter,
+  type RunResult,
+  formatSummary,
+  nowMicros,
+  rateLines,
+} from './bench-stats.js';
 
 interface SubFlags extends BenchFlags {
   topic: string;
@@ -21,22 +29,31 @@ interface SubFlags extends BenchFlags {
   feedbackTopic: string;
 }
 
-/** Per publisher: the next sequence number expected. */
+/**
+ * Per subscriber and publisher: the next sequence number expected. Every subscriber gets its
+ * own copy of each message (fan-out), so only a repeat within one subscriber is a duplicate.
+ */
 class SequenceCheck {
   readonly #expected = new Map<number, number>();
+  /** Per publisher: the furthest any subscriber got, for the feedback to `bench pub -E`. */
+  readonly #furthest = new Map<number, number>();
   gaps = 0;
   duplicates = 0;
 
-  /** Returns the next sequence number expected from `publisher`. */
-  see(publisher: number, sequence: number): number {
-    const expected = this.#expected.get(publisher);
-    if (expected === undefined || sequence >= expected) {
-      if (expected !== undefined) this.gaps += sequence - expected;
-      this.#expected.set(publisher, sequence + 1);
-      return sequence + 1;
+  /** Returns the next sequence number from `publisher` the furthest subscriber expects. */
+  see(subscriber: number, publisher: number, sequence: number): number {
+    // Both are below 2^21 and 2^32: the key is an exact integer (< 2^53).
+    const key = subscriber * 0x1_0000_0000 + publisher;
+    const expected = this.#expected.get(key);
+    if (expected !== undefined && sequence < expected) {
+      this.duplicates++;
+      return this.#furthest.get(publisher)!;
     }
-    this.duplicates++;
-    return expected;
+    if (expected !== undefined) this.gaps += sequence - expected;
+    this.#expected.set(key, sequence + 1);
+    const furthest = Math.max(this.#furthest.get(publisher) ?? 0, sequence + 1);
+    this.#furthest.set(publisher, furthest);
+    return furthest;
   }
 }
 
@@ -50,20 +67,26 @@ class Received {
   last = 0;
   feedback: FeedbackReporter | undefined;
 
-  readonly onMessage = (message: Message): void => {
+  /** The listener of subscriber `index`. */
+  listener(index: number): (message: Message) => void {
+    return (message) => this.onMessage(message, index);
+  }
+
+  onMessage(message: Message, subscriber: number): void {
     const p = message.payload;
     if (isFeedback(p)) return;
     this.counters.done++;
     this.last = Date.now();
     this.first ||= this.last;
+    this.counters.firstAt ??= this.last;
     if (p.length < 20) return;
     const view = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
     if (view.readUInt32BE(0) !== PAYLOAD_MAGIC) return;
     this.latency.record(nowMicros() - view.readDoubleBE(4));
     const publisher = view.readUInt32BE(12);
-    const next = this.sequences.see(publisher, view.readUInt32BE(16));
+    const next = this.sequences.see(subscriber, publisher, view.readUInt32BE(16));
     this.feedback?.note(publisher, next);
-  };
+  }
 }
 
 export async function runSub(flags: SubFlags): Promise<void> {
@@ -78,7 +101,7 @@ export async function runSub(flags: SubFlags): Promise<void> {
   if (reportVia) received.feedback = new FeedbackReporter(reportVia, flags.feedbackTopic);
   await Promise.all(
     clients.map((client, i) => {
-      client.on('message', received.onMessage);
+      client.on('message', received.listener(i));
       return client.subscribe(topicFor(flags.topic, i), { qos: flags.qos }).catch((e) => {
         counters.errors++;
         errors.add(String(e));
@@ -88,9 +111,9 @@ export async function runSub(flags: SubFlags): Promise<void> {
   await waitForEnd(flags, received);
   received.feedback?.stop();
   // The window ends with the last message, not with the idle time that followed it.
-  const { rate, seconds } = reporter.stop({ first: received.first, last: received.last });
+  const result = reporter.stop({ first: received.first, last: received.last });
   await Promise.all([...clients, feedbackClient].map((c) => c?.end({ force: true })));
-  report(flags, received, rate, seconds);
+  report(flags, received, result);
   for (const error of [...errors].slice(0, 5)) process.stderr.write(`${error}\n`);
 }
 
@@ -132,7 +155,7 @@ async function waitForEnd(flags: SubFlags, received: Received): Promise<void> {
   process.off('SIGINT', stop);
 }
 
-function report(flags: SubFlags, received: Received, rate: number, seconds: number): void {
+function report(flags: SubFlags, received: Received, result: RunResult): void {
   const { counters, sequences, latency } = received;
   if (flags.json) {
     const json = {
@@ -140,8 +163,9 @@ function report(flags: SubFlags, received: Received, rate: number, seconds: numb
       clients: flags.count,
       qos: flags.qos,
       received: counters.done,
-      rate: Math.round(rate),
-      seconds,
+      rate: Math.round(result.rate),
+      seconds: result.seconds,
+      duration: result.duration,
       gaps: sequences.gaps,
       duplicates: sequences.duplicates,
       errors: counters.errors,
@@ -153,7 +177,7 @@ function report(flags: SubFlags, received: Received, rate: number, seconds: numb
   const lines: [string, string | number][] = [
     ['clients', flags.count],
     ['received', counters.done],
-    ['rate', `${Math.round(rate).toLocaleString('en')} msg/s over ${seconds.toFixed(1)} s`],
+    ...rateLines(result),
     ['gaps', sequences.gaps],
     ['duplicates', sequences.duplicates],
     ['errors', counters.errors],

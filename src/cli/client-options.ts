@@ -163,8 +163,12 @@ function clientIdFor(flags: ConnectionFlags): string | undefined {
   return flags.protocolVersion === ProtocolVersion.V5 ? undefined : `culex-${suffix}`;
 }
 
+/** mosquitto_sub/pub 2: -c without -x in 5.0 keeps the session forever, as 3.1.1's -c does. */
+const SESSION_NEVER_EXPIRES = 4_294_967_295;
+
 function connectProperties(flags: ConnectionFlags): ClientOptions['properties'] {
-  return { sessionExpiryInterval: flags.sessionExpiryInterval };
+  const keep = flags.disableCleanSession ? SESSION_NEVER_EXPIRES : undefined;
+  return { sessionExpiryInterval: flags.sessionExpiryInterval ?? keep };
 }
 
 function willOptions(flags: ConnectionFlags): ClientOptions['will'] {
@@ -200,8 +204,17 @@ export function exitOnUsageError(command: Command): Command {
 
 export function reportFailure(error: unknown): void {
   if (error instanceof ConnectionRefusedError) process.stderr.write(`${error.message}\n`);
-  else process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  else process.stderr.write(`Error: ${describe(error)}\n`);
   process.exitCode = 1;
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // The client library's TLS hint, in this command's terms.
+  return message.replace(
+    'use mqtts:// or wss://',
+    'give --cafile FILE (or --insecure), or -L mqtts://',
+  );
 }
 
 /** Usage mistakes found after parsing (missing -t, say) exit 2 like commander's own. */

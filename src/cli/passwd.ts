@@ -11,25 +11,41 @@ interface PasswdFlags {
 
 /** Reads a password from the terminal without echoing it. */
 function prompt(question: string): Promise<string> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     const output = rl as unknown as { _writeToOutput: (s: string) => void };
     output._writeToOutput = (s: string) => {
       if (s.includes(question)) process.stderr.write(s);
     };
+    let answered = false;
     rl.question(question, (answer) => {
+      answered = true;
       rl.close();
       process.stderr.write('\n');
       resolve(answer);
     });
+    // Ctrl-D: without this the promise never settles and Node exits 13 with no message.
+    rl.once('close', () => answered || reject(new Error('no password given')));
   });
 }
 
+/** The password and its confirmation: typed at a terminal, or two lines piped in. */
 async function askPassword(): Promise<string> {
-  const first = await prompt('Password: ');
-  const second = await prompt('Reenter password: ');
-  if (first !== second) throw new Error('the passwords do not match');
+  const [first, second] = process.stdin.isTTY
+    ? [await prompt('Password: '), await prompt('Reenter password: ')]
+    : await readStdinLines();
+  if (first === undefined || first === '') throw new Error('no password on standard input');
+  if (second !== undefined && first !== second) throw new Error('the passwords do not match');
   return first;
+}
+
+/** Piped standard input (mosquitto_passwd reads it too): the password, then optionally again. */
+async function readStdinLines(): Promise<(string | undefined)[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const lines = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  return lines.slice(0, 2);
 }
 
 export function registerPasswd(program: Command): void {

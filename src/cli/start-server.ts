@@ -1,6 +1,8 @@
 // What `culex start` runs: the broker from config file, environment and flags, with logs, a
 // banner and graceful shutdown. Loaded only by `culex start` (it pulls in the whole broker,
 // LMDB, the HTTP server and auth), so the other commands start quickly.
+import { stringify } from 'yaml';
+import { redact } from '../admin/api-system.js';
 import { pino } from 'pino';
 import { hostname } from 'node:os';
 import {
@@ -12,9 +14,10 @@ import {
   effectiveListeners,
   loadConfigFile,
 } from '../config.js';
-import { CULEX_VERSION } from '../broker/sys.js';
 import { type Auth, AuthConfigError, createAuth } from '../auth/index.js';
-import { CulexError, ErrorCode } from '../errors.js';
+import { CulexError, ErrorCode, settingFileError } from '../errors.js';
+import { startBanner } from './start-banner.js';
+import { checkListenerFiles } from './start-checks.js';
 import type { Logger } from 'pino';
 import {
   createBroker,
@@ -89,17 +92,25 @@ async function openAuth(config: CulexConfig, log: Logger): Promise<Auth | undefi
   try {
     return await createAuth(config.auth, { log: (denial) => log.info(denial, 'access denied') });
   } catch (error) {
-    if (error instanceof AuthConfigError)
-      throw new CulexError(ErrorCode.ConfigBadValue, error.message);
-    throw error;
+    if (!(error instanceof AuthConfigError)) throw error;
+    // A file the section names (passwordFile, aclFile, …) that is missing or malformed.
+    const cause = error.cause as (Error & { path?: string }) | undefined;
+    if (cause) throw settingFileError(error.path, cause.path ?? '', cause);
+    throw new CulexError(ErrorCode.ConfigBadValue, error.message);
   }
+}
+
+/** `culex start --print-config`: defaults, file, environment and flags merged, as YAML. */
+export function printableConfig(config: CulexConfig): string {
+  return stringify(redact(config));
 }
 
 export async function startServer(config: CulexConfig): Promise<CulexServer> {
   const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
+  const listeners = effectiveListeners(config);
+  checkListenerFiles(listeners);
   const auth = await openAuth(config, log);
   const store = await openStore(config);
-  const listeners = effectiveListeners(config);
   let server: CulexServer;
   try {
     // durability: sync means no PUBACK/PUBREC before the message is on disk.
@@ -140,12 +151,6 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     server.reloaders.push(() => auth.reload());
     server.closers.push(() => auth.close());
   }
-  const lines = server.listeners.map(
-    (l) =>
-      `  ${l.type.padEnd(4)} ${l.host}:${l.port}${l.type === 'ws' || l.type === 'wss' ? (listeners.find((x) => x.type === l.type)?.path ?? '') : ''}`,
-  );
-  if (server.admin)
-    lines.push(`  http ${server.admin.host}:${server.admin.port} (API, /metrics, dashboard)`);
   log.info(
     {
       listeners: server.listeners.map(({ type, host, port }) => ({ type, host, port })),
@@ -153,9 +158,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     },
     'culex started',
   );
-  process.stderr.write(
-    `Culex ${CULEX_VERSION} MQTT broker (3.1, 3.1.1, 5.0), store: ${config.store}${clusterLine(config)}\nListening on:\n${lines.join('\n')}\n`,
-  );
+  process.stderr.write(startBanner(config, server.listeners, listeners, server.admin));
   return server;
 }
 
@@ -198,9 +201,4 @@ export function onSignals(server: CulexServer): void {
       (error) => process.stderr.write(`culex: reload failed: ${(error as Error).message}\n`),
     );
   });
-}
-
-function clusterLine(config: CulexConfig): string {
-  const cluster = config.cluster;
-  return cluster ? `\nCluster node ${cluster.nodeName} on ${cluster.servers.join(',')}` : '';
 }

@@ -8,7 +8,10 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the MQTT broker')
     .option('-c, --config <file>', 'YAML configuration file (env CULEX_CONFIG)')
-    .option('--host <address>', 'address to listen on (default 0.0.0.0)')
+    .option(
+      '--host <address>',
+      'address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)',
+    )
     .option('--port <port>', 'MQTT over TCP port (default 1883)')
     .option('--ws-port <port>', 'MQTT over WebSocket port, 0 disables (default 8083)')
     .option('--store <type>', 'memory or lmdb')
@@ -22,10 +25,18 @@ export function registerStart(program: Command): void {
     .option('--cluster <urls>', 'join a cluster over NATS: nats://h1:4222,nats://h2:4222')
     .option('--node-name <name>', "this node's name in the cluster, unique (default: host name)")
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
-    .action(async (flags: StartFlags) => {
-      const { buildConfig, onSignals, startServer } = await import('./start-server.js');
+    .option('--print-config', 'print the effective configuration (YAML, secrets redacted); exit')
+    .action(async ({ printConfig, ...flags }: StartFlags & { printConfig?: boolean }) => {
+      const { buildConfig, onSignals, printableConfig, startServer } = await import(
+        './start-server.js'
+      );
       try {
-        const server = await startServer(buildConfig(flags, process.env));
+        const config = buildConfig(flags, process.env);
+        if (printConfig) {
+          process.stdout.write(printableConfig(config));
+          return;
+        }
+        const server = await startServer(config);
         onSignals(server);
       } catch (error) {
         if (error instanceof CulexError) {

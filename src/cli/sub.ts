@@ -1,6 +1,14 @@
 // `culex sub`: mosquitto_sub's counterpart, plus --format json (one JSON object per line).
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Message, type MqttClient, type QoS, connect } from '../client/index.js';
+import {
+  type Message,
+  type MqttClient,
+  type QoS,
+  ReasonCode,
+  SubscribeError,
+  connect,
+  reasonCodeName,
+} from '../client/index.js';
 import { topicMatches } from '../topic/match.js';
 import {
   type ConnectionFlags,
@@ -81,20 +89,48 @@ async function runSub(command: Command, flags: SubFlags): Promise<void> {
   const filters = flags.topic.length > 0 ? flags.topic : urlTopic ? [urlTopic] : [];
   if (filters.length === 0) usageError(command, 'at least one topic filter is required (-t)');
   const client = await connect(url, options);
-  const done = watch(client, flags);
-  await client.subscribe(filters, {
-    qos: flags.qos,
-    noLocal: flags.nl,
-    retainAsPublished: flags.rap,
-    properties: flags.userProperty.length > 0 ? { userProperties: flags.userProperty } : undefined,
-  });
-  if (flags.exitAfterSubscribe) {
-    await client.end();
-    return;
+  // Whatever ends the run (a refusal, an error, -C, -W), the connection is closed, so the
+  // process exits instead of idling on an open socket.
+  try {
+    const done = watch(client, flags);
+    done.catch(() => {}); // a lost connection during SUBSCRIBE is reported by subscribe()
+    if (!(await subscribe(client, filters, flags))) {
+      process.exitCode = 1;
+      return;
+    }
+    if (flags.exitAfterSubscribe) return;
+    const status = await done;
+    if (status !== 0) process.exitCode = status;
+  } finally {
+    await client.end({ force: !flags.exitAfterSubscribe });
   }
-  const status = await done;
-  await client.end({ force: true });
-  if (status !== 0) process.exitCode = status;
+}
+
+/**
+ * Subscribes; each refused filter is reported on stderr. False when the broker refused every
+ * filter: mosquitto_sub then prints "All subscription requests were denied." and exits.
+ */
+async function subscribe(client: MqttClient, filters: string[], flags: SubFlags) {
+  try {
+    await client.subscribe(filters, {
+      qos: flags.qos,
+      noLocal: flags.nl,
+      retainAsPublished: flags.rap,
+      properties:
+        flags.userProperty.length > 0 ? { userProperties: flags.userProperty } : undefined,
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof SubscribeError)) throw error;
+    const refused = (code: number) => code >= ReasonCode.UnspecifiedError;
+    error.reasonCodes.forEach((code, i) => {
+      if (refused(code))
+        process.stderr.write(`Subscription to '${filters[i]}' denied: ${reasonCodeName(code)}\n`);
+    });
+    if (!error.reasonCodes.every(refused)) return true;
+    process.stderr.write('All subscription requests were denied.\n');
+    return false;
+  }
 }
 
 /** Prints messages until -C, -W, --retained-only's first live message, or the connection ends. */

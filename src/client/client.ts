@@ -22,6 +22,7 @@ import {
 } from './errors.js';
 import { Inbound } from './inbound.js';
 import { KeepAlive } from './keep-alive.js';
+import { MessageHold } from './message-hold.js';
 import { MessageStream } from './message-stream.js';
 import {
   type BrokerAddress,
@@ -62,6 +63,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   readonly #publishes = new PublishBuilder();
   readonly #requester = new Requester(this);
   readonly #sink: SessionSink;
+  readonly #hold: MessageHold;
   #connection: Connection | undefined;
   #keepAlive: KeepAlive | undefined;
   #state: State = 'connecting';
@@ -81,6 +83,17 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#sink = new SessionSink(this.#writer);
     this.#outbound = new Outbound(this.options.maxQueuedMessages, this.options.queueQoS0);
     this.#inbound = new Inbound(options.properties?.topicAliasMaximum ?? 0);
+    this.#hold = new MessageHold(
+      this.options.maxHeldMessages,
+      () => this.listenerCount('message') > 0,
+      (message) => this.emit('message', message),
+    );
+  }
+
+  override on<K extends keyof ClientEvents>(event: K, listener: (arg: ClientEvents[K]) => void) {
+    super.on(event, listener);
+    if (event === 'message') this.#hold.listenerAdded();
+    return this;
   }
 
   get connected(): boolean {
@@ -94,6 +107,16 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** The last CONNACK: the server's limits and Session Present. */
   get connack(): ConnackPacket | undefined {
     return this.#connack;
+  }
+
+  /** Whether the broker resumed a session at the last CONNACK; undefined before it. */
+  get sessionPresent(): boolean | undefined {
+    return this.#connack?.sessionPresent;
+  }
+
+  /** Messages dropped because `maxHeldMessages` were already waiting for a listener. */
+  get droppedMessages(): number {
+    return this.#hold.dropped;
   }
 
   /** Messages waiting for a connection or for the server's Receive Maximum. */
@@ -342,7 +365,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   readonly #deliver = (message: PublishPacket): void => {
-    this.emit('message', message);
+    this.#requester.onMessage(message);
+    this.#hold.deliver(message);
   };
 
   #onClose(connection: Connection, error: Error | undefined): void {
@@ -393,6 +417,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#keepAlive?.stop();
     this.#outbound.failAll(reason);
     this.#requester.failAll(reason);
+    this.#hold.clear();
     this.emit('end', undefined);
   }
 }

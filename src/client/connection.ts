@@ -22,6 +22,8 @@ export class Connection {
   #transport: Transport | undefined;
   readonly #decoder: PacketDecoder;
   #closed = false;
+  /** Opened with mqtts:// or wss://. */
+  #secure = false;
   #connackWaiter: Waiter | undefined;
   #closeWaiters: (() => void)[] = [];
   /** Why the connection was failed from this side, reported by onClose. */
@@ -48,6 +50,7 @@ export class Connection {
       this.#connackWaiter = { resolve, reject };
     });
     connack.catch(() => {}); // awaited below unless opening the transport fails first
+    this.#secure = address.scheme === 'mqtts' || address.scheme === 'wss';
     const timer = setTimeout(() => {
       this.fail(new ConnectionError('CONNECT_TIMEOUT', `No CONNACK within ${options.timeout} ms`));
     }, options.timeout);
@@ -147,8 +150,10 @@ export class Connection {
       this.#failure ?? (error && new ConnectionError('CONNECTION_LOST', error.message, error));
     const waiter = this.#connackWaiter;
     this.#connackWaiter = undefined;
+    // A TLS listener closes a plain connection without a word: say that it may be one.
+    const hint = this.#secure ? '' : ' (if the port expects TLS, use mqtts:// or wss://)';
     waiter?.reject(
-      reason ?? new ConnectionError('CONNECTION_LOST', 'Connection closed before CONNACK'),
+      reason ?? new ConnectionError('CONNECTION_LOST', `Connection closed before CONNACK${hint}`),
     );
     this.handlers.onClose(reason);
     for (const wake of this.#closeWaiters) wake();

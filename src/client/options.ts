@@ -54,6 +54,12 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Messages kept while offline or beyond Receive Maximum; default 10 000. */
   maxQueuedMessages?: number;
+  /**
+   * Received messages held while no 'message' listener or `messages()` iterator exists (a
+   * session's queued and retained messages arrive before `connect()` resolves); handed to the
+   * first one. Beyond this many, newer ones are dropped and counted. Default 10 000.
+   */
+  maxHeldMessages?: number;
   /** Queue QoS 0 messages while offline (default true); false drops them. */
   queueQoS0?: boolean;
   /** Use outbound Topic Aliases when the broker allows them (5.0, default true). */
@@ -74,6 +80,7 @@ export interface ResolvedOptions {
   pingTimeout: number | undefined;
   reconnect: Required<ReconnectOptions> | false;
   maxQueuedMessages: number;
+  maxHeldMessages: number;
   queueQoS0: boolean;
   topicAliases: boolean;
   maximumPacketSize: number | undefined;
@@ -105,6 +112,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     pingTimeout: options.pingTimeout,
     reconnect: options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect },
     maxQueuedMessages: options.maxQueuedMessages ?? 10_000,
+    maxHeldMessages: options.maxHeldMessages ?? 10_000,
     queueQoS0: options.queueQoS0 ?? true,
     topicAliases: options.topicAliases ?? true,
     maximumPacketSize: options.maximumPacketSize,

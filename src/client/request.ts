@@ -28,7 +28,6 @@ export class Requester {
   readonly #subscribed = new Map<string, Promise<unknown>>();
   readonly #token = Math.random().toString(36).slice(2, 12);
   #counter = 0;
-  #listening = false;
 
   constructor(private readonly client: MqttClient) {}
 
@@ -78,12 +77,8 @@ export class Requester {
     for (const key of [...this.#pending.keys()]) this.#settle(key)?.reject(error);
   }
 
-  /** Subscribes once per response topic and listens for correlated messages. */
+  /** Subscribes once per response topic. */
   #listen(responseTopic: string): Promise<unknown> {
-    if (!this.#listening) {
-      this.#listening = true;
-      this.client.on('message', this.#onMessage);
-    }
     let subscribed = this.#subscribed.get(responseTopic);
     if (!subscribed) {
       subscribed = this.client.subscribe(responseTopic, { qos: 1 });
@@ -93,11 +88,15 @@ export class Requester {
     return subscribed;
   }
 
-  readonly #onMessage = (message: Message): void => {
+  /**
+   * Called by the client for every message, before listeners: not a 'message' listener
+   * itself, so that a pending request does not take the messages held for the application.
+   */
+  onMessage(message: Message): void {
     const data = message.properties.correlationData;
     if (!data || this.#pending.size === 0) return;
     this.#settle(hex(data))?.resolve(message);
-  };
+  }
 
   #settle(key: string): Pending | undefined {
     const pending = this.#pending.get(key);

@@ -6,6 +6,8 @@
 // Every value carries its client id: a long id's key token is a hash (keyToken).
 import type { KV } from '@nats-io/kv';
 import type {
+  Ban,
+  BanKind,
   OutboundRecord,
   PersistedSessions,
   SessionRecord,
@@ -15,6 +17,9 @@ import type {
 import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
 import { KvWriter } from './kv-writer.js';
 import { encodeToken, keyToken } from './subject.js';
+
+/** The first token of ban keys: no node name escapes to it (`=B` is no escape). */
+const BANS = '=B';
 
 /** What is stored for one client, so deleteSession can remove every key. */
 interface Keys {
@@ -58,7 +63,23 @@ export class KvSessionStore implements SessionStore {
 
   async load(): Promise<PersistedSessions> {
     this.writable();
-    return this.loadNode(this.prefix, true);
+    const loaded = await this.loadNode(this.prefix, true);
+    // Bans are the cluster's, not a node's: every node loads them all.
+    for await (const key of await this.kv.keys(`${BANS}.>`)) {
+      const entry = await this.kv.get(key);
+      if (entry !== null && entry.operation === 'PUT') loaded.bans.push(entry.json<Ban>());
+    }
+    return loaded;
+  }
+
+  saveBan(ban: Ban): void {
+    this.writable();
+    this.writer.put(`${BANS}.${ban.kind}.${keyToken(ban.value)}`, JSON.stringify(ban));
+  }
+
+  deleteBan(kind: BanKind, value: string): void {
+    this.writable();
+    this.writer.delete(`${BANS}.${kind}.${keyToken(value)}`);
   }
 
   /** Every session kept under a node's prefix; `own`: remember their keys (this node's). */
@@ -67,6 +88,7 @@ export class KvSessionStore implements SessionStore {
       sessions: [],
       outbound: new Map(),
       incomingQos2: new Map(),
+      bans: [],
     };
     for (const kind of ['s', 'o', 'q']) {
       const filter = kind === 's' ? `${prefix}.s.${client}` : `${prefix}.${kind}.${client}.*`;

@@ -15,6 +15,7 @@ import {
   type StoreHandle,
   withStore,
 } from './contract-records.js';
+import { describeBans } from './contract-bans.js';
 
 /** Flushes, closes, reopens and loads: what a broker restart sees. */
 async function restart(handle: StoreHandle<SessionStore>, store: SessionStore) {
@@ -35,6 +36,7 @@ export function runSessionStoreContract(name: string, makeStore: MakeStore<Sessi
     describeIncomingQos2(makeStore);
     describeDeleteSession(makeStore);
     describeLifecycle(makeStore);
+    describeBans(makeStore);
   });
 }
 
@@ -47,6 +49,7 @@ function describeSessions(makeStore: MakeStore<SessionStore>): void {
         sessions: [],
         outbound: new Map(),
         incomingQos2: new Map(),
+        bans: [],
       });
     }));
 

@@ -17,9 +17,17 @@ export interface LmdbDatabases {
   outbound: Database;
   incomingQos2: Database;
   retained: Database;
+  bans: Database;
 }
 
-const DATABASE_NAMES = ['meta', 'sessions', 'outbound', 'incomingQos2', 'retained'] as const;
+const DATABASE_NAMES = [
+  'meta',
+  'sessions',
+  'outbound',
+  'incomingQos2',
+  'retained',
+  'bans',
+] as const;
 const FORMAT_VERSION_KEY = Buffer.from('formatVersion');
 
 /** An operator-facing failure to open a data directory; the message says what to do. */
@@ -32,7 +40,7 @@ export class DataDirectoryError extends Error {
     problem: string,
     options?: { cause?: unknown },
   ) {
-    super(`culex: cannot use the data directory ${dataDir}: ${problem}`, options);
+    super(`cannot use the data directory ${dataDir}: ${problem}`, options);
   }
 }
 
@@ -182,12 +190,13 @@ function openDatabases(root: RootDatabase): LmdbDatabases {
     outbound: db('outbound'),
     incomingQos2: db('incomingQos2'),
     retained: db('retained'),
+    bans: db('bans'),
   };
 }
 
 function isEmpty(databases: LmdbDatabases): boolean {
-  const { sessions, outbound, incomingQos2, retained, meta } = databases;
-  return [meta, sessions, outbound, incomingQos2, retained].every(
+  const { sessions, outbound, incomingQos2, retained, meta, bans } = databases;
+  return [meta, sessions, outbound, incomingQos2, retained, bans].every(
     (db) => db.getKeysCount({ limit: 1 }) === 0,
   );
 }

@@ -6,6 +6,8 @@
 // yet drops the put instead of writing twice (lmdb-writer.ts: group commit).
 import type { Database } from 'lmdb';
 import type {
+  Ban,
+  BanKind,
   OutboundRecord,
   PersistedSessions,
   SessionRecord,
@@ -17,8 +19,10 @@ import { DataDirectoryError, describe } from './lmdb-open.js';
 import type { LmdbDatabases } from './lmdb-open.js';
 import { type LmdbWriter, ON_DISK, type WriteState } from './lmdb-writer.js';
 import {
+  decodeBan,
   decodeOutbound,
   decodeSession,
+  encodeBan,
   encodeOutbound,
   encodeSession,
   outboundClientId,
@@ -94,6 +98,16 @@ export class LmdbSessionStore extends LmdbHalf implements SessionStore {
     this.deleteRecord('incomingQos2', clientId, packetId);
   }
 
+  saveBan(ban: Ban): void {
+    this.checkOpen();
+    this.writer.put(this.databases.bans, banKey(ban.kind, ban.value), encodeBan(ban));
+  }
+
+  deleteBan(kind: BanKind, value: string): void {
+    this.checkOpen();
+    this.writer.remove(this.databases.bans, banKey(kind, value));
+  }
+
   private readAll(): PersistedSessions {
     try {
       return {
@@ -102,6 +116,7 @@ export class LmdbSessionStore extends LmdbHalf implements SessionStore {
         ),
         outbound: this.readOutbound(),
         incomingQos2: this.readIncomingQos2(),
+        bans: Array.from(this.databases.bans.getRange(), ({ value }) => decodeBan(value)),
       };
     } catch (error) {
       const problem = `a session record is damaged (${describe(error)})`;
@@ -199,3 +214,6 @@ function append<T>(map: Map<string, T[]>, clientId: string, item: T): void {
 function missingClientId(): never {
   throw new Error('a record under a digest key does not name its client');
 }
+
+/** The kinds hold no '/': kind and value stay apart. */
+const banKey = (kind: BanKind, value: string) => nameKey(`${kind}/${value}`);

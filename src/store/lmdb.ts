@@ -10,6 +10,7 @@ import type { Durability, LmdbDatabases } from './lmdb-open.js';
 import { LmdbRetainedStore } from './lmdb-retained.js';
 import { LmdbSessionStore } from './lmdb-sessions.js';
 import { LmdbWriter } from './lmdb-writer.js';
+import { lockDataDirectory } from './data-lock.js';
 
 export { DataDirectoryError } from './lmdb-open.js';
 export type { Durability } from './lmdb-open.js';
@@ -40,26 +41,31 @@ export async function openLmdbStores(options: LmdbStoreOptions): Promise<LmdbSto
     // lmdb-js would hand back the environment already open, and closing one would close both.
     throw new DataDirectoryError(dataDir, 'it is already open in this process');
   }
-  openDirectories.add(directory);
   let databases: LmdbDatabases;
+  const unlock = lockDataDirectory(dataDir);
+  openDirectories.add(directory);
+  const release = () => {
+    openDirectories.delete(directory);
+    unlock();
+  };
   try {
     databases = openLmdbDatabases(dataDir, durability);
   } catch (error) {
-    openDirectories.delete(directory);
+    release();
     throw error;
   }
   const writer = new LmdbWriter(dataDir, databases.root, durability, flushIntervalMs);
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= writer.close().finally(() => openDirectories.delete(directory));
+    closing ??= writer.close().finally(release);
     return closing;
   };
   // The environment closes when both stores are closed, or on close().
   let users = 2;
-  const release = () => (--users === 0 ? close() : writer.flush());
+  const closeOne = () => (--users === 0 ? close() : writer.flush());
   return {
-    sessions: new LmdbSessionStore(databases, writer, once(release)),
-    retained: new LmdbRetainedStore(databases, writer, once(release)),
+    sessions: new LmdbSessionStore(databases, writer, once(closeOne)),
+    retained: new LmdbRetainedStore(databases, writer, once(closeOne)),
     close,
   };
 }

@@ -6,6 +6,8 @@
 // broker may go on changing its live objects. Messages and their payloads are shared, not
 // copied: the broker treats a MessageRecord as immutable once created.
 import type {
+  Ban,
+  BanKind,
   MessageRecord,
   OutboundRecord,
   PersistedSessions,
@@ -19,11 +21,15 @@ export interface MemorySessionData {
   /** Per client, by seq. */
   outbound: Map<string, Map<number, OutboundRecord>>;
   incomingQos2: Map<string, Set<number>>;
+  /** By banKey(kind, value). */
+  bans: Map<string, Ban>;
 }
 
 export function createMemorySessionData(): MemorySessionData {
-  return { sessions: new Map(), outbound: new Map(), incomingQos2: new Map() };
+  return { sessions: new Map(), outbound: new Map(), incomingQos2: new Map(), bans: new Map() };
 }
+
+const banKey = (kind: BanKind, value: string) => `${kind}/${value}`;
 
 export class MemorySessionStore implements SessionStore {
   private closed = false;
@@ -44,7 +50,8 @@ export class MemorySessionStore implements SessionStore {
       );
     }
     const sessions = [...this.data.sessions.values()].map(copySession);
-    return { sessions, outbound, incomingQos2 };
+    const bans = [...this.data.bans.values()].map((ban) => ({ ...ban }));
+    return { sessions, outbound, incomingQos2, bans };
   }
 
   saveSession(record: SessionRecord): void {
@@ -81,6 +88,14 @@ export class MemorySessionStore implements SessionStore {
     const packetIds = this.writable().incomingQos2.get(clientId);
     if (packetIds?.delete(packetId) && packetIds.size === 0)
       this.data.incomingQos2.delete(clientId);
+  }
+
+  saveBan(ban: Ban): void {
+    this.writable().bans.set(banKey(ban.kind, ban.value), { ...ban });
+  }
+
+  deleteBan(kind: BanKind, value: string): void {
+    this.writable().bans.delete(banKey(kind, value));
   }
 
   async flush(): Promise<void> {}

@@ -7,6 +7,8 @@ import { PropertyId } from '../protocol/constants.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Properties } from '../protocol/packets.js';
 import type {
+  Ban,
+  BanKind,
   MessageRecord,
   OutboundRecord,
   SessionRecord,
@@ -203,6 +205,32 @@ export function decodeOutbound(encoded: unknown, seq: number): OutboundRecord {
 export function outboundClientId(encoded: unknown): string | undefined {
   const clientId = (encoded as unknown[])[4];
   return typeof clientId === 'string' ? clientId : undefined;
+}
+
+const BAN_KINDS: readonly BanKind[] = ['clientId', 'username', 'ip'];
+
+/** [kind, value, createdAt, until|null, reason|null] */
+export function encodeBan(ban: Ban): unknown[] {
+  return [
+    BAN_KINDS.indexOf(ban.kind),
+    ban.value,
+    ban.createdAt,
+    ban.until ?? null,
+    ban.reason ?? null,
+  ];
+}
+
+export function decodeBan(encoded: unknown): Ban {
+  const [kind, value, createdAt, until, reason] = expectArray(encoded, 'ban', 5);
+  if (typeof value !== 'string' || typeof createdAt !== 'number') corrupt('malformed ban record');
+  const ban: Ban = {
+    kind: BAN_KINDS[kind as number] ?? corrupt(`ban kind ${String(kind)}`),
+    value,
+    createdAt,
+  };
+  if (typeof until === 'number') ban.until = until;
+  if (typeof reason === 'string') ban.reason = reason;
+  return ban;
 }
 
 function expectArray(value: unknown, what: string, minLength = 0): unknown[] {

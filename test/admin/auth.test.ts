@@ -1,5 +1,6 @@
 // The HTTP API's authentication on every route, logins, key files, probes, status, the
 // configuration view and the OpenAPI document.
+import { openapiPath } from '../../src/admin/routes.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -199,7 +200,7 @@ describe('status, configuration and OpenAPI', () => {
     const doc = res.body;
     assert.equal(doc.openapi, '3.0.3');
     for (const route of h.server.admin!.table.routes) {
-      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const path = openapiPath(route.url);
       const op = doc.paths[path]?.[route.method.toLowerCase()];
       assert.ok(op, `${route.method} ${path} documented`);
       assert.ok(op.summary && op.responses, path);

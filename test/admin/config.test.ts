@@ -95,7 +95,10 @@ describe('culex apikey', () => {
     assert.equal(culex(['create', 'grafana', '--file', file]).status, 1);
     assert.match(culex(['list', '--file', file]).stdout, /^grafana\t\d{4}-/);
     assert.equal(culex(['delete', 'grafana', '--file', file]).status, 0);
-    assert.equal(culex(['list', '--file', file]).stdout, '');
+    const empty = culex(['list', '--file', file]);
+    assert.equal(empty.stdout, '');
+    assert.equal(empty.stderr, `no API keys in ${file}\n`, 'an empty list says so');
+    assert.equal(empty.status, 0);
     const missing = culex(['delete', 'grafana', '--file', file]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no API key named 'grafana'/);

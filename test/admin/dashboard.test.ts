@@ -3,18 +3,12 @@
 // to a subscriber, and see the message in the live trace. Takes the README screenshots
 // (written to docs/img/ when CULEX_UPDATE_SCREENSHOTS=1).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { DASHBOARD, openBrowser } from './browser.js';
 import { nextMessage, startHarness, waitFor } from './helpers.js';
-import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DASHBOARD = join(ROOT, 'dist', 'dashboard');
-const SHOTS = process.env.CULEX_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'img') : undefined;
 
 /** Figures as an auth source reports them (the sources themselves are tested in test/auth). */
 const POSTGRES_FIGURES = {
@@ -39,34 +33,15 @@ const h = await startHarness({
 });
 
 describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
-  let dir: string;
   let context: BrowserContext;
   let page: Page;
+  let screenshot: (name: string) => Promise<void>;
+  let close: () => Promise<void>;
   before(async () => {
     assert.ok(existsSync(join(DASHBOARD, 'index.html')), 'dashboard built (npm run build)');
-    dir = mkdtempSync(join(tmpdir(), 'culex-dashboard-'));
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: CHROMIUM_ARGS,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
+    ({ context, page, screenshot, close } = await openBrowser());
   });
-  after(async () => {
-    await context?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function screenshot(name: string): Promise<void> {
-    const path = join(SHOTS ?? dir, `${name}.png`);
-    mkdirSync(join(path, '..'), { recursive: true });
-    await page.screenshot({ path, fullPage: false });
-    const png = readFileSync(path);
-    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], `${name} is a PNG`);
-    assert.ok(png.length > 10_000, `${name} screenshot has content`);
-  }
+  after(() => close?.());
 
   it('serves the app with security headers, and refuses a wrong login', async () => {
     const res = await fetch(`${h.base}/`);

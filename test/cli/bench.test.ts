@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type TestBroker, brokerKinds, startBroker } from '../client/brokers.js';
 
-const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
+const entry = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function culex(
   args: string[],
@@ -27,7 +27,7 @@ function culex(
 }
 
 /** Starts `culex bench sub` on topic/# and gives it a second to subscribe; `done` is its result. */
-async function benchSub(port: string, qos: string, topic: string) {
+async function benchSub(port: string, qos: string, topic: string, clients = '1') {
   const done = culex([
     'bench',
     'sub',
@@ -35,6 +35,8 @@ async function benchSub(port: string, qos: string, topic: string) {
     port,
     '-q',
     qos,
+    '-c',
+    clients,
     '-t',
     `${topic}/#`,
     '-d',
@@ -106,6 +108,27 @@ describe('culex bench', () => {
     assert.equal(received.gaps, 0);
     assert.equal(received.duplicates, 0);
     assert.ok(received.latencyUs.max > 0);
+  });
+
+  it('sub -c 3: each subscriber gets its own copy, none counted as a duplicate', async () => {
+    const topic = `bench-fanout/${process.pid}`;
+    const sub = await benchSub(port, '1', topic, '3');
+    const args = ['bench', 'pub', '-p', port, '-q', '1', '-c', '2', '-t', `${topic}/%i`];
+    const pub = await culex([...args, '-n', '200', '-r', '2000', '--json']);
+    assert.equal(pub.status, 0, pub.stderr);
+    const received = JSON.parse((await sub.done).stdout);
+    assert.equal(received.received, 3 * 400);
+    assert.equal(received.duplicates, 0);
+    assert.equal(received.gaps, 0);
+  });
+
+  it('pub -d 3 reports the real duration, and the rate over all but the warm-up', async () => {
+    const result = await culex(['bench', 'pub', '-p', port, '-r', '1000', '-d', '3']);
+    assert.equal(result.status, 0, result.stderr);
+    const duration = Number(/duration\s+([\d.]+) s/.exec(result.stdout)?.[1]);
+    assert.ok(duration >= 2.9 && duration <= 3.5, result.stdout);
+    const window = Number(/over ([\d.]+) s after 1 s of warm-up/.exec(result.stdout)?.[1]);
+    assert.ok(window >= 1.9 && window <= 2.5, result.stdout);
   });
 
   it('pub paces to the target rate', async () => {

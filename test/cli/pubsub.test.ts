@@ -1,55 +1,9 @@
 // `culex pub` / `culex sub` as processes, against real brokers, and interop with
 // mosquitto_pub / mosquitto_sub in both directions.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type TestBroker, brokerKinds, freePort, startBroker } from '../client/brokers.js';
-
-const entry = fileURLToPath(new URL('./entry.js', import.meta.url));
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (bounded by `ms`), feeding `input` to its stdin. */
-function run(command: string, args: string[], input = '', ms = 10_000): Promise<Result> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  return finish(child, input, ms);
-}
-
-const culex = (args: string[], input?: string, ms?: number) =>
-  run(process.execPath, [entry, ...args], input, ms);
-
-function finish(child: ChildProcess, input: string, ms: number): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  child.stdin!.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  return new Promise((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
-}
-
-/**
- * Starts a subscriber process and waits until it has had ample time to subscribe (Node
- * starts in ~0.3 s here); resolves with `{ done }`, the process result.
- */
-async function startSub(command: string, args: string[], ms = 10_000) {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const done = finish(child, '', ms);
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
-  return { done };
-}
-
-const culexSub = (args: string[]) => startSub(process.execPath, [entry, 'sub', ...args]);
+import { culex, culexSub, run, startSub } from './run.js';
 
 for (const kind of await brokerKinds()) {
   describe(`culex pub/sub against ${kind}`, () => {
@@ -61,7 +15,7 @@ for (const kind of await brokerKinds()) {
     });
     after(() => broker.stop());
 
-    for (const version of ['311', '5']) {
+    for (const version of ['311', '5', 'mqttv5']) {
       it(`pub -m and sub -C -v (protocol ${version})`, async () => {
         const sub = await culexSub([
           '-p',

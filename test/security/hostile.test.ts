@@ -15,7 +15,7 @@ import {
   sleep,
   text,
 } from '../conformance/raw-client.js';
-import { openIdle } from './fixtures/idle.js';
+import { LOAD_SLACK_MS, openIdle } from './fixtures/idle.js';
 import { watchBroker } from './fixtures/watch.js';
 import { connectBytes, join, packet, rawStr, str, vbi } from './fixtures/wire.js';
 
@@ -848,8 +848,8 @@ describe('security: hostile input against a live broker', () => {
     const idle = await openIdle(h.port, 2000);
     try {
       await othersStillServed();
-      const took = await idle.allClosed((LIMITS.connectTimeout + 6) * 1000);
-      assert.ok(took >= LIMITS.connectTimeout * 1000 - 100, `closed after ${took} ms`);
+      const shortest = await idle.allClosed(LIMITS.connectTimeout * 1000 + LOAD_SLACK_MS);
+      assert.ok(shortest >= LIMITS.connectTimeout * 1000 - 100, `one closed after ${shortest} ms`);
       await othersStillServed();
     } finally {
       idle.destroy();
@@ -871,8 +871,8 @@ describe('security: hostile input against a live broker', () => {
     const idle = await openIdle(h.wsPort, 200);
     try {
       await othersStillServed();
-      const took = await idle.allClosed((LIMITS.connectTimeout + 4) * 1000);
-      assert.ok(took >= LIMITS.connectTimeout * 1000 - 100, `closed after ${took} ms`);
+      const shortest = await idle.allClosed(LIMITS.connectTimeout * 1000 + LOAD_SLACK_MS);
+      assert.ok(shortest >= LIMITS.connectTimeout * 1000 - 100, `one closed after ${shortest} ms`);
       // Silent for longer than connectTimeout, but upgraded and connected: kept.
       ws.send(packet(0xc0));
       const deadline = Date.now() + 2_000;

@@ -1,6 +1,7 @@
 // Banned clients: list, add (client id, username or IP, optional expiry), lift.
 import { useState } from 'preact/hooks';
 import { api, type Ban, formatTime, get } from '../api.js';
+import { EmptyRow } from '../empty.js';
 import { usePoll } from '../hooks.js';
 
 export function Banned() {
@@ -49,7 +50,9 @@ export function Banned() {
           type="number"
           min="0"
           step="any"
+          class="minutes"
           placeholder="Minutes (empty: forever)"
+          title="Minutes; leave empty to ban forever"
         />
         <button type="submit">Ban</button>
       </form>
@@ -66,6 +69,11 @@ export function Banned() {
           </tr>
         </thead>
         <tbody>
+          <EmptyRow
+            items={list.data?.items}
+            columns={6}
+            text="No bans: every client may connect."
+          />
           {list.data?.items.map((b) => (
             <tr key={`${b.kind}:${b.value}`}>
               <td>{b.kind}</td>

@@ -8,8 +8,10 @@ import {
   formatTime,
   get,
   type Page,
+  plural,
   query,
 } from '../api.js';
+import { EmptyRow } from '../empty.js';
 import { useCursors, useField, usePoll } from '../hooks.js';
 import { Pager } from '../pager.js';
 
@@ -33,16 +35,23 @@ function Drawer(props: { clientId: string; onClose: () => void; onKicked: () => 
     [props.clientId],
   );
   const [message, setMessage] = useState('');
-  const d = detail.data;
+  const [kicked, setKicked] = useState(false);
+  // After a kick the client is read again: offline with its session, or gone with it (404).
+  // Stale rows ("Connected yes") are never shown beside an error.
+  const d = detail.error ? undefined : detail.data;
   const kick = async () => {
     try {
       await api('POST', `/clients/${encodeURIComponent(props.clientId)}/kick`);
-      setMessage('Disconnected');
+      await detail.refresh();
+      setKicked(true);
       props.onKicked();
     } catch (e) {
       setMessage((e as Error).message);
     }
   };
+  const status = kicked
+    ? `Kicked: disconnected${detail.error ? ', and its session ended with it' : ''}.`
+    : message;
   const rows: [string, string | number][] = d
     ? [
         ['Connected', d.connected ? 'yes' : 'no'],
@@ -65,7 +74,7 @@ function Drawer(props: { clientId: string; onClose: () => void; onKicked: () => 
           Close
         </button>
       </header>
-      {detail.error && <p class="error">{detail.error}</p>}
+      {detail.error && !kicked && <p class="error">{detail.error}</p>}
       <dl>
         {rows.map(([k, v]) => (
           <div key={k}>
@@ -91,7 +100,11 @@ function Drawer(props: { clientId: string; onClose: () => void; onKicked: () => 
           )}
         </>
       )}
-      {message && <p class="note">{message}</p>}
+      {status && (
+        <p class="note" data-testid="drawer-status">
+          {status}
+        </p>
+      )}
     </aside>
   );
 }
@@ -140,7 +153,7 @@ export function Clients() {
           <option value="true">connected</option>
           <option value="false">offline</option>
         </select>
-        <span class="count">{page ? `${page.total} clients` : ''}</span>
+        <span class="count">{page ? plural(page.total, 'client') : ''}</span>
       </div>
       {list.error && <p class="error">{list.error}</p>}
       <table data-testid="clients-table">
@@ -160,6 +173,7 @@ export function Clients() {
           </tr>
         </thead>
         <tbody>
+          <EmptyRow items={page?.items} columns={COLUMNS.length + 1} text="No clients match." />
           {page?.items.map((c) => (
             <tr key={c.clientId} data-client={c.clientId} onClick={() => setSelected(c.clientId)}>
               <td>

@@ -5,11 +5,13 @@ import {
   formatTime,
   get,
   type Page,
+  plural,
   query,
   type RetainedDetail,
   type RetainedView,
 } from '../api.js';
 import { useCursors, useField, usePoll } from '../hooks.js';
+import { EmptyRow } from '../empty.js';
 import { Pager } from '../pager.js';
 
 export function Retained() {
@@ -54,7 +56,7 @@ export function Retained() {
             pages.reset();
           }}
         />
-        <span class="count">{page ? `${page.total} retained messages` : ''}</span>
+        <span class="count">{page ? plural(page.total, 'retained message') : ''}</span>
       </div>
       {(list.error || message) && <p class="error">{list.error || message}</p>}
       <table>
@@ -68,6 +70,7 @@ export function Retained() {
           </tr>
         </thead>
         <tbody>
+          <EmptyRow items={page?.items} columns={5} text="No retained messages match." />
           {page?.items.map((m) => (
             <tr key={m.topic} onClick={() => show(m.topic)}>
               <td>

@@ -1,7 +1,8 @@
 // Subscriptions: filter, page, subscribe or unsubscribe on a client's behalf.
 import { useState } from 'preact/hooks';
-import { api, get, type Page, query, type SubscriptionView } from '../api.js';
+import { api, get, type Page, plural, query, type SubscriptionView } from '../api.js';
 import { useCursors, useField, usePoll } from '../hooks.js';
+import { EmptyRow } from '../empty.js';
 import { Pager } from '../pager.js';
 
 export function Subscriptions() {
@@ -59,7 +60,7 @@ export function Subscriptions() {
         <input placeholder="Client id" value={clientId.value} onInput={onFilter(clientId)} />
         <input placeholder="Filter contains" value={filter.value} onInput={onFilter(filter)} />
         <input placeholder="Matches topic" value={topic.value} onInput={onFilter(topic)} />
-        <span class="count">{page ? `${page.total} subscriptions` : ''}</span>
+        <span class="count">{page ? plural(page.total, 'subscription') : ''}</span>
       </div>
       {list.error && <p class="error">{list.error}</p>}
       <table>
@@ -73,6 +74,7 @@ export function Subscriptions() {
           </tr>
         </thead>
         <tbody>
+          <EmptyRow items={page?.items} columns={5} text="No subscriptions match." />
           {page?.items.map((s) => (
             <tr key={`${s.clientId}\u0000${s.topicFilter}`}>
               <td>

@@ -47,7 +47,8 @@ function acceptIfAllowed(
 ): Promise<void> | undefined {
   if (!allowed) {
     connection.core.stats.aclDenials++;
-    connection.core.log.info(
+    // The authorizer logs the denial with its rule; this line is for debugging only.
+    connection.core.log.debug(
       { clientId: connection.clientId, topic: will.topic },
       'will topic not authorized',
     );
@@ -128,6 +129,11 @@ function admit(
   core.stats.connectionsTotal++;
   core.persistSession(session);
   session.attach(connection);
+  core.logConnection(connection, 'client connected', {
+    clean: packet.clean,
+    sessionPresent: present,
+    keepAlive: connection.keepAlive,
+  });
   core.hooks.onClientConnected?.(connection.info!);
   core.sysEvents?.connected(connection.info!);
   return undefined;

@@ -32,7 +32,7 @@ export function handleConnect(
   if (refusal !== undefined) throw new MqttError(refusal, 'connection refused by a server limit');
   checkWill(connection, packet);
   if (
-    connection.core.banned?.isBanned(connection.clientId, packet.username, connection.remoteAddress)
+    connection.core.banned.isBanned(connection.clientId, packet.username, connection.remoteAddress)
   )
     throw new MqttError(ReasonCode.Banned, 'banned');
   connection.state = 'authenticating';
@@ -70,7 +70,13 @@ export function finishAuthentication(
   if (!result.ok) {
     connection.core.stats.authFailures++;
     connection.core.log.info(
-      { clientId: connection.clientId, remoteAddress: connection.remoteAddress },
+      {
+        clientId: connection.clientId,
+        remoteAddress: connection.remoteAddress,
+        username: packet.username,
+        reasonCode: result.reasonCode,
+        reason: result.reasonString ?? 'not authorized',
+      },
       'authentication failed',
     );
     throw new MqttError(result.reasonCode, result.reasonString ?? 'not authorized', 'MQTT-3.1.4-2');

@@ -112,7 +112,8 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
 function reject(connection: Connection, packet: PublishPacket): undefined {
   const core = connection.core;
   core.stats.aclDenials++;
-  core.log.info({ clientId: connection.clientId, topic: packet.topic }, 'publish not authorized');
+  // The authorizer logs the denial with its rule (once); this line is for debugging only.
+  core.log.debug({ clientId: connection.clientId, topic: packet.topic }, 'publish not authorized');
   return refuse(connection, packet, ReasonCode.NotAuthorized);
 }
 

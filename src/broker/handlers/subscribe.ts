@@ -69,7 +69,8 @@ function finish(
     if (code === undefined && allowed.length > 0 && !allowed[i]) {
       code = ReasonCode.NotAuthorized;
       core.stats.aclDenials++;
-      core.log.info(
+      // The authorizer logs the denial with its rule (once); this line is for debugging only.
+      core.log.debug(
         { clientId: connection.clientId, topicFilter: c.subscription.topicFilter },
         'subscribe not authorized',
       );
@@ -111,6 +112,8 @@ function finish(
     properties: NO_PROPERTIES,
   });
   core.persistSession(session);
+  const filters = checked.map((c) => c.subscription.topicFilter);
+  core.log.debug({ clientId: connection.clientId, filters, reasonCodes }, 'subscribe');
   for (const { record, isNew } of retainedFor) sendRetained(connection, record, isNew);
   return undefined;
 }

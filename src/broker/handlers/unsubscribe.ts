@@ -23,5 +23,7 @@ export function handleUnsubscribe(connection: Connection, packet: UnsubscribePac
     properties: NO_PROPERTIES,
   });
   core.persistSession(session);
+  const filters = packet.topicFilters;
+  core.log.debug({ clientId: connection.clientId, filters, reasonCodes }, 'unsubscribe');
   return undefined;
 }
