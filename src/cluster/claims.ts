@@ -7,7 +7,11 @@ import { type KV, KvWatchInclude } from '@nats-io/kv';
 import type { ClusterSink, TransferredSession } from '../broker/ports.js';
 import type { Logger } from '../broker/hooks.js';
 import { decodeSession, encodeSession } from './session-codec.js';
+import { retrying } from './retry.js';
 import { keyToken } from './subject.js';
+
+/** How long a CONNECT waits for the client bucket (a NATS failover takes a few seconds). */
+const CLAIM_MS = 10_000;
 
 interface Owner {
   node: string;
@@ -79,8 +83,9 @@ export class ClientClaims {
     let previous: Owner | undefined;
     let later = 0;
     try {
-      previous = (await this.kv.get(key))?.json<Owner>() ?? undefined;
-      revision = await this.kv.put(key, JSON.stringify({ node: this.nodeName }));
+      previous = (await retrying(() => this.kv.get(key), CLAIM_MS))?.json<Owner>() ?? undefined;
+      const value = JSON.stringify({ node: this.nodeName });
+      revision = await retrying(() => this.kv.put(key, value), CLAIM_MS);
     } finally {
       later = this.pending.get(clientId) ?? 0;
       this.pending.delete(clientId);

@@ -7,6 +7,7 @@ import type { KV } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterMessage, ClusterSink } from '../broker/ports.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { retrying } from './retry.js';
 import { encodeToken, keyToken } from './subject.js';
 
 interface StoredWill {
@@ -30,7 +31,8 @@ export class ClusterWills {
 
   keep(clientId: string, will: ClusterMessage, delay: number): Promise<void> {
     const stored: StoredWill = { delay, message: encodeEnvelope(will).toString('base64') };
-    return this.kv.put(this.key(this.nodeName, clientId), JSON.stringify(stored)).then(() => {});
+    const key = this.key(this.nodeName, clientId);
+    return retrying(() => this.kv.put(key, JSON.stringify(stored)), 10_000).then(() => {});
   }
 
   /** Sent, or not due any more. */
