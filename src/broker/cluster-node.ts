@@ -19,6 +19,9 @@ export class ClusterNode implements ClusterSink {
    * queue groups pick one member node for those; routeShared). */
   route(message: ClusterMessage): void {
     this.core.stats.clusterReceived++;
+    // Another node's $SYS figures are kept like this node's own: in memory, for new subscribers.
+    if (message.retain && message.topic.startsWith('$SYS/'))
+      this.core.retained.setVolatile(message);
     this.core.router.route(message as Message);
   }
 

@@ -46,14 +46,19 @@ export class SysPublisher {
       'subscriptions/count': this.core.router.subscriptionCount,
       'retained messages/count': this.core.retained.size,
     };
+    // In a cluster each node's figures are also under its own name, for every node to see.
+    const node = this.core.cluster ? `$SYS/brokers/${this.core.options.nodeName}/` : undefined;
     for (const [name, value] of Object.entries(figures)) {
-      this.publish(`$SYS/broker/${name}`, name === 'uptime' ? `${value} seconds` : String(value));
+      const text = name === 'uptime' ? `${value} seconds` : String(value);
+      this.publish(`$SYS/broker/${name}`, text);
+      if (node !== undefined) this.publish(`${node}${name}`, text);
     }
   }
 
   private presence(info: ClientInfo, event: 'connected' | 'disconnected', reason?: string): void {
-    // Presence events are not retained: with no '$' subscription nobody can receive them.
-    if (!this.core.router.hasDollarSubscriptions) return;
+    // Presence events are not retained: with no '$' subscription nobody can receive them
+    // (in a cluster, a subscription may be on another node).
+    if (!this.core.router.hasDollarSubscriptions && this.core.cluster === undefined) return;
     const payload = JSON.stringify({
       clientid: info.clientId,
       username: info.username ?? null,
@@ -80,5 +85,6 @@ export class SysPublisher {
     // $SYS retained values live in memory only: stale figures after a restart would mislead.
     if (retain) this.core.retained.setVolatile(message);
     if (this.core.router.hasDollarSubscriptions) this.core.router.route(message);
+    if (topic.startsWith('$SYS/brokers/')) this.core.cluster?.bus.forward(message);
   }
 }
