@@ -197,7 +197,8 @@ export const clusterNodes: Schema = {
           name: str(),
           state: { type: 'string', enum: ['up', 'silent'] },
           lastHeard: count('ms since its last heartbeat reached the node asked'),
-          startedAt: count('ms since the epoch'),
+          startedAt: count('ms since the epoch, by its clock'),
+          uptimeSeconds: count('Since startedAt, by the clock of the node asked'),
           figures: {
             type: 'object',
             properties: {

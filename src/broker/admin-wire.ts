@@ -152,8 +152,10 @@ export interface ClusterNode {
   state: 'up' | 'silent';
   /** ms since its last heartbeat reached the node asked. */
   lastHeard: number;
-  /** ms since the epoch. */
+  /** ms since the epoch, by its clock. */
   startedAt: number;
+  /** Since startedAt, by the clock of the node asked (not the browser's). */
+  uptimeSeconds: number;
   figures: ClusterNodeFigures;
 }
 

@@ -273,10 +273,16 @@ export class BrokerAdmin {
   cluster(): ClusterNodes | undefined {
     const bus = this.core.cluster?.bus;
     if (bus === undefined) return undefined;
+    // Wall clock, as the nodes stamp startedAt (core.now() may be a test's clock).
+    const now = Date.now();
     return {
       node: bus.nodeName,
       linked: bus.linked,
-      nodes: bus.nodes().map((n) => ({ ...n, figures: clusterFigures(n.figures) })),
+      nodes: bus.nodes().map((n) => ({
+        ...n,
+        uptimeSeconds: Math.max(0, Math.floor((now - n.startedAt) / 1000)),
+        figures: clusterFigures(n.figures),
+      })),
     };
   }
 
