@@ -49,7 +49,10 @@ export interface CreateBrokerOptions {
   logger?: Logger;
   /** The operations listener (HTTP API, /metrics, dashboard); absent: none. */
   http?: AdminHttpOptions;
-  /** Join a cluster over NATS; retained messages then live in the cluster, not `store`. */
+  /**
+   * Join a cluster over NATS; retained messages then live in the cluster, not `store`, and
+   * `cluster.nodeName` is the broker's `nodeName` too.
+   */
   cluster?: ClusterOptions;
 }
 
@@ -150,6 +153,8 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   const log = options.logger ?? silentLogger;
   const bus = options.cluster && (await NatsClusterBus.open(options.cluster, log));
   const brokerOptions = { ...options.broker };
+  // One name per node: $SYS topics, GET /status and the cluster's registry say the same.
+  if (options.cluster !== undefined) brokerOptions.nodeName = options.cluster.nodeName;
   // A message the cluster cannot carry is refused at the door, not lost: 5.0 clients learn the
   // limit from CONNACK's Maximum Packet Size [MQTT-3.2.2-15].
   if (bus !== undefined)

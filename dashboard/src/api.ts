@@ -86,19 +86,15 @@ export type {
   Ban,
   ClientDetail,
   ClientSummary,
+  ClusterNode,
+  ClusterNodes,
   Page,
   RetainedDetail,
   RetainedView,
+  Status,
   SubscriptionView,
   TraceEvent,
 } from '../../src/broker/admin-wire.js';
-
-export interface Status {
-  node: string;
-  version: string;
-  uptimeSeconds: number;
-  listeners: { type: string; host: string; port: number; path?: string }[];
-}
 
 /** Streams Server-Sent Events from an API path until `signal` aborts. */
 export async function stream(

@@ -1,9 +1,10 @@
 // The dashboard shell: login gate, navigation and hash routes.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { checkSession, login, logout, token } from './api.js';
+import { checkSession, get, login, logout, type Status, token } from './api.js';
 import { Banned } from './pages/banned.js';
 import { Clients } from './pages/clients.js';
+import { Nodes, NotClustered } from './pages/nodes.js';
 import { Overview } from './pages/overview.js';
 import { Retained } from './pages/retained.js';
 import { Subscriptions } from './pages/subscriptions.js';
@@ -11,8 +12,10 @@ import { Trace } from './pages/trace.js';
 import { WsClient } from './pages/wsclient.js';
 import './styles.css';
 
+// `cluster`: only for a node in a cluster; elsewhere hidden from the navigation.
 const PAGES = [
   { path: 'overview', title: 'Overview', view: Overview },
+  { path: 'nodes', title: 'Nodes', view: Nodes, cluster: true },
   { path: 'clients', title: 'Clients', view: Clients },
   { path: 'subscriptions', title: 'Subscriptions', view: Subscriptions },
   { path: 'retained', title: 'Retained', view: Retained },
@@ -30,6 +33,22 @@ function useHash(): string {
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
   return hash;
+}
+
+/**
+ * Whether the broker is in a cluster (undefined until known), from GET /status: asking
+ * /cluster/nodes would log a 404 in the console of every single-node dashboard.
+ */
+function useClustered(loggedIn: boolean | undefined): boolean | undefined {
+  const [clustered, setClustered] = useState<boolean | undefined>(undefined);
+  useEffect(() => {
+    if (!loggedIn) return;
+    get<Status>('/status').then(
+      (s) => setClustered(s.cluster),
+      () => setClustered(false),
+    );
+  }, [loggedIn]);
+  return clustered;
 }
 
 function Login({ onLogin }: { onLogin: () => void }) {
@@ -65,6 +84,7 @@ function App() {
     token() === null ? false : undefined,
   );
   const hash = useHash();
+  const clustered = useClustered(loggedIn);
   useEffect(() => {
     if (loggedIn === undefined) checkSession().then(setLoggedIn, () => setLoggedIn(false));
     const out = () => setLoggedIn(false);
@@ -74,12 +94,14 @@ function App() {
   if (loggedIn === undefined) return null;
   if (!loggedIn) return <Login onLogin={() => setLoggedIn(true)} />;
   const page = PAGES.find((p) => p.path === hash.split('/')[0]) ?? PAGES[0];
-  const View = page.view;
+  const clusterOnly = 'cluster' in page && page.cluster;
+  // A cluster page waits for the answer, then says when the broker is not in a cluster.
+  const View = clusterOnly && clustered !== true ? NotClustered : page.view;
   return (
     <div class="shell">
       <nav>
         <div class="brand">Culex</div>
-        {PAGES.map((p) => (
+        {PAGES.filter((p) => !('cluster' in p) || clustered).map((p) => (
           <a key={p.path} href={`#/${p.path}`} class={p === page ? 'active' : ''}>
             {p.title}
           </a>
@@ -90,7 +112,7 @@ function App() {
       </nav>
       <main>
         <h2>{page.title}</h2>
-        <View />
+        {clusterOnly && clustered === undefined ? null : <View />}
       </main>
     </div>
   );

@@ -1,6 +1,7 @@
 // The cluster as one broker to operate: its nodes, as any node sees them.
-import type { BrokerAdmin } from '../broker/admin.js';
+import type { BrokerAdmin, ClusterNodes } from '../broker/admin.js';
 import { HttpError, type RouteTable } from './routes.js';
+import * as S from './schemas.js';
 
 export function clusterRoutes(table: RouteTable, admin: BrokerAdmin): void {
   table.add({
@@ -9,10 +10,10 @@ export function clusterRoutes(table: RouteTable, admin: BrokerAdmin): void {
     tag: 'system',
     summary: 'The nodes of the cluster with their state and figures (404 on a single node)',
     responses: {
-      200: { description: 'This node, its link to NATS and every node' },
+      200: { description: 'This node, its link to NATS and every node', schema: S.clusterNodes },
       404: { description: 'This broker is not in a cluster' },
     },
-    handler: () => {
+    handler: (): ClusterNodes => {
       const cluster = admin.cluster();
       if (cluster === undefined) throw new HttpError(404, 'this broker is not in a cluster');
       return cluster;

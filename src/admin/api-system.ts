@@ -1,5 +1,5 @@
 // Status, probes, login, configuration, metrics and the OpenAPI document.
-import type { BrokerAdmin } from '../broker/admin.js';
+import type { BrokerAdmin, Status } from '../broker/admin.js';
 import type { ApiAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { HttpError, type RouteTable } from './routes.js';
@@ -31,9 +31,9 @@ export function systemRoutes(table: RouteTable, ctx: SystemContext): void {
     method: 'GET',
     url: '/api/v1/status',
     tag: 'system',
-    summary: 'Node name, version, uptime and listeners',
+    summary: 'Node name, version, uptime, listeners, and whether the node is in a cluster',
     responses: { 200: { description: 'Status' } },
-    handler: () => {
+    handler: (): Status => {
       const f = ctx.admin.figures();
       return {
         node: f.nodeName,
@@ -42,6 +42,7 @@ export function systemRoutes(table: RouteTable, ctx: SystemContext): void {
         uptimeSeconds: Math.floor((Date.now() - f.startedAt) / 1000),
         listeners: ctx.listeners(),
         http: ctx.http(),
+        cluster: ctx.admin.cluster() !== undefined,
       };
     },
   });

@@ -178,3 +178,40 @@ export const ban: Schema = {
     until: { type: 'integer', description: 'ms since the epoch; absent: never expires' },
   },
 };
+
+const count = (description?: string): Schema => ({
+  type: 'integer',
+  ...(description ? { description } : {}),
+});
+
+export const clusterNodes: Schema = {
+  type: 'object',
+  properties: {
+    node: str('The node asked'),
+    linked: bool('Whether the node asked is linked to NATS'),
+    nodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: str(),
+          state: { type: 'string', enum: ['up', 'silent'] },
+          lastHeard: count('ms since its last heartbeat reached the node asked'),
+          startedAt: count('ms since the epoch, by its clock'),
+          uptimeSeconds: count('Since startedAt, by the clock of the node asked'),
+          figures: {
+            type: 'object',
+            properties: {
+              connections: count(),
+              clients: count(),
+              sessions: count(),
+              subscriptions: count(),
+              messagesReceived: count('PUBLISH packets received from its clients'),
+              messagesSent: count('PUBLISH packets sent to its clients'),
+            },
+          },
+        },
+      },
+    },
+  },
+};

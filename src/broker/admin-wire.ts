@@ -119,3 +119,52 @@ export interface AuthSourceFigures {
   latencySecondsSum: number;
   latencySecondsMax: number;
 }
+
+/** GET /api/v1/status. */
+export interface Status {
+  node: string;
+  version: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  uptimeSeconds: number;
+  listeners: { type: string; host: string; port: number; path?: string }[];
+  http: { host: string; port: number };
+  /** Whether this node is in a cluster: GET /api/v1/cluster/nodes answers 200, not 404. */
+  cluster: boolean;
+}
+
+/** What a cluster node tells the others about itself in each heartbeat. */
+export interface ClusterNodeFigures {
+  connections: number;
+  clients: number;
+  sessions: number;
+  subscriptions: number;
+  /** PUBLISH packets received from its clients. */
+  messagesReceived: number;
+  /** PUBLISH packets sent to its clients. */
+  messagesSent: number;
+}
+
+/** A node of the cluster as the node asked sees it. */
+export interface ClusterNode {
+  name: string;
+  /** silent: no heartbeat for longer than the node timeout (it is being pinged, then reaped). */
+  state: 'up' | 'silent';
+  /** ms since its last heartbeat reached the node asked. */
+  lastHeard: number;
+  /** ms since the epoch, by its clock. */
+  startedAt: number;
+  /** Since startedAt, by the clock of the node asked (not the browser's). */
+  uptimeSeconds: number;
+  figures: ClusterNodeFigures;
+}
+
+/** GET /api/v1/cluster/nodes (404 on a single node). */
+export interface ClusterNodes {
+  /** The node asked. */
+  node: string;
+  /** Whether the node asked is linked to NATS. */
+  linked: boolean;
+  /** Every node known, the one asked included. */
+  nodes: ClusterNode[];
+}

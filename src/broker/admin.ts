@@ -36,6 +36,8 @@ import type {
   BanKind,
   ClientDetail,
   ClientSummary,
+  ClusterNodeFigures,
+  ClusterNodes,
   Page,
   RetainedDetail,
   RetainedView,
@@ -47,7 +49,7 @@ import type { Broker } from './broker.js';
 import type { Connection } from './connection.js';
 import { shareOf } from './core.js';
 import type { Message } from './message.js';
-import type { ClientInfo, ClusterNodeState, SubscriptionRecord } from './ports.js';
+import type { ClientInfo, SubscriptionRecord } from './ports.js';
 import type { Session } from './session.js';
 import { CULEX_VERSION } from './sys.js';
 
@@ -268,10 +270,20 @@ export class BrokerAdmin {
   }
 
   /** This node's cluster: whether it is linked, and every node as its heartbeats tell. */
-  cluster(): { node: string; linked: boolean; nodes: ClusterNodeState[] } | undefined {
+  cluster(): ClusterNodes | undefined {
     const bus = this.core.cluster?.bus;
     if (bus === undefined) return undefined;
-    return { node: bus.nodeName, linked: bus.linked, nodes: bus.nodes() };
+    // Wall clock, as the nodes stamp startedAt (core.now() may be a test's clock).
+    const now = Date.now();
+    return {
+      node: bus.nodeName,
+      linked: bus.linked,
+      nodes: bus.nodes().map((n) => ({
+        ...n,
+        uptimeSeconds: Math.max(0, Math.floor((now - n.startedAt) / 1000)),
+        figures: clusterFigures(n.figures),
+      })),
+    };
   }
 
   /** Gauges and counters for the metrics, read at scrape time. */
@@ -361,4 +373,19 @@ function subscriptionMatches(filter: SubscriptionFilter, r: SubscriptionRecord):
   if (filter.qos !== undefined && r.qos !== filter.qos) return false;
   if (filter.topic === undefined) return true;
   return topicMatches(shareOf(r)?.filter ?? r.topicFilter, filter.topic);
+}
+
+/**
+ * The figures a node sent in its heartbeat, as the wire names them. A node's key holds none
+ * until its first heartbeat (the name is claimed just before): nothing counted yet, so 0.
+ */
+function clusterFigures(sent: Record<string, number>): ClusterNodeFigures {
+  return {
+    connections: sent.connections ?? 0,
+    clients: sent.clients ?? 0,
+    sessions: sent.sessions ?? 0,
+    subscriptions: sent.subscriptions ?? 0,
+    messagesReceived: sent.messagesReceived ?? 0,
+    messagesSent: sent.messagesSent ?? 0,
+  };
 }

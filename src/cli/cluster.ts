@@ -1,13 +1,6 @@
 // `culex cluster status`: the nodes of a cluster, as the HTTP API of any node reports them.
 import type { Command } from 'commander';
-
-interface NodeView {
-  name: string;
-  state: string;
-  lastHeard: number;
-  startedAt: number;
-  figures: Record<string, number>;
-}
+import type { ClusterNodes } from '../broker/admin-wire.js';
 
 export function registerCluster(program: Command): void {
   const cluster = program.command('cluster').description('inspect a Culex cluster');
@@ -35,10 +28,7 @@ async function status(flags: { http: string; apiKey?: string; json?: boolean }):
     process.stderr.write(`culex: cannot reach ${url.origin}: ${(error as Error).message}\n`);
     return 1;
   }
-  const body = (await response.json().catch(() => ({}))) as {
-    node?: string;
-    linked?: boolean;
-    nodes?: NodeView[];
+  const body = (await response.json().catch(() => ({}))) as Partial<ClusterNodes> & {
     error?: string;
     message?: string;
   };

@@ -1,5 +1,5 @@
 // Overview: node status, headline figures and live charts of connections and message rates.
-import { formatBytes, formatDuration, get, type Status } from '../api.js';
+import { type ClusterNodes, formatBytes, formatDuration, get, type Status } from '../api.js';
 import { LineChart } from '../chart.js';
 import { usePoll } from '../hooks.js';
 import type { AuthSourceFigures } from '../../../src/broker/admin-wire.js';
@@ -85,8 +85,27 @@ function AuthSources(props: { sources: AuthSourceFigures[] }) {
   );
 }
 
+/** "of 3 (link to NATS up)": where this node stands in its cluster. */
+function ClusterPlace(props: { cluster: ClusterNodes }) {
+  const c = props.cluster;
+  return (
+    <span data-testid="cluster-place">
+      {' of '}
+      <a href="#/nodes">{c.nodes.length}</a> (link to NATS{' '}
+      <span class={c.linked ? 'state ok' : 'state warn'}>{c.linked ? 'up' : 'down'}</span>)
+    </span>
+  );
+}
+
 export function Overview() {
   const status = usePoll(() => get<Status>('/status'), 5000);
+  const clustered = status.data?.cluster === true;
+  // Asked only in a cluster: on a single node it would answer 404.
+  const cluster = usePoll(
+    () => (clustered ? get<ClusterNodes>('/cluster/nodes') : Promise.resolve(undefined)),
+    2000,
+    [clustered],
+  );
   const metrics = usePoll(() => get<Metrics>('/metrics'), 2000);
   const history = usePoll(() => get<History>('/metrics/history'), 2000);
   const m = metrics.data;
@@ -95,11 +114,14 @@ export function Overview() {
   const times = samples.map((x) => x.ts);
   return (
     <div class="overview">
-      {(metrics.error || status.error) && <p class="error">{metrics.error || status.error}</p>}
+      {(metrics.error || status.error || cluster.error) && (
+        <p class="error">{metrics.error || status.error || cluster.error}</p>
+      )}
       {s && (
         <p class="status" data-testid="status">
-          Node <b>{s.node}</b> · Culex {s.version} · up {formatDuration(s.uptimeSeconds)} ·
-          listeners{' '}
+          Node <b>{s.node}</b>
+          {s.cluster && cluster.data && <ClusterPlace cluster={cluster.data} />} · Culex {s.version}{' '}
+          · up {formatDuration(s.uptimeSeconds)} · listeners{' '}
           {s.listeners.map((l) => `${l.type} ${l.host}:${l.port}${l.path ?? ''}`).join(', ')}
         </p>
       )}
