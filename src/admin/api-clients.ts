@@ -18,36 +18,39 @@ const pageOf = (q: PageQuery): PageRequest => ({
   order: q.order,
 });
 
+/** The query of a client list: filters, sort and page (also for the cluster's list). */
+export const clientsQuery = S.obj({
+  clientId: S.str('Part of the client id', { minLength: 1 }),
+  username: S.str('Username, exactly'),
+  ip: S.str('IP address, exactly'),
+  connected: S.bool('Only connected (true) or only offline (false) clients'),
+  sort: { type: 'string', enum: [...CLIENT_SORTS], default: 'clientId' },
+  ...S.pageQuery,
+});
+
+export function clientsRequest(query: unknown) {
+  const q = query as PageQuery & {
+    clientId?: string;
+    username?: string;
+    ip?: string;
+    connected?: boolean;
+    sort: ClientSort;
+  };
+  const filter = { clientId: q.clientId, username: q.username, ip: q.ip, connected: q.connected };
+  return { filter, sort: q.sort, page: pageOf(q) };
+}
+
 export function clientRoutes(table: RouteTable, admin: BrokerAdmin): void {
   table.add({
     method: 'GET',
     url: '/api/v1/clients',
     tag: 'clients',
     summary: 'List clients (connected, and offline ones with a session)',
-    querystring: S.obj({
-      clientId: S.str('Part of the client id', { minLength: 1 }),
-      username: S.str('Username, exactly'),
-      ip: S.str('IP address, exactly'),
-      connected: S.bool('Only connected (true) or only offline (false) clients'),
-      sort: { type: 'string', enum: [...CLIENT_SORTS], default: 'clientId' },
-      ...S.pageQuery,
-    }),
+    querystring: clientsQuery,
     responses: { 200: { description: 'A page of clients', schema: S.page(S.clientSummary) } },
     handler: (req) => {
-      const q = req.query as PageQuery & {
-        clientId?: string;
-        username?: string;
-        ip?: string;
-        connected?: boolean;
-        sort: ClientSort;
-      };
-      const filter = {
-        clientId: q.clientId,
-        username: q.username,
-        ip: q.ip,
-        connected: q.connected,
-      };
-      return admin.listClients(filter, q.sort, pageOf(q));
+      const { filter, sort, page } = clientsRequest(req.query);
+      return admin.listClients(filter, sort, page);
     },
   });
   table.add({
@@ -69,8 +72,9 @@ export function clientRoutes(table: RouteTable, admin: BrokerAdmin): void {
     summary: 'Disconnect a client (DISCONNECT 0x98 Administrative action in MQTT 5.0)',
     params: byId,
     responses: { 204: { description: 'Disconnected' }, 404: { description: 'Not connected' } },
-    handler: (req, reply) => {
-      admin.kick(req.params.clientId);
+    handler: async (req, reply) => {
+      // In a cluster, on whichever node the client is connected to.
+      await admin.kickAnywhere(req.params.clientId);
       reply.code(204).send();
     },
   });

@@ -1,6 +1,7 @@
 // The cluster as one broker to operate: its nodes, as any node sees them.
 import type { BrokerAdmin, ClusterNodes } from '../broker/admin.js';
 import { HttpError, type RouteTable } from './routes.js';
+import { clientsQuery, clientsRequest } from './api-clients.js';
 import * as S from './schemas.js';
 
 export function clusterRoutes(table: RouteTable, admin: BrokerAdmin): void {
@@ -17,6 +18,18 @@ export function clusterRoutes(table: RouteTable, admin: BrokerAdmin): void {
       const cluster = admin.cluster();
       if (cluster === undefined) throw new HttpError(404, 'this broker is not in a cluster');
       return cluster;
+    },
+  });
+  table.add({
+    method: 'GET',
+    url: '/api/v1/cluster/clients',
+    tag: 'clients',
+    summary: 'Clients of every node, each with its node, node by node (this node alone if single)',
+    querystring: clientsQuery,
+    responses: { 200: { description: 'A page of clients with their node' } },
+    handler: (req) => {
+      const { filter, sort, page } = clientsRequest(req.query);
+      return admin.listClusterClients(filter, sort, page);
     },
   });
 }

@@ -46,6 +46,7 @@ import type {
 } from './admin-wire.js';
 import { type BannedClients, normalizeIp } from './banned.js';
 import type { Broker } from './broker.js';
+import { type ClusterClient, clusterClients, kickAnywhere } from './cluster-admin.js';
 import type { Connection } from './connection.js';
 import { shareOf } from './core.js';
 import type { Message } from './message.js';
@@ -103,6 +104,28 @@ export class BrokerAdmin {
   kick(clientId: string): void {
     if (!this.broker.kick(clientId, ReasonCode.AdministrativeAction))
       throw new AdminError('not_found', `client '${clientId}' is not connected`);
+  }
+
+  /** kick(), on whichever node of the cluster the client is connected to. */
+  async kickAnywhere(clientId: string): Promise<void> {
+    const bus = this.core.cluster?.bus;
+    if (bus === undefined) return this.kick(clientId);
+    if (this.broker.kick(clientId, ReasonCode.AdministrativeAction)) return;
+    if (!(await kickAnywhere(bus, clientId)))
+      throw new AdminError('not_found', `client '${clientId}' is not connected to any node`);
+  }
+
+  /** Clients of every node of the cluster, each with its node; this node's alone otherwise. */
+  async listClusterClients(
+    filter: ClientFilter,
+    sort: ClientSort,
+    page: PageRequest,
+  ): Promise<Page<ClusterClient>> {
+    const bus = this.core.cluster?.bus;
+    if (bus !== undefined) return clusterClients(bus, filter, sort, page);
+    const local = this.listClients(filter, sort, page);
+    const node = this.core.options.nodeName;
+    return { ...local, items: local.items.map((item) => ({ ...item, node })) };
   }
 
   /** Sessions whose client is away (persistent sessions waiting for it or for expiry). */

@@ -8,6 +8,8 @@ import { type BrokerOptions, defaultBrokerOptions } from './options.js';
 import type { Properties } from '../protocol/packets.js';
 import type { QoS } from '../protocol/constants.js';
 import { SysPublisher } from './sys.js';
+import { BrokerAdmin } from './admin.js';
+import { answer, type NodeRequest } from './cluster-admin.js';
 
 export interface PublishOptions {
   qos?: QoS;
@@ -35,7 +37,11 @@ export class Broker {
     const core = this.core;
     await core.retained.load(core.now());
     await core.restoreSessions();
-    if (core.cluster) await core.cluster.bus.start(core.cluster);
+    if (core.cluster) {
+      const admin = new BrokerAdmin(this);
+      core.cluster.bus.serve((request: NodeRequest) => answer(admin, request));
+      await core.cluster.bus.start(core.cluster);
+    }
     this.sweepTimer = setInterval(() => core.sweep(), 1000);
     this.sweepTimer.unref();
     this.sys.start();

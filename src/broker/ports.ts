@@ -237,5 +237,9 @@ export interface ClusterBus {
   readonly cutoffSeconds: number;
   /** The nodes of the cluster, this one included. */
   nodes(): ClusterNodeState[];
+  /** Asks another node's HTTP API part (cluster-admin.ts); JSON in and out. */
+  ask(node: string, request: object): Promise<unknown>;
+  /** Answers what other nodes ask. */
+  serve(handler: (request: never) => unknown): void;
   close(): Promise<void>;
 }

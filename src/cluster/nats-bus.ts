@@ -226,6 +226,36 @@ export class NatsClusterBus implements ClusterBus {
     return this.parts.watch.nodes();
   }
 
+  private adminSubject(node: string): string {
+    return `${this.options.prefix}.n.${encodeToken(node)}.admin`;
+  }
+
+  private handler: ((request: never) => unknown) | undefined;
+
+  async ask(node: string, request: object): Promise<unknown> {
+    // The connection has echo off: this node answers itself directly.
+    if (node === this.nodeName) return this.handler?.(request as never);
+    const reply = await this.nc.request(this.adminSubject(node), JSON.stringify(request), {
+      timeout: 5000,
+    });
+    const answer = reply.json<{ ok: boolean; value?: unknown; error?: string }>();
+    if (!answer.ok) throw new Error(`node ${node}: ${answer.error}`);
+    return answer.value;
+  }
+
+  serve(handler: (request: never) => unknown): void {
+    this.handler = handler;
+    this.nc.subscribe(this.adminSubject(this.nodeName), {
+      callback: (_err, msg) => {
+        try {
+          msg.respond(JSON.stringify({ ok: true, value: handler(msg.json() as never) }));
+        } catch (err) {
+          msg.respond(JSON.stringify({ ok: false, error: String(err) }));
+        }
+      },
+    });
+  }
+
   forward(message: ClusterMessage): boolean {
     return this.outbox.add(message);
   }
@@ -342,9 +372,21 @@ export class NatsClusterBus implements ClusterBus {
     this.parts.watch.stop();
     this.parts.wills.stop();
     this.parts.retained.stopWatching();
-    await this.queues.drain().catch(() => {});
-    await this.nc.drain().catch(() => {});
+    // Drain sends what is buffered; with NATS gone it would wait for a reconnect forever.
+    await Promise.all([this.queues, this.nc].map((c) => closeWithin(c, CLOSE_MS)));
   }
+}
+
+const CLOSE_MS = 2000;
+
+async function closeWithin(nc: NatsConnection, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([nc.drain().catch(() => {}), late]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => {});
 }
 
 function connectionOptions(options: ClusterOptions): ConnectionOptions {

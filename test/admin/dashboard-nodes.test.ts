@@ -4,51 +4,15 @@
 // (link to NATS up)", at 1280 and 420 px. A single-node broker hides the Nodes entry, and its
 // /#/nodes says the broker is not in a cluster, without asking for a 404.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { freePort } from '../../bench/broker-process.js';
 import type { ClusterNodes } from '../../src/broker/admin-wire.js';
 import { defaultClusterOptions } from '../../src/cluster/options.js';
-import { stopChild } from '../cluster/harness.js';
+import { startNats } from '../cluster/nats.js';
 import { type Browser, DASHBOARD, openBrowser } from './browser.js';
 import { type Harness, startHarness, waitFor } from './helpers.js';
-
-/** One nats-server with JetStream on a free loopback port; resolves once /healthz says 200. */
-async function startNats(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'culex-dash-nats-'));
-  const [port, monitor] = [await freePort(), await freePort()];
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', dir];
-  const child: ChildProcess = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
-  const stop = async () => {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`nats-server exited: ${output}`);
-        const res = await fetch(`http://127.0.0.1:${monitor}/healthz`, {
-          signal: AbortSignal.timeout(1000),
-        }).catch(() => undefined);
-        return res?.status === 200;
-      },
-      10_000,
-      'nats-server healthy',
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url: `nats://127.0.0.1:${port}`, stop };
-}
 
 const nats = await startNats();
 const prefix = `dash${process.pid}`;

@@ -8,37 +8,21 @@ import { Kvm } from '@nats-io/kv';
 import { KvSessionStore } from '../../src/cluster/session-store.js';
 import { runSessionStoreContract } from '../../src/store/contract.js';
 import { fullSession, outbound } from '../../src/store/contract-records.js';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../../bench/broker-process.js';
-import { sleep, stopChild } from './harness.js';
+import { type StandaloneNats, startNats } from './nats.js';
 
-let server: ChildProcess;
+let nats: StandaloneNats;
 let nc: NatsConnection;
 let buckets = 0;
-const dir = mkdtempSync(join(tmpdir(), 'culex-kv-'));
 
 /** One standalone nats-server with JetStream: the store needs no cluster to be tested. */
 before(async () => {
-  const port = await freePort();
-  server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
-    stdio: 'ignore',
-  });
-  for (let i = 0; nc === undefined; i++) {
-    nc = await connect({ servers: `nats://127.0.0.1:${port}` }).catch(async (err) => {
-      if (i >= 100) throw err;
-      await sleep(100);
-      return undefined as unknown as NatsConnection;
-    });
-  }
+  nats = await startNats();
+  nc = await connect({ servers: nats.url });
 });
 
 after(async () => {
   await nc?.close();
-  if (server) await stopChild(server);
-  rmSync(dir, { recursive: true, force: true });
+  await nats?.stop();
 });
 
 /** A fresh bucket per store: the contract expects every new store to start empty. */
