@@ -139,17 +139,33 @@ export class BrokerCore {
    * other cluster nodes could not confirm, only the publishers waiting for them are closed:
    * they send again after reconnecting [MQTT-4.4.0-1].
    */
-  private storeFailed(error: unknown, waiting: AckSink[]): void {
+  private storeFailed(error: unknown, waiting: Map<AckSink, Packet[]>): void {
     if (error instanceof Error && error.name === 'ClusterAckTimeout') {
       this.log.error(
-        { err: error.message, connections: waiting.length },
+        { err: error.message, connections: waiting.size },
         'closing the publishers waiting for it',
       );
-      for (const sink of waiting) (sink as Connection).close();
+      for (const [sink, packets] of waiting) this.unacknowledged(sink as Connection, packets);
       return;
     }
     this.log.error({ err: error }, 'store flush failed; closing all connections');
     for (const connection of this.connections) connection.close();
+  }
+
+  /**
+   * The acknowledgements will never go: close the publisher so that it sends again, and forget
+   * the QoS 2 ids of the PUBRECs it never got, so that the resent PUBLISH is routed again
+   * rather than taken for a duplicate (better twice to some than never to others).
+   */
+  private unacknowledged(connection: Connection, packets: Packet[]): void {
+    const session = connection.session;
+    for (const packet of packets) {
+      if (packet.type !== PacketType.Pubrec || session === undefined) continue;
+      session.incomingQos2.delete(packet.packetId);
+      if (session.persistent)
+        this.sessionStore.deleteIncomingQos2(session.clientId, packet.packetId);
+    }
+    connection.close();
   }
 
   /** Rebuilds persistent sessions and their subscriptions from the store. */

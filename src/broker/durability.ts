@@ -26,8 +26,8 @@ export class DurabilityGate {
   constructor(
     private readonly sessions: SessionStore,
     private readonly retained: RetainedStore,
-    /** Called with the connections whose acknowledgements can now never be sent. */
-    private readonly onError: (error: unknown, waiting: AckSink[]) => void,
+    /** Called with the acknowledgements that can now never be sent, by connection. */
+    private readonly onError: (error: unknown, waiting: Map<AckSink, Packet[]>) => void,
     /** In a cluster: the other nodes' stores, for messages they hold persistent sessions for. */
     private readonly cluster?: { flush(): Promise<void> },
   ) {}
@@ -59,7 +59,12 @@ export class DurabilityGate {
     Promise.all([this.sessions.flush(), this.retained.flush(), this.cluster?.flush()]).then(
       () => this.release(generation),
       (error) => {
-        const waiting = [...this.queues.keys()];
+        const waiting = new Map<AckSink, Packet[]>();
+        for (const [sink, queue] of this.queues)
+          waiting.set(
+            sink,
+            queue.map((w) => w.packet),
+          );
         this.queues.clear();
         this.onError(error, waiting);
       },

@@ -178,6 +178,8 @@ export interface ClusterSink {
   takenOver(clientId: string): void;
   /** Another node's client resumes this session: give it up (and return it when wanted). */
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
+  /** A lost node's offline session, now this node's. */
+  adopt(moved: TransferredSession): unknown;
   /** The will of a client whose node died, due now: publish it. */
   publishWill(message: ClusterMessage): void;
   /** The link to the cluster went down (false) or came back (true). */

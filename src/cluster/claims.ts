@@ -102,6 +102,28 @@ export class ClientClaims {
     return { session, lost: this.owned.get(clientId) !== revision };
   }
 
+  /**
+   * Makes this node the owner of a lost node's client that has not come back (compare-and-set:
+   * false when the client claimed another node meanwhile).
+   */
+  async claimFromLost(clientId: string, lost: string): Promise<boolean> {
+    const key = `c.${keyToken(clientId)}`;
+    const entry = await this.kv.get(key);
+    const value = JSON.stringify({ node: this.nodeName });
+    const held = entry !== null && entry.operation === 'PUT';
+    if (held && entry.json<Owner>().node !== lost) return false;
+    try {
+      const revision = held
+        ? await this.kv.update(key, value, entry.revision)
+        : await this.kv.create(key, value);
+      this.keys.set(key, clientId);
+      this.owned.set(clientId, revision);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Asks the node that held the client for its session; a dead node gives nothing. */
   private async takeSession(
     node: string,

@@ -22,6 +22,9 @@ export class DurableInterest {
   ) {}
 
   async start(): Promise<void> {
+    // What this node's name said before (a previous run killed with SIGKILL) is stale: its
+    // sessions announce their filters again as they are restored.
+    await this.forgetNode(this.nodeName);
     const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
     this.stopWatch = () => watch.stop();
     (async () => {
@@ -45,6 +48,13 @@ export class DurableInterest {
     if (filter === undefined) return;
     this.filters.delete(key);
     this.index.remove(filter, key);
+  }
+
+  /** Removes every filter a node announced: a node restarting, or one reaped as lost. */
+  async forgetNode(nodeName: string): Promise<void> {
+    for await (const key of await this.kv.keys(`${encodeToken(nodeName)}.>`)) {
+      await this.kv.delete(key).catch(() => {});
+    }
   }
 
   private key(filter: string): string {

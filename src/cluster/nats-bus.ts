@@ -70,6 +70,9 @@ export class NatsClusterBus implements ClusterBus {
   ) {
     this.nodeName = options.nodeName;
     this.token = encodeToken(options.nodeName);
+    // Of the nodes that have not confirmed, only one alive that no longer holds the interest
+    // (its subscriber left) is not owed a confirmation; a silent or lost node is, and then
+    // the acknowledgement must fail rather than pass.
     this.acks = new PendingAcks(options.ackTimeoutMs, (topic, missing) => {
       const alive = new Set(
         parts.watch
@@ -78,7 +81,7 @@ export class NatsClusterBus implements ClusterBus {
           .map((n) => encodeToken(n.name)),
       );
       const interested = parts.durable.nodesFor(topic);
-      return new Set([...missing].filter((n) => alive.has(n) && interested.has(n)));
+      return new Set([...missing].filter((n) => !alive.has(n) || interested.has(n)));
     });
     this.outbox = new Outbox(
       nc,
@@ -150,6 +153,8 @@ export class NatsClusterBus implements ClusterBus {
       );
       const retained = new KvRetainedStore(await bucket('retained'), log);
       const durable = new DurableInterest(await bucket('durable'), options.nodeName, log);
+      // Before the broker restores its sessions, which announce their filters again.
+      await durable.start();
       return new NatsClusterBus(
         options,
         nc,
@@ -186,17 +191,35 @@ export class NatsClusterBus implements ClusterBus {
         this.acks.acked(seq, msg.string());
       },
     });
-    await this.parts.durable.start();
     await this.parts.claims.start(sink);
     await this.parts.watch.start(this.figures, (dead) => {
-      this.parts.wills
-        .sendOrphans(dead, sink)
-        .catch((err) =>
-          this.log.error({ err, node: dead }, 'cluster: could not read the wills of a lost node'),
-        );
+      this.reap(dead, sink).catch((err) =>
+        this.log.error({ err: String(err), lost: dead }, 'cluster: reaping a lost node failed'),
+      );
     });
     this.followLink(sink);
     await this.nc.flush();
+  }
+
+  /**
+   * This node won the race to reap a lost node: its filters leave the durable interest, its
+   * offline sessions (kept in the cluster) come here so that messages for them are kept again,
+   * and its clients' wills go out.
+   */
+  private async reap(dead: string, sink: ClusterSink): Promise<void> {
+    await this.parts.durable.forgetNode(dead);
+    // A session waiting out its will's delay carries the will itself: send it once, from there.
+    const willInSession = new Set<string>();
+    if (this.options.sessions === 'cluster') {
+      for (const clientId of await this.parts.sessions.clientsOf(dead)) {
+        if (!(await this.parts.claims.claimFromLost(clientId, dead))) continue;
+        const moved = await this.parts.sessions.takeFrom(dead, clientId);
+        if (moved === undefined) continue;
+        sink.adopt(moved);
+        if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
+      }
+    }
+    await this.parts.wills.sendOrphans(dead, sink, willInSession);
   }
 
   /** NATS' own reconnection does the failover; the broker only needs to know the state. */

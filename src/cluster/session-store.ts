@@ -72,6 +72,21 @@ export class KvSessionStore implements SessionStore {
     return loaded;
   }
 
+  /** Client ids of the sessions a node keeps in the cluster. */
+  async clientsOf(node: string): Promise<string[]> {
+    const loaded = await this.loadSessionsOnly(encodeToken(node));
+    return loaded.map((record) => record.clientId);
+  }
+
+  private async loadSessionsOnly(prefix: string): Promise<SessionRecord[]> {
+    const records: SessionRecord[] = [];
+    for await (const key of await this.kv.keys(`${prefix}.s.*`)) {
+      const entry = await this.kv.get(key);
+      if (entry !== null && entry.operation === 'PUT') records.push(decodeRecord(entry.string()));
+    }
+    return records;
+  }
+
   saveBan(ban: Ban): void {
     this.writable();
     this.writer.put(`${BANS}.${ban.kind}.${keyToken(ban.value)}`, JSON.stringify(ban));

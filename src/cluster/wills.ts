@@ -41,12 +41,17 @@ export class ClusterWills {
   }
 
   /** The node died and this node reaped it: send its clients' wills, each after its delay. */
-  async sendOrphans(deadNode: string, sink: ClusterSink): Promise<void> {
+  async sendOrphans(deadNode: string, sink: ClusterSink, skip: Set<string>): Promise<void> {
     const keys = await this.kv.keys(`w.${encodeToken(deadNode)}.>`);
     for await (const key of keys) {
       const entry = await this.kv.get(key);
       if (entry === null || entry.operation !== 'PUT') continue;
       const stored = entry.json<StoredWill>();
+      const will = decodeEnvelope(Buffer.from(stored.message, 'base64'));
+      if (will.origin !== undefined && skip.has(will.origin)) {
+        this.kv.delete(key).catch(() => {});
+        continue;
+      }
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.sendIfStillDue(key, sink).catch((err) =>

@@ -22,7 +22,15 @@ export function handlePubrec(connection: Connection, packet: PubrecPacket): unde
     session.complete(packet.packetId);
     return undefined;
   }
-  answer(connection, PacketType.Pubrel, packet.packetId, session.released(packet.packetId));
+  // The PUBREL goes once the store knows the PUBLISH is released: a restart (or another
+  // cluster node) must then send PUBREL again, never the PUBLISH [MQTT-4.3.3-5].
+  const writesBefore = connection.core.storeWrites;
+  const known = session.released(packet.packetId);
+  connection.core.acknowledge(
+    connection,
+    reply(PacketType.Pubrel, packet.packetId, known),
+    writesBefore,
+  );
   return undefined;
 }
 
@@ -48,6 +56,14 @@ function answer(
   packetId: number,
   known: boolean,
 ): void {
+  connection.send(reply(type, packetId, known));
+}
+
+function reply(
+  type: typeof PacketType.Pubrel | typeof PacketType.Pubcomp,
+  packetId: number,
+  known: boolean,
+) {
   const reasonCode = known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
-  connection.send({ type, packetId, reasonCode, properties: NO_PROPERTIES });
+  return { type, packetId, reasonCode, properties: NO_PROPERTIES };
 }
