@@ -140,7 +140,15 @@ export function summarize(run: Run): { ok: boolean } {
   for (const m of sent.filter((m) => m.error !== undefined))
     errors[m.error!] = (errors[m.error!] ?? 0) + 1;
   if (Object.keys(errors).length > 0) console.log(`publish errors: ${JSON.stringify(errors)}`);
-  const publishers = total(run.publishers.map((p) => p.log));
+  const inFlight = run.publishers.reduce((a, p) => a + p.pending, 0);
+  if (inFlight > 0)
+    console.log(
+      `STALLED: ${inFlight} messages still unacknowledged after the drain (${run.publishers
+        .filter((p) => p.pending > 0)
+        .map((p) => `${p.clientId}: ${p.pending}`)
+        .join(', ')})`,
+    );
+  const publishers = { ...total(run.publishers.map((p) => p.log)), inFlightAtEnd: inFlight };
   const subscribers = total(run.subscribers.map((s) => s.log));
   console.log(`publishers: ${JSON.stringify(publishers)}`);
   console.log(`subscribers: ${JSON.stringify(subscribers)}`);
