@@ -60,7 +60,9 @@ export class ClusterNode implements ClusterSink {
 
   /**
    * Cut off from the cluster: say so, and after `cutoffSeconds` close every connection
-   * (5.0: 0x88 Server unavailable) so that clients move to a node that can serve them.
+   * (5.0: DISCONNECT 0x9C Use another server) so that clients move to a node that can serve
+   * them. 0x88 Server unavailable would say it better, but it is a CONNACK code only: a
+   * DISCONNECT with it is malformed [MQTT-3.14.2-1], and clients (MQTT.js) reject it.
    */
   linkChanged(up: boolean): void {
     clearTimeout(this.cutoffTimer);
@@ -80,11 +82,11 @@ export class ClusterNode implements ClusterSink {
   private cutOff(): void {
     this.core.log.error(
       { clients: this.core.clients.size },
-      'cluster: still cut off; disconnecting clients (0x88)',
+      'cluster: still cut off; disconnecting clients (0x9C use another server)',
     );
     for (const connection of [...this.core.connections]) {
       if (connection.state === 'connected')
-        this.core.disconnect(connection, ReasonCode.ServerUnavailable);
+        this.core.disconnect(connection, ReasonCode.UseAnotherServer);
       else connection.close();
     }
   }

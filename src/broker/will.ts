@@ -37,6 +37,8 @@ export class WillScheduler {
     }
     const delayed = { message: will.message, publishAt: this.core.now() + delay * 1000 };
     this.delayed.set(connection.clientId, delayed);
+    // From now on the session record carries the will (a persistent session: delay > 0).
+    this.core.cluster?.bus.dropWill(connection.clientId);
     // Kept with the session record, so a restart before the delay passes still sends it.
     session.delayedWill = delayed;
   }

@@ -192,6 +192,9 @@ export class NatsClusterBus implements ClusterBus {
       },
     });
     await this.parts.claims.start(sink);
+    // Wills left by this node's previous run (killed, and back before anyone reaped it): its
+    // connections are gone, so their wills are due [MQTT-3.1.2-8].
+    await this.parts.wills.sendOrphans(this.nodeName, sink, new Set());
     await this.parts.watch.start(this.figures, (dead) => {
       this.reap(dead, sink).catch((err) =>
         this.log.error({ err: String(err), lost: dead }, 'cluster: reaping a lost node failed'),

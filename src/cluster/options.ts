@@ -18,7 +18,7 @@ export interface ClusterOptions {
   heartbeatMs: number;
   /** ms without a heartbeat before a node is pinged, and if silent, declared lost. */
   nodeTimeoutMs: number;
-  /** Seconds cut off from NATS before this node disconnects its clients (0x88). */
+  /** Seconds cut off from NATS before this node disconnects its clients (5.0: 0x9C). */
   cutoffSeconds: number;
   /**
    * Where persistent sessions live: 'cluster' (JetStream KV, replicated: they survive the
