@@ -53,9 +53,14 @@ export class NatsCluster {
   private constructor(
     readonly servers: NatsServer[],
     private readonly root: string,
+    private readonly noAdvertise: boolean,
   ) {}
 
-  static async start(count = 3): Promise<NatsCluster> {
+  /**
+   * `noAdvertise`: the servers do not tell clients about each other, so a client knows only
+   * the URLs it was given (a node behind a proxy cannot go around it).
+   */
+  static async start(count = 3, options: { noAdvertise?: boolean } = {}): Promise<NatsCluster> {
     const root = mkdtempSync(join(tmpdir(), 'culex-nats-'));
     const servers: NatsServer[] = [];
     for (let i = 1; i <= count; i++) {
@@ -68,7 +73,7 @@ export class NatsCluster {
         output: '',
       });
     }
-    const cluster = new NatsCluster(servers, root);
+    const cluster = new NatsCluster(servers, root, options.noAdvertise ?? false);
     try {
       for (const server of servers) cluster.spawn(server);
       await Promise.all(servers.map((s) => cluster.healthy(s)));
@@ -91,6 +96,7 @@ export class NatsCluster {
       ...['-n', server.name, '--cluster_name', 'culex-test'],
       ...['--cluster', `nats://127.0.0.1:${server.routePort}`, '--routes', routes],
       ...['-js', '-sd', server.dir],
+      ...(this.noAdvertise ? ['--no_advertise'] : []),
     ];
     const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     server.output = '';
@@ -163,8 +169,27 @@ export interface CulexNode {
   name: string;
   port: number;
   url: string;
+  /** http://127.0.0.1:<port> of its HTTP API, when started with `http`. */
+  httpUrl?: string;
   child: ChildProcess;
   output: () => string;
+}
+
+/** How a node is started; Cluster.start's options apply to every node, startNode's on top. */
+export interface NodeOptions {
+  /**
+   * 'lmdb': sessions live in the cluster (KV), each node with a data directory of its own,
+   * kept across restarts of that node. Default 'memory'.
+   */
+  store?: 'memory' | 'lmdb';
+  /** NATS URLs for `--cluster` (default: every server of the NATS cluster). */
+  servers?: string;
+  /** More environment, e.g. CULEX_CLUSTER_CUTOFF_SECONDS. */
+  env?: Record<string, string>;
+  /** Serve the HTTP API on a free port (CulexNode.httpUrl). */
+  http?: boolean;
+  /** A YAML configuration file (`-c`). */
+  config?: string;
 }
 
 /** The outcome of a `culex start` that may exit: its exit code and what it printed. */
@@ -179,15 +204,24 @@ export class Cluster {
   readonly nodes: CulexNode[] = [];
   private readonly clients = new Set<MqttClient>();
 
+  /** Data directories of lmdb nodes, by node name: a restarted node finds its own again. */
+  private readonly dataDirs = new Map<string, string>();
+  private root: string | undefined;
+
   private constructor(
     readonly nats: NatsCluster,
     readonly prefix: string,
+    private readonly defaults: NodeOptions,
   ) {}
 
   /** A NATS cluster and Culex nodes named `names` (started one after the other). */
-  static async start(prefix: string, names: string[]): Promise<Cluster> {
-    const nats = await NatsCluster.start();
-    const cluster = new Cluster(nats, `${prefix}${process.pid}`);
+  static async start(
+    prefix: string,
+    names: string[],
+    options: { nodes?: NodeOptions; noAdvertise?: boolean } = {},
+  ): Promise<Cluster> {
+    const nats = await NatsCluster.start(3, { noAdvertise: options.noAdvertise });
+    const cluster = new Cluster(nats, `${prefix}${process.pid}`, options.nodes ?? {});
     try {
       for (const name of names) await cluster.startNode(name);
     } catch (err) {
@@ -198,27 +232,57 @@ export class Cluster {
   }
 
   node(name: string): CulexNode {
-    const node = this.nodes.find((n) => n.name === name && n.child.exitCode === null);
+    // A node killed by a signal has no exit code: its signal code tells it is gone.
+    const node = this.nodes.find(
+      (n) => n.name === name && n.child.exitCode === null && n.child.signalCode === null,
+    );
     if (node === undefined) throw new Error(`no running node ${name}`);
     return node;
   }
 
+  /** A directory for this test file's files, removed in close(). */
+  tempDir(): string {
+    this.root ??= mkdtempSync(join(tmpdir(), 'culex-cluster-'));
+    return this.root;
+  }
+
+  private dataDir(name: string): string {
+    let dir = this.dataDirs.get(name);
+    if (dir === undefined) {
+      dir = join(this.tempDir(), `data-${name}`);
+      this.dataDirs.set(name, dir);
+    }
+    return dir;
+  }
+
   /** Starts a node; throws if it exits or does not listen within `timeoutMs`. */
-  async startNode(name: string, timeoutMs = 20_000): Promise<CulexNode> {
-    const attempt = await this.tryStartNode(name, timeoutMs);
+  async startNode(name: string, timeoutMs = 20_000, options: NodeOptions = {}): Promise<CulexNode> {
+    const attempt = await this.tryStartNode(name, timeoutMs, options);
     if (attempt.node === undefined)
       throw new Error(`culex node ${name} exited with ${attempt.exitCode}: ${attempt.output}`);
     return attempt.node;
   }
 
   /** Starts a node, resolving either when it listens or when it exits. */
-  async tryStartNode(name: string, timeoutMs = 20_000): Promise<Attempt> {
+  async tryStartNode(name: string, timeoutMs = 20_000, given: NodeOptions = {}): Promise<Attempt> {
+    const options = { ...this.defaults, ...given, env: { ...this.defaults.env, ...given.env } };
     const port = await freePort();
+    const httpPort = options.http ? await freePort() : undefined;
+    const store = options.store ?? 'memory';
     const args = culexArgs(port, [
-      ...['--store', 'memory', '--cluster', this.nats.urls, '--node-name', name],
+      ...['--store', store, '--cluster', options.servers ?? this.nats.urls, '--node-name', name],
+      ...(store === 'lmdb' ? ['--data-dir', this.dataDir(name)] : []),
+      // After culexArgs' `--http-port 0`: the last one counts.
+      ...(httpPort === undefined ? [] : ['--http-port', String(httpPort)]),
+      ...(options.config === undefined ? [] : ['-c', options.config]),
     ]);
     const child = spawn(process.execPath, [CULEX_MAIN, ...args], {
-      env: { ...process.env, CULEX_CLUSTER_REPLICAS: '3', CULEX_CLUSTER_PREFIX: this.prefix },
+      env: {
+        ...process.env,
+        CULEX_CLUSTER_REPLICAS: '3',
+        CULEX_CLUSTER_PREFIX: this.prefix,
+        ...options.env,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let output = '';
@@ -230,6 +294,7 @@ export class Cluster {
       name,
       port,
       url: `mqtt://127.0.0.1:${port}`,
+      httpUrl: httpPort === undefined ? undefined : `http://127.0.0.1:${httpPort}`,
       child,
       output: () => output,
     };
@@ -288,6 +353,7 @@ export class Cluster {
     this.clients.clear();
     await Promise.all(this.nodes.map((n) => stopChild(n.child)));
     await this.nats.close();
+    if (this.root !== undefined) rmSync(this.root, { recursive: true, force: true });
   }
 }
 
