@@ -3,8 +3,10 @@
 //
 // The list is walked round robin. The first attempt after a loss waits the reconnect policy's
 // first delay; the other servers of a round follow at once; between full rounds the backoff
-// grows as it does for one server. DISCONNECT or CONNACK 0x88 (Server unavailable), 0x8B
-// (Server shutting down), 0x9C (Use another server) and 0x9D (Server moved) move on at once.
+// grows as it does for one server. A server that sends the client away moves it on at once:
+// CONNACK 0x88 (Server unavailable; not a DISCONNECT code [MQTT-3.14.2-1]), CONNACK or
+// DISCONNECT 0x89 (Server busy), 0x8B (Server shutting down; DISCONNECT only), 0x9C (Use
+// another server) and 0x9D (Server moved).
 // MQTT 5.0 §4.11 (Server redirection; it has no numbered statements): 0x9C / 0x9D may carry
 // a Server Reference, a space-separated list of references; 0x9C sends the client there for
 // the next attempt only, 0x9D for good (the references take the server's place in the list).
@@ -20,6 +22,7 @@ import { formatHost } from './transport.js';
 
 const MOVE_AT_ONCE: ReadonlySet<number> = new Set([
   ReasonCode.ServerUnavailable,
+  ReasonCode.ServerBusy,
   ReasonCode.ServerShuttingDown,
   ReasonCode.UseAnotherServer,
   ReasonCode.ServerMoved,
