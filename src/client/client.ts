@@ -34,7 +34,7 @@ import { Outbound, type PublishResult } from './outbound.js';
 import { PacketWriter } from './packet-writer.js';
 import { PublishBuilder } from './publish-packet.js';
 import { Requester, type RequestOptions } from './request.js';
-import { type LeaveReason, ServerList, formatAddress } from './servers.js';
+import { ServerList, formatAddress, leaveReason } from './servers.js';
 import { SessionSink } from './session-sink.js';
 import { Subscriptions, type SubscribeOptions, type SubscriptionRequest } from './subscriptions.js';
 import type { ClientEvents, EndOptions, Message, PublishOptions } from './types.js';
@@ -45,14 +45,6 @@ type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 const noop = () => {};
-
-/** What a failure says about where to go next: a refusing CONNACK's or DISCONNECT's reason. */
-function leaveReason(error: unknown): LeaveReason {
-  if (error instanceof ConnectionRefusedError || error instanceof ServerDisconnectError) {
-    return { reasonCode: error.reasonCode, serverReference: error.serverReference };
-  }
-  return {};
-}
 
 /** Marks a promise as handled, so that a caller who ignores it causes no unhandled rejection. */
 function handled<T>(promise: Promise<T>): Promise<T> {

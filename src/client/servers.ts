@@ -11,7 +11,7 @@
 // a Server Reference, a space-separated list of references; 0x9C sends the client there for
 // the next attempt only, 0x9D for good (the references take the server's place in the list).
 import { ReasonCode } from '../protocol/constants.js';
-import { invalidArgument } from './errors.js';
+import { ConnectionRefusedError, ServerDisconnectError, invalidArgument } from './errors.js';
 import {
   type BrokerAddress,
   type ReconnectOptions,
@@ -36,6 +36,14 @@ const MAX_REDIRECTS = 8;
 export interface LeaveReason {
   reasonCode?: number;
   serverReference?: string;
+}
+
+/** What a failure says about where to go next: a refusing CONNACK's or DISCONNECT's reason. */
+export function leaveReason(error: unknown): LeaveReason {
+  if (error instanceof ConnectionRefusedError || error instanceof ServerDisconnectError) {
+    return { reasonCode: error.reasonCode, serverReference: error.serverReference };
+  }
+  return {};
 }
 
 export class ServerList {
