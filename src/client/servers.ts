@@ -118,7 +118,9 @@ export class ServerList {
    */
   nextDelay(policy: Required<ReconnectOptions>): number {
     const withinRound = this.#failures % this.#servers.length !== 0;
-    const asked = this.#moveAtOnce || this.#redirects.length > 0;
+    // Moving on at once needs somewhere else to go: one broker that is shutting down is
+    // retried with the backoff, as before.
+    const asked = (this.#moveAtOnce && this.#servers.length > 1) || this.#redirects.length > 0;
     const atOnce = (withinRound || asked) && this.#quickMoves <= this.#servers.length;
     this.#moveAtOnce = false;
     if (atOnce) {

@@ -111,6 +111,14 @@ describe('client server list', () => {
     assert.equal(list.nextDelay(policy), 200);
   });
 
+  it('with one URL, DISCONNECT Server shutting down waits the backoff: nowhere else to go', () => {
+    const list = new ServerList(A);
+    take(list);
+    list.connected();
+    list.lost({ reasonCode: ReasonCode.ServerShuttingDown });
+    assert.equal(list.nextDelay(policy), 100);
+  });
+
   it('any other loss waits the first backoff delay', () => {
     const list = new ServerList([A, B]);
     take(list);
