@@ -8,7 +8,8 @@ import { ConnectionRefusedError, ProtocolVersion } from '../client/index.js';
 export interface ConnectionFlags {
   host: string;
   port?: number;
-  url?: string;
+  /** -L, repeatable: several brokers, tried in turn. */
+  url: string[];
   id?: string;
   idPrefix?: string;
   keepalive: number;
@@ -76,7 +77,12 @@ export function addConnectionOptions(command: Command): Command {
       'broker port (default 1883, 8883 with TLS)',
       parseInteger(1, 65_535),
     )
-    .option('-L, --url <url>', 'mqtt(s)://[user[:password]@]host[:port]/topic, or ws(s)://')
+    .option(
+      '-L, --url <url>',
+      'mqtt(s)://[user[:password]@]host[:port]/topic, or ws(s)://; repeat it for brokers to try in turn',
+      collect,
+      [],
+    )
     .option('-i, --id <id>', 'client identifier')
     .option('-I, --id-prefix <prefix>', 'client identifier prefix (a random suffix is added)')
     .option('-k, --keepalive <seconds>', 'keep-alive interval', parseInteger(0, 65_535), 60)
@@ -116,28 +122,30 @@ export function addConnectionOptions(command: Command): Command {
 }
 
 export interface Connection {
-  url: string;
+  /** One broker, or several (-L repeated) tried in turn. */
+  urls: string[];
   options: ClientOptions;
-  /** The topic from the path of -L, when there was one. */
+  /** The topic from the path of the first -L that has one. */
   urlTopic?: string;
 }
 
 export function buildConnection(flags: ConnectionFlags): Connection {
   const secure = flags.cafile !== undefined || flags.cert !== undefined;
-  let url: string;
+  const urls: string[] = [];
   let urlTopic: string | undefined;
-  if (flags.url) {
-    const parsed = new URL(flags.url);
+  for (const url of flags.url) {
+    const parsed = new URL(url);
     const isWs = parsed.protocol === 'ws:' || parsed.protocol === 'wss:';
     if (!isWs && parsed.pathname.length > 1) {
-      urlTopic = decodeURIComponent(parsed.pathname.slice(1));
+      urlTopic ??= decodeURIComponent(parsed.pathname.slice(1));
       parsed.pathname = '';
     }
-    url = parsed.href;
-  } else {
+    urls.push(parsed.href);
+  }
+  if (urls.length === 0) {
     const scheme = secure ? 'mqtts' : 'mqtt';
     const host = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
-    url = `${scheme}://${host}:${flags.port ?? (secure ? 8883 : 1883)}`;
+    urls.push(`${scheme}://${host}:${flags.port ?? (secure ? 8883 : 1883)}`);
   }
   const v5 = flags.protocolVersion === ProtocolVersion.V5;
   const options: ClientOptions = {
@@ -153,7 +161,7 @@ export function buildConnection(flags: ConnectionFlags): Connection {
     will: flags.willTopic ? willOptions(flags) : undefined,
     tls: tlsOptions(flags),
   };
-  return { url, options, urlTopic };
+  return { urls, options, urlTopic };
 }
 
 function clientIdFor(flags: ConnectionFlags): string | undefined {

@@ -72,11 +72,11 @@ async function runPub(command: Command, flags: PubFlags): Promise<void> {
   const sources = [flags.message, flags.file, flags.stdinLine, flags.stdinFile, flags.nullMessage];
   const given = sources.filter((s) => s !== undefined && s !== false).length;
   if (given !== 1) usageError(command, 'give exactly one of -m, -f, -l, -s or -n');
-  const { url, options, urlTopic } = buildConnection(flags);
+  const { urls, options, urlTopic } = buildConnection(flags);
   const topic = flags.topic ?? urlTopic;
   if (!topic) usageError(command, 'a topic is required (-t, or the path of -L)');
   const payload = flags.stdinLine ? undefined : readPayload(flags);
-  const client = await connect(url, options);
+  const client = await connect(urls, options);
   try {
     const publish = (body: string | Uint8Array) =>
       client.publish(topic, body, {

@@ -85,10 +85,12 @@ function parseFormat(value: string): 'text' | 'json' {
 }
 
 async function runSub(command: Command, flags: SubFlags): Promise<void> {
-  const { url, options, urlTopic } = buildConnection(flags);
+  const { urls, options, urlTopic } = buildConnection(flags);
   const filters = flags.topic.length > 0 ? flags.topic : urlTopic ? [urlTopic] : [];
   if (filters.length === 0) usageError(command, 'at least one topic filter is required (-t)');
-  const client = await connect(url, options);
+  // Several brokers (-L repeated): a lost connection moves on to the next one, as long as
+  // the run lasts, instead of ending it.
+  const client = await connect(urls, urls.length > 1 ? { ...options, reconnect: {} } : options);
   // Whatever ends the run (a refusal, an error, -C, -W), the connection is closed, so the
   // process exits instead of idling on an open socket.
   try {
@@ -145,9 +147,16 @@ function watch(client: MqttClient, flags: SubFlags): Promise<number> {
       clearTimeout(timer);
       resolve(status);
     };
+    let lost: Error | undefined;
     client.on('offline', (error) => {
+      lost = error;
+      if (client.options.reconnect !== false) return;
       clearTimeout(timer);
       reject(error);
+    });
+    client.on('end', () => {
+      clearTimeout(timer);
+      reject(lost ?? new Error('the connection ended'));
     });
     client.on('message', (message) => {
       if (flags.retainedOnly && !message.retain) return finish(0);

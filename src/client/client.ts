@@ -28,14 +28,13 @@ import {
   type BrokerAddress,
   type ClientOptions,
   type ResolvedOptions,
-  parseBrokerUrl,
-  reconnectDelay,
   resolveOptions,
 } from './options.js';
 import { Outbound, type PublishResult } from './outbound.js';
 import { PacketWriter } from './packet-writer.js';
 import { PublishBuilder } from './publish-packet.js';
 import { Requester, type RequestOptions } from './request.js';
+import { ServerList, formatAddress, leaveReason } from './servers.js';
 import { SessionSink } from './session-sink.js';
 import { Subscriptions, type SubscribeOptions, type SubscriptionRequest } from './subscriptions.js';
 import type { ClientEvents, EndOptions, Message, PublishOptions } from './types.js';
@@ -55,7 +54,7 @@ function handled<T>(promise: Promise<T>): Promise<T> {
 
 export class MqttClient extends Emitter<ClientEvents> {
   readonly options: ResolvedOptions;
-  readonly #address: BrokerAddress;
+  readonly #servers: ServerList;
   readonly #writer: PacketWriter;
   readonly #outbound: Outbound;
   readonly #inbound: Inbound;
@@ -74,10 +73,14 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** The Client Identifier in use (the broker's Assigned Client Identifier when it gave one). */
   clientId: string;
 
-  constructor(url: string | URL, options: ClientOptions = {}) {
+  /**
+   * `url` is one broker, or several tried in turn (the first reachable one is used; after a
+   * lost connection, the next one).
+   */
+  constructor(url: string | URL | readonly (string | URL)[], options: ClientOptions = {}) {
     super();
     this.options = resolveOptions(options);
-    this.#address = parseBrokerUrl(url);
+    this.#servers = new ServerList(url);
     this.clientId = this.options.clientId;
     this.#writer = new PacketWriter(this.options.protocolVersion);
     this.#sink = new SessionSink(this.#writer);
@@ -109,6 +112,16 @@ export class MqttClient extends Emitter<ClientEvents> {
     return this.#connack;
   }
 
+  /** The broker of the current connection (or attempt), as a URL without credentials. */
+  get server(): string {
+    return formatAddress(this.#servers.current);
+  }
+
+  /** The brokers, in the order they are tried (a 0x9D Server Reference replaces one). */
+  get servers(): readonly BrokerAddress[] {
+    return this.#servers.addresses;
+  }
+
   /** Whether the broker resumed a session at the last CONNACK; undefined before it. */
   get sessionPresent(): boolean | undefined {
     return this.#connack?.sessionPresent;
@@ -125,12 +138,19 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   /** Opens the first connection; the connect() function calls this. */
+  /** Tries each broker once, in order (following Server References), until one accepts. */
   async start(): Promise<ConnackPacket> {
-    try {
-      return await this.#open();
-    } catch (error) {
-      this.#close(error as Error);
-      throw error;
+    for (;;) {
+      try {
+        return await this.#open(this.#servers.take());
+      } catch (error) {
+        this.#servers.failed(leaveReason(error));
+        if (this.#state === 'closed' || this.#servers.roundFailed) {
+          this.#close(error as Error);
+          throw error;
+        }
+        this.emit('error', error as Error);
+      }
     }
   }
 
@@ -244,7 +264,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     connection?.fail(clientClosed());
   }
 
-  async #open(): Promise<ConnackPacket> {
+  async #open(address: BrokerAddress): Promise<ConnackPacket> {
     const connection = new Connection(
       this.options.protocolVersion,
       this.options.maximumPacketSize,
@@ -257,18 +277,15 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#connection = connection;
     this.#serverDisconnect = undefined;
     const transportOptions = { tls: this.options.source.tls, timeout: this.options.connectTimeout };
-    const connect = buildConnectPacket(
-      this.options,
-      this.#address,
-      this.clientId,
-      this.#attempt > 0,
-    );
-    const connack = await connection.open(this.#address, transportOptions, connect);
+    // Once connected, the client id in use (maybe assigned) goes to every broker in turn.
+    const reconnecting = this.#connack !== undefined;
+    const connect = buildConnectPacket(this.options, address, this.clientId, reconnecting);
+    const connack = await connection.open(address, transportOptions, connect);
     if (connack.reasonCode >= ReasonCode.UnspecifiedError) {
-      connection.fail(
-        new ConnectionRefusedError(connack.reasonCode, connack.properties.reasonString),
-      );
-      throw new ConnectionRefusedError(connack.reasonCode, connack.properties.reasonString);
+      const { reasonString, serverReference } = connack.properties;
+      const refused = new ConnectionRefusedError(connack.reasonCode, reasonString, serverReference);
+      connection.fail(refused);
+      throw refused;
     }
     if (this.#state === 'closed') {
       connection.fail(clientClosed());
@@ -289,6 +306,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.#connack = connack;
     this.#state = 'connected';
     this.#attempt = 0;
+    this.#servers.connected();
     this.clientId = props.assignedClientIdentifier ?? this.clientId;
     this.#writer.maximumPacketSize = props.maximumPacketSize ?? Number.POSITIVE_INFINITY;
     this.#outbound.receiveMaximum = props.receiveMaximum ?? 65_535;
@@ -354,7 +372,11 @@ export class MqttClient extends Emitter<ClientEvents> {
         this.#serverDisconnect = packet;
         this.emit('disconnect', packet);
         connection.fail(
-          new ServerDisconnectError(packet.reasonCode, packet.properties.reasonString),
+          new ServerDisconnectError(
+            packet.reasonCode,
+            packet.properties.reasonString,
+            packet.properties.serverReference,
+          ),
         );
         break;
       default:
@@ -379,7 +401,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (!connection.established || this.#state === 'closed') return;
     const disconnect = this.#serverDisconnect;
     const cause = disconnect
-      ? new ServerDisconnectError(disconnect.reasonCode, disconnect.properties.reasonString)
+      ? new ServerDisconnectError(
+          disconnect.reasonCode,
+          disconnect.properties.reasonString,
+          disconnect.properties.serverReference,
+        )
       : (error ?? new ConnectionError('CONNECTION_LOST', 'Connection closed by the server'));
     this.emit('offline', cause);
     const takenOver = disconnect?.reasonCode === ReasonCode.SessionTakenOver;
@@ -389,20 +415,23 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     this.#state = 'reconnecting';
+    this.#servers.lost(leaveReason(cause));
     this.#scheduleReconnect();
   }
 
   #scheduleReconnect(): void {
     const policy = this.options.reconnect;
     if (policy === false) return;
-    const delay = reconnectDelay(policy, this.#attempt);
+    const delay = this.#servers.nextDelay(policy);
+    const address = this.#servers.take();
     this.#attempt++;
-    this.emit('reconnect', { attempt: this.#attempt, delay });
+    this.emit('reconnect', { attempt: this.#attempt, delay, server: formatAddress(address) });
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (this.#state !== 'reconnecting') return;
-      this.#open().catch((error) => {
+      this.#open(address).catch((error) => {
         if (this.#state !== 'reconnecting') return;
+        this.#servers.failed(leaveReason(error));
         this.emit('error', error);
         this.#scheduleReconnect();
       });

@@ -59,7 +59,12 @@ function withReason(what: string, reasonCode: number, reasonString: string | und
 
 /** CONNACK carried a failure reason code (3.1.1 return codes are mapped to 5.0 codes). */
 export class ConnectionRefusedError extends MqttClientError {
-  constructor(reasonCode: number, reasonString?: string) {
+  constructor(
+    reasonCode: number,
+    reasonString?: string,
+    /** The Server Reference of a 0x9C / 0x9D CONNACK (5.0): where the client is sent. */
+    readonly serverReference?: string,
+  ) {
     super('CONNECTION_REFUSED', withReason('Connection refused', reasonCode, reasonString), {
       reasonCode,
       reasonString,
@@ -70,7 +75,12 @@ export class ConnectionRefusedError extends MqttClientError {
 
 /** The broker sent DISCONNECT (5.0) with a reason code. */
 export class ServerDisconnectError extends MqttClientError {
-  constructor(reasonCode: number, reasonString?: string) {
+  constructor(
+    reasonCode: number,
+    reasonString?: string,
+    /** The Server Reference of a 0x9C / 0x9D DISCONNECT: where the client is sent. */
+    readonly serverReference?: string,
+  ) {
     super('SERVER_DISCONNECT', withReason('Disconnected by server', reasonCode, reasonString), {
       reasonCode,
       reasonString,

@@ -7,8 +7,15 @@
 import { MqttClient } from './client.js';
 import type { ClientOptions } from './options.js';
 
-/** Connects and resolves once the broker accepted the connection (CONNACK success). */
-export async function connect(url: string | URL, options: ClientOptions = {}): Promise<MqttClient> {
+/**
+ * Connects and resolves once a broker accepted the connection (CONNACK success). Given
+ * several URLs, the client tries them in order and uses the first that accepts; after a lost
+ * connection it reconnects to the next one, round robin.
+ */
+export async function connect(
+  url: string | URL | readonly (string | URL)[],
+  options: ClientOptions = {},
+): Promise<MqttClient> {
   const client = new MqttClient(url, options);
   await client.start();
   return client;

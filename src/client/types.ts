@@ -32,8 +32,8 @@ export interface EndOptions {
 export interface ClientEvents {
   connect: ConnackPacket;
   message: Message;
-  /** A reconnect attempt is about to be made. */
-  reconnect: { attempt: number; delay: number };
+  /** A reconnect attempt is about to be made, after `delay` ms, to `server` (a URL). */
+  reconnect: { attempt: number; delay: number; server: string };
   /** The connection was lost; the client reconnects unless reconnect is off. */
   offline: Error | undefined;
   /** The server sent DISCONNECT (5.0). */
