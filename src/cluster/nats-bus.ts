@@ -131,18 +131,6 @@ export class NatsClusterBus implements ClusterBus {
       await registerNodeName(nc, nodes, options.nodeName, node(options.nodeName, 'ping'));
       const wills = new ClusterWills(await bucket('wills'), options.nodeName, log);
       const sessions = new KvSessionStore(await bucket('sessions'), options.nodeName);
-      const claims = new ClientClaims(
-        nc,
-        await bucket('clients'),
-        options.nodeName,
-        (n) => node(n, 'surrender'),
-        {
-          movedFrom: (previous, clientId) => wills.drop(clientId, previous),
-          // The previous node is gone: what it kept in the cluster is still there.
-          fromLostNode: (previous, clientId) => sessions.takeFrom(previous, clientId),
-        },
-        log,
-      );
       const watch = new NodeWatch(
         nc,
         nodes,
@@ -151,6 +139,22 @@ export class NatsClusterBus implements ClusterBus {
         options,
         log,
       );
+      const claims = new ClientClaims(
+        nc,
+        await bucket('clients'),
+        options.nodeName,
+        (n) => node(n, 'surrender'),
+        {
+          movedFrom: (previous, clientId) => wills.drop(clientId, previous),
+          // The previous node is gone: what it kept in the cluster is still there.
+          fromLostNode: async (previous, clientId) => {
+            await watch.suspect(previous);
+            return sessions.takeFrom(previous, clientId);
+          },
+        },
+        log,
+      );
+
       const retained = new KvRetainedStore(await bucket('retained'), log);
       const durable = new DurableInterest(await bucket('durable'), options.nodeName, log);
       // Before the broker restores its sessions, which announce their filters again.
@@ -195,11 +199,11 @@ export class NatsClusterBus implements ClusterBus {
     // Wills left by this node's previous run (killed, and back before anyone reaped it): its
     // connections are gone, so their wills are due [MQTT-3.1.2-8].
     await this.parts.wills.sendOrphans(this.nodeName, sink, new Set());
-    await this.parts.watch.start(this.figures, (dead) => {
+    await this.parts.watch.start(this.figures, (dead) =>
       this.reap(dead, sink).catch((err) =>
         this.log.error({ err: String(err), lost: dead }, 'cluster: reaping a lost node failed'),
-      );
-    });
+      ),
+    );
     this.followLink(sink);
     await this.nc.flush();
   }

@@ -44,7 +44,13 @@ export class NodeWatch {
     private readonly log: Logger,
   ) {}
 
-  async start(figures: () => Record<string, number>, reap: (node: string) => void): Promise<void> {
+  private reap: (node: string) => Promise<void> = async () => {};
+
+  async start(
+    figures: () => Record<string, number>,
+    reap: (node: string) => Promise<void>,
+  ): Promise<void> {
+    this.reap = reap;
     const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
     this.stopWatch = () => watch.stop();
     (async () => {
@@ -78,7 +84,20 @@ export class NodeWatch {
     });
   }
 
-  private check(reap: (node: string) => void): void {
+  /**
+   * Another node's session hand-over found `name` not answering: check it now rather than at
+   * the next heartbeat timeout, so that acknowledgements stop waiting for it sooner.
+   */
+  async suspect(name: string): Promise<void> {
+    const seen = this.seen.get(name);
+    if (seen === undefined || seen.checking || name === this.nodeName) return;
+    seen.checking = true;
+    await this.confirmDead(name, seen, this.reap).finally(() => {
+      seen.checking = false;
+    });
+  }
+
+  private check(reap: (node: string) => Promise<void>): void {
     const now = Date.now();
     for (const [name, seen] of this.seen) {
       if (
@@ -94,7 +113,11 @@ export class NodeWatch {
     }
   }
 
-  private async confirmDead(name: string, seen: Seen, reap: (node: string) => void): Promise<void> {
+  private async confirmDead(
+    name: string,
+    seen: Seen,
+    reap: (node: string) => Promise<void>,
+  ): Promise<void> {
     const alive = await this.nc
       .request(this.ping(name), '', { timeout: 1000 })
       .then(() => true)
@@ -110,7 +133,7 @@ export class NodeWatch {
     }
     this.log.warn({ lost: name }, 'cluster: node lost; sending its clients\u2019 wills');
     this.seen.delete(name);
-    reap(name);
+    await reap(name);
   }
 
   /** Every node known, this one included, with its state and figures. */
