@@ -91,11 +91,26 @@ export class ClusterNode implements ClusterSink {
     }
   }
 
+  /**
+   * Messages that may not have reached the sessions `from` held when it went away: deliver
+   * them to those sessions (now here), unless a session already has one (it was stored).
+   */
+  redeliver(from: string, messages: ClusterMessage[]): void {
+    for (const message of messages) {
+      const id = message.id;
+      this.core.router.routeTo(
+        message as Message,
+        (session) => session.heldBy === from && session.persistent && !(id && session.holds(id)),
+      );
+    }
+  }
+
   /** A session handed over by another node becomes this node's, mirrored to its store. */
-  adopt(moved: TransferredSession): Session {
+  adopt(moved: TransferredSession, from: string): Session {
     const existing = this.core.sessions.get(moved.record.clientId);
     if (existing !== undefined) this.core.endSession(existing);
     const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
+    session.heldBy = from;
     const store = this.core.sessionStore;
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);

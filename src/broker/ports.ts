@@ -15,6 +15,8 @@ export interface MessageRecord {
   properties: Properties;
   /** Absolute expiry in ms since the epoch, from Message Expiry Interval; none = never. */
   expiresAt?: number;
+  /** In a cluster: the message's id there, so that one sent again is recognised. */
+  id?: string;
 }
 
 export interface SubscriptionRecord extends Subscription {
@@ -179,7 +181,9 @@ export interface ClusterSink {
   /** Another node's client resumes this session: give it up (and return it when wanted). */
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
   /** A lost node's offline session, now this node's. */
-  adopt(moved: TransferredSession): unknown;
+  adopt(moved: TransferredSession, from: string): unknown;
+  /** Messages that may have missed the sessions `from` held: deliver to those, now here. */
+  redeliver(from: string, messages: ClusterMessage[]): void;
   /** The will of a client whose node died, due now: publish it. */
   publishWill(message: ClusterMessage): void;
   /** The link to the cluster went down (false) or came back (true). */
@@ -226,7 +230,7 @@ export interface ClusterBus {
   claim(
     clientId: string,
     resume: boolean,
-  ): Promise<{ session: TransferredSession | undefined; lost: boolean }>;
+  ): Promise<{ session: TransferredSession | undefined; from?: string; lost: boolean }>;
   /** The client's last connection here ended and it keeps no session: forget the claim. */
   release(clientId: string): void;
   /** Keeps the will in the cluster before CONNACK, so a surviving node sends it if this one dies. */

@@ -173,6 +173,19 @@ export class Router {
     return this.routeMerged(matches, message);
   }
 
+  /** Delivers to the matching subscribers whose session `accept` takes (cluster redelivery). */
+  routeTo(message: Message, accept: (session: Session) => boolean): number {
+    const sessions = new Map<Session, Subscriber>();
+    for (const entry of this.index.match(message.topic)) {
+      if (entry instanceof SharedGroup || !accept(entry.session)) continue;
+      const seen = sessions.get(entry.session);
+      sessions.set(entry.session, seen === undefined ? entry : mergeSubscribers(seen, entry));
+    }
+    let delivered = 0;
+    for (const subscriber of sessions.values()) delivered += this.deliverTo(subscriber, message);
+    return delivered;
+  }
+
   /** A message the cluster gave this node for one of its shared groups. */
   routeShared(group: string, filter: string, message: Message): number {
     const entry = this.groups.get(`${group}\u0000${filter}`);

@@ -58,6 +58,8 @@ export class Session {
   delayedWill: { message: Message; publishAt: number } | undefined;
   /** True once the store holds a record of this session. */
   stored = false;
+  /** In a cluster: the node that held this session before (it was restored or adopted). */
+  heldBy: string | undefined;
   private queue: OutboundEntry[] = [];
   /** In flight from an earlier connection, waiting to be sent again on this one. */
   private resend: OutboundEntry[] = NOTHING_TO_RESEND;
@@ -214,6 +216,12 @@ export class Session {
     this.outstanding = 0;
   }
 
+  /** Whether a message with this cluster id is still to be delivered or completed. */
+  holds(id: string): boolean {
+    for (const entry of this.pending()) if (entry.message.id === id) return true;
+    return false;
+  }
+
   /** Messages still to deliver, in order: in flight first, then queued. */
   *pending(): Iterable<OutboundEntry> {
     if (this.inflightMap) yield* this.inflightMap.values();
@@ -364,6 +372,7 @@ export function outboundRecord(entry: OutboundEntry): OutboundRecord {
       retain: entry.retain,
       properties: message.properties,
       expiresAt: message.expiresAt,
+      id: message.id,
     },
     packetId: entry.packetId || undefined,
     state: entry.state,

@@ -20,6 +20,8 @@ interface Owner {
 /** A claim's outcome: the session handed over, and whether a later claim elsewhere won. */
 export interface Claim {
   session: TransferredSession | undefined;
+  /** The node the session came from. */
+  from?: string;
   lost: boolean;
 }
 
@@ -99,7 +101,7 @@ export class ClientClaims {
       session = await this.takeSession(previous.node, clientId, resume);
     }
     // Or it claimed while the session was being handed over.
-    return { session, lost: this.owned.get(clientId) !== revision };
+    return { session, from: previous?.node, lost: this.owned.get(clientId) !== revision };
   }
 
   /**

@@ -5,6 +5,7 @@
 // PUBACK / PUBREC only when each of those nodes has answered that its store holds the batch.
 import { type KV, KvWatchInclude } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
+import type { ClusterMessage } from '../broker/ports.js';
 import { SubscriptionIndex } from '../topic/index.js';
 import { encodeToken, keyToken } from './subject.js';
 
@@ -88,25 +89,39 @@ export class ClusterAckTimeout extends Error {
 }
 
 interface Pending {
-  topic: string;
+  messages: ClusterMessage[];
   missing: Set<string>;
+  /** Timeouts so far: a silent node gets a few before the acknowledgement fails. */
+  expiries: number;
   done: Promise<void>;
   resolve(): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
 
-/** Batches sent with a reply subject, waiting for the nodes that must confirm them. */
+/** What this node knows of another: answering, silent (no heartbeat), or gone (reaped). */
+export type NodeLiveness = 'up' | 'silent' | 'gone';
+
+const SILENT_EXPIRIES = 3;
+
+/**
+ * Batches sent with a reply subject, waiting for the nodes that must confirm them. A node
+ * that does not confirm in time is waited for while it is silent (it may come back); once it
+ * is back or reaped, its persistent sessions are elsewhere or restored, possibly without the
+ * batch: the batch is redelivered to exactly those sessions, which skip what they hold.
+ */
 export class PendingAcks {
   private readonly pending = new Map<number, Pending>();
 
   constructor(
     private readonly timeoutMs: number,
-    /** Of the nodes that have not answered, those still expected (alive, still interested). */
-    private readonly stillExpected: (topic: string, missing: Set<string>) => Set<string>,
+    private readonly liveness: (node: string) => NodeLiveness,
+    /** Sends the messages again, for the sessions that `nodes` held. */
+    private readonly redeliver: (nodes: Set<string>, messages: ClusterMessage[]) => void,
   ) {}
 
-  expect(seq: number, topic: string, nodes: Set<string>): void {
+  /** `messages` carry the ids the receivers gave them (envelope.ts decodeBatch). */
+  expect(seq: number, nodes: Set<string>, messages: ClusterMessage[]): void {
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const done = new Promise<void>((res, rej) => {
@@ -115,7 +130,7 @@ export class PendingAcks {
     });
     done.catch(() => {});
     const timer = setTimeout(() => this.expire(seq), this.timeoutMs);
-    this.pending.set(seq, { topic, missing: nodes, done, resolve, reject, timer });
+    this.pending.set(seq, { messages, missing: nodes, expiries: 0, done, resolve, reject, timer });
   }
 
   acked(seq: number, node: string): void {
@@ -127,17 +142,22 @@ export class PendingAcks {
   private expire(seq: number): void {
     const entry = this.pending.get(seq);
     if (entry === undefined) return;
-    const missing = this.stillExpected(entry.topic, entry.missing);
-    if (missing.size === 0) {
-      this.settle(seq, entry);
+    const silent = [...entry.missing].filter((node) => this.liveness(node) === 'silent');
+    if (silent.length > 0 && ++entry.expiries < SILENT_EXPIRIES) {
+      entry.timer = setTimeout(() => this.expire(seq), this.timeoutMs);
       return;
     }
-    this.pending.delete(seq);
-    entry.reject(
-      new ClusterAckTimeout(
-        `cluster: nodes ${[...missing].join(', ')} did not confirm a QoS 1/2 message in ${this.timeoutMs} ms`,
-      ),
-    );
+    if (silent.length > 0) {
+      this.pending.delete(seq);
+      entry.reject(
+        new ClusterAckTimeout(
+          `cluster: nodes ${silent.join(', ')} stayed silent with a QoS 1/2 message unconfirmed`,
+        ),
+      );
+      return;
+    }
+    this.redeliver(entry.missing, entry.messages);
+    this.settle(seq, entry);
   }
 
   private settle(seq: number, entry: Pending): void {

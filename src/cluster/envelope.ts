@@ -9,6 +9,7 @@ import type { ClusterMessage } from '../broker/ports.js';
 const FORMAT = 1;
 const HAS_EXPIRY = 1;
 const HAS_ORIGIN = 2;
+const HAS_ID = 4;
 const FIXED = 2;
 const BATCH_HEADER = 12;
 
@@ -48,6 +49,7 @@ function prepare(message: ClusterMessage): Prepared {
   let size = FIXED + encodedSize(publish, 5);
   if (message.expiresAt !== undefined) size += 8;
   if (message.origin !== undefined) size += 2 + Buffer.byteLength(message.origin);
+  if (message.id !== undefined) size += 1 + Buffer.byteLength(message.id);
   return { message, publish, size };
 }
 
@@ -55,13 +57,22 @@ function writeEnvelope(out: Buffer, pos: number, { message, publish }: Prepared)
   const expiry = message.expiresAt !== undefined;
   const origin = message.origin;
   out[pos] = FORMAT;
-  out[pos + 1] = (expiry ? HAS_EXPIRY : 0) | (origin !== undefined ? HAS_ORIGIN : 0);
+  const id = message.id;
+  out[pos + 1] =
+    (expiry ? HAS_EXPIRY : 0) |
+    (origin !== undefined ? HAS_ORIGIN : 0) |
+    (id !== undefined ? HAS_ID : 0);
   pos += FIXED;
   if (expiry) pos = out.writeDoubleBE(message.expiresAt!, pos);
   if (origin !== undefined) {
     const length = out.write(origin, pos + 2);
     out.writeUInt16BE(length, pos);
     pos += 2 + length;
+  }
+  if (id !== undefined) {
+    const length = out.write(id, pos + 1); // ids are ours, a few dozen bytes
+    out[pos] = length;
+    pos += 1 + length;
   }
   return writePublishPacket(out, pos, publish, 5);
 }
@@ -99,6 +110,7 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
   let pos = FIXED;
   let expiresAt: number | undefined;
   let origin: string | undefined;
+  let id: string | undefined;
   if (flags & HAS_EXPIRY) {
     expiresAt = buf.readDoubleBE(pos);
     pos += 8;
@@ -107,6 +119,10 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
     const length = buf.readUInt16BE(pos);
     origin = buf.toString('utf8', pos + 2, pos + 2 + length);
     pos += 2 + length;
+  }
+  if (flags & HAS_ID) {
+    id = buf.toString('utf8', pos + 1, pos + 1 + buf[pos]!);
+    pos += 1 + buf[pos]!;
   }
   const packet = decodePublish(buf.subarray(pos));
   if (packet?.type !== PacketType.Publish) throw new Error('envelope without a PUBLISH');
@@ -119,6 +135,7 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
   };
   if (expiresAt !== undefined) message.expiresAt = expiresAt;
   if (origin !== undefined) message.origin = origin;
+  if (id !== undefined) message.id = id;
   return message;
 }
 
@@ -160,7 +177,10 @@ export function decodeBatch(bytes: Uint8Array): Batch {
     if (pos + 4 > buf.length) throw new Error('not a culex cluster envelope batch');
     const length = buf.readUInt32BE(pos);
     if (pos + 4 + length > buf.length) throw new Error('not a culex cluster envelope batch');
-    messages.push(decodeEnvelope(buf.subarray(pos + 4, pos + 4 + length)));
+    const message = decodeEnvelope(buf.subarray(pos + 4, pos + 4 + length));
+    // A message's id in the cluster: its batch and place in it, unless it carries one.
+    message.id ??= `${stamp.incarnation.toString(36)}.${stamp.seq}.${messages.length}`;
+    messages.push(message);
     pos += 4 + length;
   }
   return { stamp, messages };

@@ -3,8 +3,10 @@
 // then deleted before its group starts is never sent at all: a QoS 1 message that its
 // subscriber acknowledged while the previous group was in flight costs the cluster nothing.
 import type { KV } from '@nats-io/kv';
+import { retrying } from './retry.js';
 
 const DELETE = null;
+const RETRY_MS = 5000;
 
 type Value = string | (() => string);
 
@@ -13,9 +15,11 @@ export class KvWriter {
   private queued = new Map<string, Value | typeof DELETE>();
   /** Keys written by a landed or in-flight group: a delete of these must be sent. */
   private readonly written = new Set<string>();
+  /** The group in flight, settled either way: the next one starts after it. */
   private inflight: Promise<void> = Promise.resolve();
+  /** The last group sent: resolves once it landed, rejects if a write of it failed. */
+  private landed: Promise<void> = Promise.resolve();
   private next: Promise<void> | undefined;
-  private failure: unknown;
 
   constructor(
     private readonly kv: KV,
@@ -48,9 +52,12 @@ export class KvWriter {
   }
 
   private schedule(): void {
-    this.next ??= this.inflight
+    if (this.next !== undefined) return;
+    this.next = this.inflight
       .then(() => new Promise((resolve) => setTimeout(resolve, this.gatherMs)))
       .then(() => this.commit());
+    // A failure is reported to flush(); a group nobody flushes must not crash the process.
+    this.next.catch(() => {});
   }
 
   private commit(): Promise<void> {
@@ -59,26 +66,29 @@ export class KvWriter {
     this.queued = new Map();
     const writes: Promise<unknown>[] = [];
     for (const [key, value] of group) {
+      // Puts and deletes are idempotent: a write that fails while a stream elects a new
+      // leader is simply sent again, within a bound.
       if (value === DELETE) {
         this.written.delete(key);
-        writes.push(this.kv.delete(key));
+        writes.push(retrying(() => this.kv.delete(key), RETRY_MS));
       } else {
         this.written.add(key);
-        writes.push(this.kv.put(key, typeof value === 'string' ? value : value()));
+        const text = typeof value === 'string' ? value : value();
+        writes.push(retrying(() => this.kv.put(key, text), RETRY_MS));
       }
     }
-    this.inflight = Promise.all(writes).then(
-      () => {},
-      (err) => {
-        this.failure ??= err;
-      },
-    );
-    return this.inflight;
+    const landed = Promise.all(writes).then(() => {});
+    landed.catch(() => {});
+    this.landed = landed;
+    this.inflight = landed.catch(() => {});
+    return landed;
   }
 
-  /** Resolves once everything written so far has landed; rejects if a write failed. */
-  async flush(): Promise<void> {
-    await (this.next ?? this.inflight);
-    if (this.failure !== undefined) throw this.failure;
+  /**
+   * Resolves once everything written so far has landed; rejects if a write of the last group
+   * failed (that group's writes are then lost; later groups are not affected).
+   */
+  flush(): Promise<void> {
+    return this.next ?? this.landed;
   }
 }

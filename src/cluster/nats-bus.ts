@@ -17,7 +17,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterBus, ClusterMessage, ClusterNodeState, ClusterSink } from '../broker/ports.js';
 import { ClientClaims } from './claims.js';
-import { type Batch, decodeBatch, type Stamp } from './envelope.js';
+import { type Batch, decodeBatch, encodeBatch, type Stamp } from './envelope.js';
 import { DurableInterest, PendingAcks } from './durable-acks.js';
 import { Outbox } from './outbox.js';
 import { registerNodeName } from './node-name.js';
@@ -26,7 +26,7 @@ import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
 import { KvRetainedStore } from './retained-kv.js';
 import { KvSessionStore } from './session-store.js';
-import { encodeToken, interestSubjects, longChannel } from './subject.js';
+import { decodeToken, encodeToken, interestSubjects, longChannel } from './subject.js';
 import { topicMatches } from '../topic/index.js';
 
 interface Interest {
@@ -70,19 +70,14 @@ export class NatsClusterBus implements ClusterBus {
   ) {
     this.nodeName = options.nodeName;
     this.token = encodeToken(options.nodeName);
-    // Of the nodes that have not confirmed, only one alive that no longer holds the interest
-    // (its subscriber left) is not owed a confirmation; a silent or lost node is, and then
-    // the acknowledgement must fail rather than pass.
-    this.acks = new PendingAcks(options.ackTimeoutMs, (topic, missing) => {
-      const alive = new Set(
-        parts.watch
-          .nodes()
-          .filter((n) => n.state === 'up')
-          .map((n) => encodeToken(n.name)),
-      );
-      const interested = parts.durable.nodesFor(topic);
-      return new Set([...missing].filter((n) => !alive.has(n) || interested.has(n)));
-    });
+    this.acks = new PendingAcks(
+      options.ackTimeoutMs,
+      (token) => {
+        const node = parts.watch.nodes().find((n) => encodeToken(n.name) === token);
+        return node === undefined ? 'gone' : node.state === 'up' ? 'up' : 'silent';
+      },
+      (tokens, messages) => this.redeliver(tokens, messages),
+    );
     this.outbox = new Outbox(
       nc,
       options.prefix,
@@ -185,6 +180,13 @@ export class NatsClusterBus implements ClusterBus {
         msg.respond(this.parts.claims.surrender(msg.data, sink));
       },
     });
+    this.nc.subscribe(`${this.options.prefix}.r.*`, {
+      callback: (_err, msg) => {
+        const batch = this.decode(msg);
+        const from = decodeToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+        if (batch !== undefined) sink.redeliver(from, batch.messages);
+      },
+    });
     // Every node hears the topics too long for a subject of their own (subject.ts).
     this.nc.subscribe(longChannel(this.options.prefix), {
       callback: (_err, msg) => this.received(msg),
@@ -222,11 +224,26 @@ export class NatsClusterBus implements ClusterBus {
         if (!(await this.parts.claims.claimFromLost(clientId, dead))) continue;
         const moved = await this.parts.sessions.takeFrom(dead, clientId);
         if (moved === undefined) continue;
-        sink.adopt(moved);
+        sink.adopt(moved, dead);
         if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
       }
     }
     await this.parts.wills.sendOrphans(dead, sink, willInSession);
+  }
+
+  /**
+   * Messages some nodes never confirmed: every node (this one too) delivers them again to the
+   * sessions those nodes held, wherever they are now.
+   */
+  private redeliver(tokens: Set<string>, messages: ClusterMessage[]): void {
+    for (const token of tokens) {
+      this.log.warn(
+        { node: decodeToken(token), messages: messages.length },
+        'cluster: redelivering',
+      );
+      this.nc.publish(`${this.options.prefix}.r.${token}`, encodeBatch(this.stamp, messages));
+      this.sink?.redeliver(decodeToken(token), messages);
+    }
   }
 
   /** NATS' own reconnection does the failover; the broker only needs to know the state. */

@@ -93,7 +93,11 @@ export class Outbox {
       } else this.log.error({ err: String(err), topic: batch.topic }, 'cluster: message not sent');
       return;
     }
-    if (batch.confirmers !== undefined) this.acks.expect(seq, batch.topic, batch.confirmers);
+    if (batch.confirmers === undefined) return;
+    // The ids the receivers give these messages (decodeBatch), for a redelivery to match.
+    const prefix = `${this.stamp.incarnation.toString(36)}.${seq}.`;
+    const messages = batch.messages.map((m, i) => ({ ...m, id: `${prefix}${i}` }));
+    this.acks.expect(seq, batch.confirmers, messages);
   }
 
   /** Sends what is queued now, then waits for every confirmation asked so far. */

@@ -48,6 +48,19 @@ describe('cluster envelope', () => {
     );
   });
 
+  it('carries a message id when it has one; a batch names the others by stamp and place', () => {
+    const withId = decodeEnvelope(encodeEnvelope({ ...full, id: 'abc.12.3' }));
+    assert.equal(withId.id, 'abc.12.3');
+    assert.equal(withId.topic, full.topic);
+    const batch = decodeBatch(
+      encodeBatch({ incarnation: 36, seq: 5 }, [full, { ...full, id: 'x' }]),
+    );
+    assert.deepEqual(
+      batch.messages.map((m) => m.id),
+      ['10.5.0', 'x'],
+    );
+  });
+
   it('keeps a bare 3.1.1 message bare', () => {
     const bare = {
       topic: 't',

@@ -88,7 +88,7 @@ function accept(
         );
   return Promise.all([bus.claim(id, !packet.clean), keeping]).then(
     ([claim]) => {
-      if (claim.session !== undefined) cluster.adopt(claim.session);
+      if (claim.session !== undefined) cluster.adopt(claim.session, claim.from!);
       admit(connection, packet, will, extra);
       // A CONNECT on another node came later and won: as if it had come after this one.
       if (claim.lost && connection.state === 'connected')
