@@ -100,7 +100,10 @@ export class ClusterNode implements ClusterSink {
       const id = message.id;
       this.core.router.routeTo(
         message as Message,
-        (session) => session.heldBy === from && session.persistent && !(id && session.holds(id)),
+        (session) =>
+          session.persistent &&
+          session.heldBy?.includes(from) === true &&
+          !(id && session.holds(id)),
       );
     }
   }
@@ -110,7 +113,7 @@ export class ClusterNode implements ClusterSink {
     const existing = this.core.sessions.get(moved.record.clientId);
     if (existing !== undefined) this.core.endSession(existing);
     const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
-    session.heldBy = from;
+    session.heldBy = [...(moved.heldBy ?? []), from].slice(-HELD_BY);
     const store = this.core.sessionStore;
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);
@@ -119,10 +122,14 @@ export class ClusterNode implements ClusterSink {
   }
 }
 
+/** Nodes remembered per session for redeliveries: a session rarely moves more in seconds. */
+const HELD_BY = 8;
+
 function transferOf(session: Session): TransferredSession {
   return {
     record: session.toRecord(),
     outbound: [...session.pending()].map(outboundRecord),
     incomingQos2: [...session.incomingQos2],
+    heldBy: session.heldBy,
   };
 }

@@ -190,7 +190,7 @@ export class BrokerCore {
     const session = this.newSession(record.clientId);
     session.restore(record, outbound, incomingQos2);
     // In a cluster a restored session was this node's in its previous run (adopt() says more).
-    if (this.cluster !== undefined) session.heldBy = this.options.nodeName;
+    if (this.cluster !== undefined) session.heldBy = [this.options.nodeName];
     for (const sub of session.subscriptions.values()) {
       const share = shareOf(sub);
       this.router.subscribe(session, share ? { ...sub, topicFilter: share.filter } : sub, share);

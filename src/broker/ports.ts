@@ -168,6 +168,8 @@ export interface TransferredSession {
   record: SessionRecord;
   outbound: OutboundRecord[];
   incomingQos2: number[];
+  /** Nodes that held the session before (latest last): redeliveries for them reach it. */
+  heldBy?: string[];
 }
 
 /** What the broker does for the cluster: the bus calls it for what other nodes send. */

@@ -58,8 +58,8 @@ export class Session {
   delayedWill: { message: Message; publishAt: number } | undefined;
   /** True once the store holds a record of this session. */
   stored = false;
-  /** In a cluster: the node that held this session before (it was restored or adopted). */
-  heldBy: string | undefined;
+  /** In a cluster: the nodes that held this session before it came here (recent ones). */
+  heldBy: string[] | undefined;
   private queue: OutboundEntry[] = [];
   /** In flight from an earlier connection, waiting to be sent again on this one. */
   private resend: OutboundEntry[] = NOTHING_TO_RESEND;

@@ -44,6 +44,7 @@ export function encodeSession(session: TransferredSession): Buffer {
       record: recordToWire(session.record),
       outbound: session.outbound.map(outboundToWire),
       incomingQos2: session.incomingQos2,
+      heldBy: session.heldBy,
     }),
   );
 }
@@ -54,5 +55,6 @@ export function decodeSession(bytes: Uint8Array): TransferredSession {
     record: recordFromWire(wire.record),
     outbound: wire.outbound.map(outboundFromWire),
     incomingQos2: wire.incomingQos2,
+    heldBy: wire.heldBy,
   };
 }
