@@ -226,13 +226,13 @@ export interface ClusterBus {
   sharedInterest(group: string, filter: string, delta: 1 | -1): void;
   /**
    * Makes this node the one owner of `clientId` in the cluster, before CONNACK. Resolves with
-   * the session another node held for it (when `resume` and there was one), and `lost` when a
-   * CONNECT with the same id on another node claimed it later, while this claim was on its way.
+   * the session another node held for it (when `resume` and there was one); `lost()` tells,
+   * when asked, whether a CONNECT with the same id on another node has claimed it since.
    */
   claim(
     clientId: string,
     resume: boolean,
-  ): Promise<{ session: TransferredSession | undefined; from?: string; lost: boolean }>;
+  ): Promise<{ session: TransferredSession | undefined; from?: string; lost(): boolean }>;
   /** The client's last connection here ended and it keeps no session: forget the claim. */
   release(clientId: string): void;
   /** Keeps the will in the cluster before CONNACK, so a surviving node sends it if this one dies. */

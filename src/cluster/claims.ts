@@ -22,7 +22,8 @@ export interface Claim {
   session: TransferredSession | undefined;
   /** The node the session came from. */
   from?: string;
-  lost: boolean;
+  /** Whether a later claim elsewhere has won, asked when the connection is admitted. */
+  lost(): boolean;
 }
 
 export class ClientClaims {
@@ -93,7 +94,7 @@ export class ClientClaims {
       this.pending.delete(clientId);
     }
     // Another node claimed after us while we waited: it wins.
-    if (later > revision) return { session: undefined, lost: true };
+    if (later > revision) return { session: undefined, lost: () => true };
     this.owned.set(clientId, revision);
     let session: TransferredSession | undefined;
     if (previous !== undefined && previous.node !== this.nodeName) {
@@ -101,7 +102,8 @@ export class ClientClaims {
       session = await this.takeSession(previous.node, clientId, resume);
     }
     // Or it claimed while the session was being handed over.
-    return { session, from: previous?.node, lost: this.owned.get(clientId) !== revision };
+    // Asked again when the connection is admitted: a claim seen in between wins too.
+    return { session, from: previous?.node, lost: () => this.owned.get(clientId) !== revision };
   }
 
   /**

@@ -91,7 +91,7 @@ function accept(
       if (claim.session !== undefined) cluster.adopt(claim.session, claim.from!);
       admit(connection, packet, will, extra);
       // A CONNECT on another node came later and won: as if it had come after this one.
-      if (claim.lost && connection.state === 'connected')
+      if (claim.lost() && connection.state === 'connected')
         connection.core.disconnect(connection, ReasonCode.SessionTakenOver);
     },
     (err) => {
