@@ -1,7 +1,7 @@
 // Makes a fresh clone runnable: installs dependencies when they are missing, then builds what
 // is out of date. A second `npm start` or `npm test` with no source changed skips tsc.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
@@ -44,6 +44,9 @@ if (stale(stamp, ...sources)) {
     console.error('culex: the TypeScript build failed (errors above)');
     process.exit(1);
   }
+  // The `culex` bin (node_modules/.bin/culex, npx culex) runs the file itself: tsc does not
+  // make it executable.
+  chmodSync('dist/src/cli/main.js', 0o755);
   // Dated when tsc started: a file saved during the build is newer, and is built next time.
   writeFileSync(stamp, `${started.toISOString()}\n`);
   utimesSync(stamp, started, started);
