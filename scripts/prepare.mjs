@@ -46,7 +46,8 @@ if (stale(stamp, ...sources)) {
   }
   // The `culex` bin (node_modules/.bin/culex, npx culex) runs the file itself: tsc does not
   // make it executable.
-  chmodSync('dist/src/cli/main.js', 0o755);
+  const bin = 'dist/src/cli/main.js';
+  if (existsSync(bin)) chmodSync(bin, 0o755);
   // Dated when tsc started: a file saved during the build is newer, and is built next time.
   writeFileSync(stamp, `${started.toISOString()}\n`);
   utimesSync(stamp, started, started);
