@@ -1,109 +1,12 @@
-// The processes of bench:chaos: a NATS cluster (JetStream, routes) and Culex nodes on it,
-// each node on a fixed port and data directory so that a SIGKILLed node comes back as itself.
+// The Culex nodes of bench:chaos (its NATS cluster: nats-servers.ts), each node on a fixed
+// port and data directory so that a SIGKILLed node comes back as itself.
 // Every process is started here and stopped by its PID; every wait is bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CULEX_MAIN, culexArgs, freePort, stopProcess } from './broker-process.js';
+import { CULEX_MAIN, culexArgs, freePort, stopChild } from './broker-process.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await stopProcess(child);
-  clearTimeout(timer);
-}
-
-interface NatsServer {
-  name: string;
-  clientPort: number;
-  monitorPort: number;
-  routePort: number;
-  child?: ChildProcess;
-  output: string;
-}
-
-/** `count` nats-server processes routed into one cluster, JetStream on each, under `dir`. */
-export class NatsServers {
-  private constructor(
-    readonly servers: NatsServer[],
-    private readonly dir: string,
-  ) {}
-
-  static async start(dir: string, count: number): Promise<NatsServers> {
-    const servers: NatsServer[] = [];
-    for (let i = 1; i <= count; i++) {
-      const [clientPort, monitorPort, routePort] = [
-        await freePort(),
-        await freePort(),
-        await freePort(),
-      ];
-      servers.push({ name: `s${i}`, clientPort, monitorPort, routePort, output: '' });
-    }
-    const nats = new NatsServers(servers, dir);
-    try {
-      for (const server of servers) nats.spawn(server);
-      await Promise.all(servers.map((s) => nats.healthy(s)));
-    } catch (err) {
-      await nats.stop();
-      throw err;
-    }
-    return nats;
-  }
-
-  /** nats://… of every server, for `--cluster`. */
-  get urls(): string {
-    return this.servers.map((s) => `nats://127.0.0.1:${s.clientPort}`).join(',');
-  }
-
-  private spawn(server: NatsServer): void {
-    const routes = this.servers.map((s) => `nats://127.0.0.1:${s.routePort}`).join(',');
-    const cluster =
-      this.servers.length > 1
-        ? ['--cluster_name', 'culex-chaos', '--cluster', `nats://127.0.0.1:${server.routePort}`]
-        : [];
-    const args = [
-      ...['-a', '127.0.0.1', '-p', String(server.clientPort), '-m', String(server.monitorPort)],
-      ...['-n', server.name, ...cluster],
-      ...(this.servers.length > 1 ? ['--routes', routes] : []),
-      ...['-js', '-sd', join(this.dir, server.name)],
-    ];
-    const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      server.output = (server.output + chunk).slice(-8_000);
-    });
-    child.on('error', (err) => {
-      server.output += `\nspawn failed: ${err.message}`;
-    });
-    server.child = child;
-  }
-
-  /** Waits until /healthz answers 200 (JetStream ready, meta leader known). */
-  private async healthy(server: NatsServer, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (server.child?.exitCode !== null)
-        throw new Error(`nats-server ${server.name} exited: ${server.output}`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`, {
-          signal: AbortSignal.timeout(1_000),
-        });
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline)
-        throw new Error(`nats-server ${server.name} not healthy in ${ms} ms: ${server.output}`);
-      await sleep(100);
-    }
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.servers.map((s) => (s.child ? stopChild(s.child) : undefined)));
-  }
-}
 
 /** One Culex node: its name, port and data directory stay across kills. */
 export interface ChaosNode {
@@ -178,7 +81,7 @@ export class CulexNodes {
 
   /** SIGKILL: no goodbye to NATS or its clients. */
   async kill(node: ChaosNode): Promise<void> {
-    if (node.child !== undefined) await stopProcess(node.child, 'SIGKILL');
+    if (node.child !== undefined) await stopChild(node.child, 'SIGKILL');
   }
 
   async stop(): Promise<void> {

@@ -18,7 +18,8 @@ import {
   type Subscriber,
   type Target,
 } from './chaos-clients.js';
-import { CulexNodes, NatsServers } from './chaos-processes.js';
+import { CulexNodes } from './chaos-processes.js';
+import { NatsServers } from './nats-servers.js';
 import { type Kill, summarize } from './chaos-report.js';
 
 const { values } = parseArgs({
@@ -147,13 +148,13 @@ async function main(): Promise<number> {
     () => {
       console.error('bench:chaos: over its time bound; stopping');
       process.exitCode = 3;
-      Promise.all([nodes?.stop(), nats?.stop()]).finally(() => process.exit(3));
+      Promise.all([nodes?.stop(), nats?.close()]).finally(() => process.exit(3));
     },
     (seconds + drainMs / 1000 + 90) * 1000,
   );
   try {
     say(`seed ${seed}, ${seconds} s of chaos, ${nodeCount} nodes, ${natsCount} NATS servers`);
-    nats = await NatsServers.start(join(dir, 'nats'), natsCount);
+    nats = await NatsServers.start(natsCount, { dir: join(dir, 'nats') });
     nodes = new CulexNodes(dir, nats.urls, {
       CULEX_CLUSTER_REPLICAS: String(Math.min(3, natsCount)),
       CULEX_CLUSTER_PREFIX: `chaos${process.pid}`,
@@ -201,7 +202,7 @@ async function main(): Promise<number> {
     for (const c of [...(clients?.publishers ?? []), ...(clients?.subscribers ?? [])])
       c.client.end(true);
     await nodes?.stop();
-    await nats?.stop();
+    await nats?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 // Real PostgreSQL, Redis and OpenLDAP servers for the auth source tests and bench:auth, each on
 // a free loopback port in a temp dir, stopped (and started again, same port and data) by PID.
+import pg from 'pg';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -126,7 +127,31 @@ export async function startPostgres(): Promise<ManagedServer & { url: string }> 
     'SIGINT',
   );
   await server.start();
-  return Object.assign(server, { url: `postgres://culex@127.0.0.1:${port}/postgres` });
+  const url = `postgres://culex@127.0.0.1:${port}/postgres`;
+  await untilPostgresAnswers(url);
+  return Object.assign(server, { url });
+}
+
+/**
+ * The port opens before the database accepts queries ("the database system is starting up",
+ * seen on a loaded machine): wait, bounded, until a query answers.
+ */
+async function untilPostgresAnswers(url: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
 }
 
 export async function startRedis(): Promise<ManagedServer> {

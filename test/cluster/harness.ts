@@ -11,7 +11,8 @@ import mqtt, {
   type IPublishPacket,
   type MqttClient,
 } from 'mqtt';
-import { CULEX_MAIN, culexArgs, freePort } from '../../bench/broker-process.js';
+import { CULEX_MAIN, culexArgs, freePort, stopChild } from '../../bench/broker-process.js';
+import { NatsServers } from '../../bench/nats-servers.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -24,145 +25,7 @@ export async function until(condition: () => boolean, what: string, ms = 5_000):
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
-export async function stopChild(
-  child: ChildProcess,
-  signal: NodeJS.Signals = 'SIGTERM',
-  graceMs = 5_000,
-): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-interface NatsServer {
-  name: string;
-  clientPort: number;
-  monitorPort: number;
-  routePort: number;
-  dir: string;
-  child?: ChildProcess;
-  output: string;
-}
-
-/** Three nats-server processes routed into one cluster, JetStream on each. */
-export class NatsCluster {
-  private constructor(
-    readonly servers: NatsServer[],
-    private readonly root: string,
-    private readonly noAdvertise: boolean,
-  ) {}
-
-  /**
-   * `noAdvertise`: the servers do not tell clients about each other, so a client knows only
-   * the URLs it was given (a node behind a proxy cannot go around it).
-   */
-  static async start(count = 3, options: { noAdvertise?: boolean } = {}): Promise<NatsCluster> {
-    const root = mkdtempSync(join(tmpdir(), 'culex-nats-'));
-    const servers: NatsServer[] = [];
-    for (let i = 1; i <= count; i++) {
-      servers.push({
-        name: `s${i}`,
-        clientPort: await freePort(),
-        monitorPort: await freePort(),
-        routePort: await freePort(),
-        dir: join(root, `s${i}`),
-        output: '',
-      });
-    }
-    const cluster = new NatsCluster(servers, root, options.noAdvertise ?? false);
-    try {
-      for (const server of servers) cluster.spawn(server);
-      await Promise.all(servers.map((s) => cluster.healthy(s)));
-    } catch (err) {
-      await cluster.close();
-      throw err;
-    }
-    return cluster;
-  }
-
-  /** nats://… of every server, for `--cluster`. */
-  get urls(): string {
-    return this.servers.map((s) => `nats://127.0.0.1:${s.clientPort}`).join(',');
-  }
-
-  private spawn(server: NatsServer): void {
-    const routes = this.servers.map((s) => `nats://127.0.0.1:${s.routePort}`).join(',');
-    const args = [
-      ...['-a', '127.0.0.1', '-p', String(server.clientPort), '-m', String(server.monitorPort)],
-      ...['-n', server.name, '--cluster_name', 'culex-test'],
-      ...['--cluster', `nats://127.0.0.1:${server.routePort}`, '--routes', routes],
-      ...['-js', '-sd', server.dir],
-      ...(this.noAdvertise ? ['--no_advertise'] : []),
-    ];
-    const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    server.output = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      server.output = (server.output + chunk).slice(-8_000);
-    });
-    child.on('error', (err) => {
-      server.output += `\nspawn failed: ${err.message}`;
-    });
-    server.child = child;
-  }
-
-  /** Waits until /healthz answers 200 (JetStream ready, meta leader known). */
-  private async healthy(server: NatsServer, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (server.child?.exitCode !== null)
-        throw new Error(`nats-server ${server.name} exited: ${server.output}`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`, {
-          signal: AbortSignal.timeout(1_000),
-        });
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline)
-        throw new Error(`nats-server ${server.name} not healthy in ${ms} ms: ${server.output}`);
-      await sleep(100);
-    }
-  }
-
-  /** Index of the server a client connection named `name` is on (monitoring /connz). */
-  async serverOf(name: string): Promise<number | undefined> {
-    for (const [i, server] of this.servers.entries()) {
-      if (server.child?.exitCode !== null) continue;
-      const res = await fetch(`http://127.0.0.1:${server.monitorPort}/connz?limit=4096`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      const body = (await res.json()) as { connections?: { name?: string }[] };
-      if (body.connections?.some((c) => c.name === name)) return i;
-    }
-    return undefined;
-  }
-
-  /** SIGKILL one server (index 0..2); its store directory stays for the restart. */
-  async kill(index: number): Promise<void> {
-    const child = this.servers[index]!.child;
-    if (child !== undefined) await stopChild(child, 'SIGKILL');
-  }
-
-  /** Starts a killed server again on the same ports and store directory. */
-  async restart(index: number): Promise<void> {
-    const server = this.servers[index]!;
-    this.spawn(server);
-    await this.healthy(server);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(
-      this.servers.map((s) => (s.child === undefined ? undefined : stopChild(s.child))),
-    );
-    rmSync(this.root, { recursive: true, force: true });
-  }
-}
+export { stopChild };
 
 /** One `culex start --cluster` process. */
 export interface CulexNode {
@@ -209,7 +72,7 @@ export class Cluster {
   private root: string | undefined;
 
   private constructor(
-    readonly nats: NatsCluster,
+    readonly nats: NatsServers,
     readonly prefix: string,
     private readonly defaults: NodeOptions,
   ) {}
@@ -220,7 +83,8 @@ export class Cluster {
     names: string[],
     options: { nodes?: NodeOptions; noAdvertise?: boolean } = {},
   ): Promise<Cluster> {
-    const nats = await NatsCluster.start(3, { noAdvertise: options.noAdvertise });
+    // 3 nats-servers routed together, JetStream on each.
+    const nats = await NatsServers.start(3, { noAdvertise: options.noAdvertise });
     const cluster = new Cluster(nats, `${prefix}${process.pid}`, options.nodes ?? {});
     try {
       for (const name of names) await cluster.startNode(name);
