@@ -3,7 +3,7 @@
 // in flight, and a QoS 1 PUBACK waits until the other nodes' stores hold the message.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { PacketType } from '../../src/protocol/index.js';
 import { connected, pubResponse, type RawClient } from '../conformance/raw-client.js';
 import {
@@ -15,22 +15,8 @@ import {
   real,
   sleep,
   until,
+  connack,
 } from './harness.js';
-
-/** Resolves with the CONNACK, or rejects when the connection fails first. */
-function connack(client: MqttClient, ms = 10_000): Promise<IConnackPacket> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no CONNACK in ${ms} ms`)), ms);
-    client.once('connect', (packet) => {
-      clearTimeout(timer);
-      resolve(packet);
-    });
-    client.once('close', () => {
-      clearTimeout(timer);
-      reject(new Error('closed before CONNACK'));
-    });
-  });
-}
 
 const payloads = (got: Received[], topic: string) =>
   real(got)

@@ -7,12 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, {
   type IClientOptions,
+  type IConnackPacket,
   type IDisconnectPacket,
   type IPublishPacket,
   type MqttClient,
 } from 'mqtt';
 import { CULEX_MAIN, culexArgs, freePort, stopChild } from '../../bench/broker-process.js';
 import { NatsServers } from '../../bench/nats-servers.js';
+
+/**
+ * A CONNECT claims its client id in a replicated KV bucket, retried for up to 10 s while the
+ * bucket elects a leader (a NATS server lost, or a loaded machine): give it that, and more.
+ */
+const CONNECT_MS = 15_000;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -192,7 +199,7 @@ export class Cluster {
     const client = await mqtt.connectAsync(this.node(name).url, {
       protocolVersion: 5,
       reconnectPeriod: 0,
-      connectTimeout: 5_000,
+      connectTimeout: CONNECT_MS,
       ...options,
     });
     this.clients.add(client);
@@ -204,7 +211,7 @@ export class Cluster {
     const client = mqtt.connect(this.node(name).url, {
       protocolVersion: 5,
       reconnectPeriod: 0,
-      connectTimeout: 5_000,
+      connectTimeout: CONNECT_MS,
       ...options,
     });
     client.on('error', () => {});
@@ -285,4 +292,19 @@ export function acks(client: MqttClient): { cmd: string; reasonCode?: number }[]
       got.push({ cmd: packet.cmd, reasonCode: (packet as { reasonCode?: number }).reasonCode });
   });
   return got;
+}
+
+/** Resolves with the CONNACK, or rejects when the connection fails first (bounded). */
+export function connack(client: MqttClient, ms = 10_000): Promise<IConnackPacket> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no CONNACK in ${ms} ms`)), ms);
+    client.once('connect', (packet) => {
+      clearTimeout(timer);
+      resolve(packet);
+    });
+    client.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('closed before CONNACK'));
+    });
+  });
 }

@@ -3,7 +3,6 @@
 // queued messages, unique node names, and retained messages outliving every Culex node.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { IConnackPacket, MqttClient } from 'mqtt';
 import {
   Cluster,
   collect,
@@ -13,22 +12,8 @@ import {
   real,
   sleep,
   until,
+  connack,
 } from './harness.js';
-
-/** Resolves with the CONNACK, or rejects when the connection fails first. */
-function connack(client: MqttClient, ms = 5_000): Promise<IConnackPacket> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no CONNACK in ${ms} ms`)), ms);
-    client.once('connect', (packet) => {
-      clearTimeout(timer);
-      resolve(packet);
-    });
-    client.once('close', () => {
-      clearTimeout(timer);
-      reject(new Error('closed before CONNACK'));
-    });
-  });
-}
 
 describe('cluster sessions', () => {
   let cluster: Cluster;
