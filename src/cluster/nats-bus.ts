@@ -1,22 +1,18 @@
 // The NATS ClusterBus: messages cross between nodes as core NATS messages on subjects made
 // from their topics (subject.ts), so NATS' own interest graph sends each message only to the
 // nodes that subscribed to it. Shared subscriptions are NATS queue groups: one member node
-// per message in the whole cluster. Client ownership and retained messages live in
-// JetStream KV buckets (claims.ts, retained-kv.ts).
+// per message in the whole cluster. Client ownership, sessions, wills, retained messages and
+// the nodes themselves live in JetStream KV buckets (claims.ts, session-store.ts, wills.ts,
+// retained-kv.ts, node-watch.ts); acknowledgements that wait for other nodes, in
+// durable-acks.ts.
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import {
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type Msg,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterBus, ClusterMessage, ClusterNodeState, ClusterSink } from '../broker/ports.js';
 import { ClientClaims } from './claims.js';
+import { closeWithin, connectionOptions } from './connection.js';
+import { Interests } from './interests.js';
 import { type Batch, decodeBatch, encodeBatch, type Stamp } from './envelope.js';
 import { DurableInterest, PendingAcks } from './durable-acks.js';
 import { Outbox } from './outbox.js';
@@ -29,19 +25,16 @@ import { KvSessionStore } from './session-store.js';
 import { decodeToken, encodeToken, interestSubjects, longChannel } from './subject.js';
 import { topicMatches } from '../topic/index.js';
 
-interface Interest {
-  count: number;
-  subscriptions: Subscription[];
-}
-
 export class NatsClusterBus implements ClusterBus {
   readonly nodeName: string;
   private readonly stamp: Stamp = { incarnation: randomInt(2 ** 32), seq: 0 };
   /** Highest batch number seen per sending incarnation: a node subscribed with overlapping
    * filters gets one NATS copy per subscription, one after the other, and must route once. */
   private readonly lastSeen = new Map<number, number>();
-  private readonly interests = new Map<string, Interest>();
-  private readonly shared = new Map<string, Interest>();
+  /** Plain subscriptions, on the echo-free connection. */
+  private readonly interests: Interests;
+  /** Shared groups' queue subscriptions, on the other connection. */
+  private readonly shared: Interests;
   private sink: ClusterSink | undefined;
   private readonly outbox: Outbox;
   /** This node's name as a subject token (acks and durable interest name nodes so). */
@@ -70,6 +63,8 @@ export class NatsClusterBus implements ClusterBus {
   ) {
     this.nodeName = options.nodeName;
     this.token = encodeToken(options.nodeName);
+    this.interests = new Interests(nc);
+    this.shared = new Interests(queues);
     this.acks = new PendingAcks(
       options.ackTimeoutMs,
       (token) => {
@@ -314,8 +309,7 @@ export class NatsClusterBus implements ClusterBus {
   interest(filter: string, delta: 1 | -1, durable: boolean): void {
     if (durable) this.parts.durable.change(filter, delta);
     const prefix = this.options.prefix;
-    this.changeInterest(
-      this.interests,
+    this.interests.change(
       filter,
       delta,
       () => interestSubjects(prefix, filter),
@@ -326,8 +320,7 @@ export class NatsClusterBus implements ClusterBus {
   sharedInterest(group: string, filter: string, delta: 1 | -1): void {
     const queue = `${encodeToken(group)}.${encodeToken(filter)}`;
     const prefix = this.options.prefix;
-    this.changeInterest(
-      this.shared,
+    this.shared.change(
       `${group}\u0000${filter}`,
       delta,
       // The long channel carries every long topic: the group's node checks the filter.
@@ -336,34 +329,7 @@ export class NatsClusterBus implements ClusterBus {
         queue,
         callback: (_err, msg) => this.receivedShared(group, filter, msg),
       }),
-      this.queues,
     );
-  }
-
-  private changeInterest(
-    map: Map<string, Interest>,
-    key: string,
-    delta: 1 | -1,
-    subjects: () => string[],
-    subscribeOptions: () => { queue?: string; callback: (err: unknown, msg: Msg) => void },
-    nc: NatsConnection = this.nc,
-  ): void {
-    const interest = map.get(key);
-    if (delta === 1) {
-      if (interest !== undefined) {
-        interest.count++;
-        return;
-      }
-      map.set(key, {
-        count: 1,
-        subscriptions: subjects().map((s) => nc.subscribe(s, subscribeOptions())),
-      });
-      return;
-    }
-    if (interest === undefined) return;
-    if (--interest.count > 0) return;
-    map.delete(key);
-    for (const sub of interest.subscriptions) sub.unsubscribe();
   }
 
   private decode(msg: Msg): Batch | undefined {
@@ -420,38 +386,6 @@ export class NatsClusterBus implements ClusterBus {
     this.parts.wills.stop();
     this.parts.retained.stopWatching();
     // Drain sends what is buffered; with NATS gone it would wait for a reconnect forever.
-    await Promise.all([this.queues, this.nc].map((c) => closeWithin(c, CLOSE_MS)));
+    await Promise.all([this.queues, this.nc].map((c) => closeWithin(c)));
   }
-}
-
-const CLOSE_MS = 2000;
-
-async function closeWithin(nc: NatsConnection, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([nc.drain().catch(() => {}), late]);
-  clearTimeout(timer);
-  if (!nc.isClosed()) await nc.close().catch(() => {});
-}
-
-function connectionOptions(options: ClusterOptions): ConnectionOptions {
-  const tls = options.tls && {
-    caFile: options.tls.ca,
-    certFile: options.tls.cert,
-    keyFile: options.tls.key,
-  };
-  return {
-    servers: options.servers,
-    user: options.user,
-    pass: options.password,
-    token: options.token,
-    authenticator: options.credsFile
-      ? credsAuthenticator(readFileSync(options.credsFile))
-      : undefined,
-    tls,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  };
 }
