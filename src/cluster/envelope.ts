@@ -2,7 +2,13 @@
 // publishing client) followed by the message as an MQTT 5.0 PUBLISH, so topic, payload and
 // every property travel in the codec we already trust, and a receiving node checks them like
 // any packet. Messages travel in batches stamped with the sender and a sequence number.
-import { encodedSize, PacketDecoder, PacketType, writePublishPacket } from '../protocol/index.js';
+import {
+  PacketDecoder,
+  PacketType,
+  type PublishSizes,
+  publishSizes,
+  writePublishPacket,
+} from '../protocol/index.js';
 import type { Properties, PublishPacket } from '../protocol/packets.js';
 import type { ClusterMessage } from '../broker/ports.js';
 
@@ -32,6 +38,8 @@ function crossingProperties(properties: Properties): Properties {
 interface Prepared {
   message: ClusterMessage;
   publish: PublishPacket;
+  sizes: PublishSizes;
+  /** The whole envelope. */
   size: number;
 }
 
@@ -46,14 +54,15 @@ function prepare(message: ClusterMessage): Prepared {
     packetId: message.qos > 0 ? 1 : undefined,
     properties: crossingProperties(message.properties),
   };
-  let size = FIXED + encodedSize(publish, 5);
+  const sizes = publishSizes(publish, 5);
+  let size = FIXED + sizes.size;
   if (message.expiresAt !== undefined) size += 8;
   if (message.origin !== undefined) size += 2 + Buffer.byteLength(message.origin);
   if (message.id !== undefined) size += 1 + Buffer.byteLength(message.id);
-  return { message, publish, size };
+  return { message, publish, sizes, size };
 }
 
-function writeEnvelope(out: Buffer, pos: number, { message, publish }: Prepared): number {
+function writeEnvelope(out: Buffer, pos: number, { message, publish, sizes }: Prepared): number {
   const expiry = message.expiresAt !== undefined;
   const origin = message.origin;
   out[pos] = FORMAT;
@@ -74,7 +83,7 @@ function writeEnvelope(out: Buffer, pos: number, { message, publish }: Prepared)
     out[pos] = length;
     pos += 1 + length;
   }
-  return writePublishPacket(out, pos, publish, 5);
+  return writePublishPacket(out, pos, publish, 5, sizes.propsSize, sizes.remainingLength);
 }
 
 export function encodeEnvelope(message: ClusterMessage): Buffer {
