@@ -1,19 +1,35 @@
 // This broker as one node of a cluster: what it does when the cluster bus (ports.ts
 // ClusterBus) brings something from another node. Routing stays the router's; sessions stay
 // the core's. Present only with a cluster; a single node never builds one.
+import { randomInt } from 'node:crypto';
 import { ReasonCode } from '../protocol/constants.js';
 import type { BrokerCore } from './core.js';
 import type { Message } from './message.js';
 import type { ClusterBus, ClusterMessage, ClusterSink, TransferredSession } from './ports.js';
+import { Qos2Seen } from './qos2-seen.js';
+import { RecentIds } from './recent-ids.js';
 import { outboundRecord, type Session } from './session.js';
 
 export class ClusterNode implements ClusterSink {
   private cutoffTimer: NodeJS.Timeout | undefined;
+  /** Ids of this node's messages: unique per run, and per run of the same node name. */
+  private readonly idPrefix = `${randomInt(2 ** 32).toString(36)}:`;
+  private ids = 0;
+  private readonly qos2 = new Qos2Seen();
 
   constructor(
     private readonly core: BrokerCore,
     readonly bus: ClusterBus,
   ) {}
+
+  /** A QoS 2 message this node routed already, sent again by its publisher (qos2-seen.ts). */
+  repeated(message: Message): boolean {
+    return this.qos2.repeated(message.id, this.core.now());
+  }
+
+  newId(): string {
+    return `${this.idPrefix}${(++this.ids).toString(36)}`;
+  }
 
   /** Another node's message: this node's own subscribers, never its shared groups (NATS
    * queue groups pick one member node for those; routeShared). */
@@ -22,11 +38,12 @@ export class ClusterNode implements ClusterSink {
     // Another node's $SYS figures are kept like this node's own: in memory, for new subscribers.
     if (message.retain && message.topic.startsWith('$SYS/'))
       this.core.retained.setVolatile(message);
-    this.core.router.route(message as Message);
+    if (!this.repeated(message as Message)) this.core.router.route(message as Message);
   }
 
   routeShared(group: string, filter: string, message: ClusterMessage): void {
-    this.core.router.routeShared(group, filter, message as Message);
+    if (!this.repeated(message as Message))
+      this.core.router.routeShared(group, filter, message as Message);
   }
 
   /** [MQTT-3.1.4-3] the client connected on another node: close it here (0x8E in 5.0). */
@@ -114,6 +131,7 @@ export class ClusterNode implements ClusterSink {
     if (existing !== undefined) this.core.endSession(existing);
     const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
     session.heldBy = [...(moved.heldBy ?? []), from].slice(-HELD_BY);
+    session.recent = new RecentIds(this.core.now());
     const store = this.core.sessionStore;
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);

@@ -27,6 +27,7 @@ import type {
   SessionStore,
 } from './ports.js';
 import { ClusterNode } from './cluster-node.js';
+import { RecentIds } from './recent-ids.js';
 import { SuccessConnacks } from './connack.js';
 import { Admission } from './limits.js';
 import { RetainedMessages } from './retained.js';
@@ -190,7 +191,10 @@ export class BrokerCore {
     const session = this.newSession(record.clientId);
     session.restore(record, outbound, incomingQos2);
     // In a cluster a restored session was this node's in its previous run (adopt() says more).
-    if (this.cluster !== undefined) session.heldBy = [this.options.nodeName];
+    if (this.cluster !== undefined) {
+      session.heldBy = [this.options.nodeName];
+      session.recent = new RecentIds(this.now());
+    }
     for (const sub of session.subscriptions.values()) {
       const share = shareOf(sub);
       this.router.subscribe(session, share ? { ...sub, topicFilter: share.filter } : sub, share);
@@ -208,7 +212,9 @@ export class BrokerCore {
     if (message.retain && !this.retained.set(message))
       this.log.warn({ topic: message.topic }, 'retained message limit reached');
     this.hooks.onMessage?.(message, client);
-    const delivered = this.router.route(message);
+    // One id everywhere, this node's sessions included: a redelivery is recognised by it.
+    if (this.cluster !== undefined && message.qos > 0) message.id ??= this.cluster.newId();
+    const delivered = this.cluster?.repeated(message) ? 0 : this.router.route(message);
     // Other nodes' persistent sessions count as store writes: the acknowledgement waits for them.
     if (this.cluster?.bus.forward(message) && this.gate !== undefined) this.gate.writes++;
     return delivered;

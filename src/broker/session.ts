@@ -4,6 +4,7 @@ import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import { type Message, ownPayload } from './message.js';
 import type { BrokerOptions } from './options.js';
 import type { OutboundRecord, SessionRecord, SessionStore, SubscriptionRecord } from './ports.js';
+import type { RecentIds } from './recent-ids.js';
 import type { BrokerStats } from './stats.js';
 
 export interface OutboundEntry {
@@ -60,6 +61,8 @@ export class Session {
   stored = false;
   /** In a cluster: the nodes that held this session before it came here (recent ones). */
   heldBy: string[] | undefined;
+  /** In a cluster, for a while after the session came here: what it got, for redeliveries. */
+  recent: RecentIds | undefined;
   private queue: OutboundEntry[] = [];
   /** In flight from an earlier connection, waiting to be sent again on this one. */
   private resend: OutboundEntry[] = NOTHING_TO_RESEND;
@@ -106,6 +109,8 @@ export class Session {
 
   deliver(message: Message, qos: QoS, retain: boolean, subscriptionIdentifiers?: number[]): void {
     const outlet = this.outlet;
+    if (this.recent !== undefined && message.id !== undefined)
+      this.recent.add(message.id, this.context.now());
     if (qos === 0 && (outlet !== undefined || !this.context.options.queueQos0Offline)) {
       if (outlet === undefined) return;
       if (outlet.acceptsQos0())
@@ -218,6 +223,7 @@ export class Session {
 
   /** Whether a message with this cluster id is still to be delivered or completed. */
   holds(id: string): boolean {
+    if (this.recent?.has(id)) return true;
     for (const entry of this.pending()) if (entry.message.id === id) return true;
     return false;
   }

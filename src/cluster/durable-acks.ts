@@ -3,85 +3,7 @@
 // watches it, so the node that accepts a QoS 1/2 PUBLISH knows which other nodes hold
 // persistent sessions it may reach. It sends the batch with a reply subject and releases the
 // PUBACK / PUBREC only when each of those nodes has answered that its store holds the batch.
-import { type KV, KvWatchInclude } from '@nats-io/kv';
-import type { Logger } from '../broker/hooks.js';
 import type { ClusterMessage } from '../broker/ports.js';
-import { SubscriptionIndex } from '../topic/index.js';
-import { encodeToken, keyToken } from './subject.js';
-
-export class DurableInterest {
-  /** Filters of this node's persistent sessions, counted. */
-  private readonly local = new Map<string, number>();
-  /** Filters of every node's persistent sessions, by node. */
-  private readonly index = new SubscriptionIndex<string>();
-  private stopWatch: (() => void) | undefined;
-
-  constructor(
-    private readonly kv: KV,
-    private readonly nodeName: string,
-    private readonly log: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    // What this node's name said before (a previous run killed with SIGKILL) is stale: its
-    // sessions announce their filters again as they are restored.
-    await this.forgetNode(this.nodeName);
-    const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
-    this.stopWatch = () => watch.stop();
-    (async () => {
-      for await (const entry of watch) {
-        const node = entry.key.slice(0, entry.key.indexOf('.'));
-        if (entry.operation !== 'PUT') {
-          this.forget(entry.key);
-          continue;
-        }
-        this.filters.set(entry.key, entry.string());
-        this.index.add(entry.string(), entry.key, node);
-      }
-    })().catch((err) => this.log.error({ err }, 'cluster: durable interest watch failed'));
-  }
-
-  /** Keys of the filters in the index, so a deletion (which carries no value) finds its filter. */
-  private readonly filters = new Map<string, string>();
-
-  private forget(key: string): void {
-    const filter = this.filters.get(key);
-    if (filter === undefined) return;
-    this.filters.delete(key);
-    this.index.remove(filter, key);
-  }
-
-  /** Removes every filter a node announced: a node restarting, or one reaped as lost. */
-  async forgetNode(nodeName: string): Promise<void> {
-    for await (const key of await this.kv.keys(`${encodeToken(nodeName)}.>`)) {
-      await this.kv.delete(key).catch(() => {});
-    }
-  }
-
-  private key(filter: string): string {
-    return `${encodeToken(this.nodeName)}.${keyToken(filter)}`;
-  }
-
-  /** A persistent session of this node subscribed to `filter` (+1) or left it (-1). */
-  change(filter: string, delta: 1 | -1): void {
-    const count = (this.local.get(filter) ?? 0) + delta;
-    if (count > 0) this.local.set(filter, count);
-    else this.local.delete(filter);
-    if (delta === 1 && count === 1) this.kv.put(this.key(filter), filter).catch(() => {});
-    if (delta === -1 && count === 0) this.kv.delete(this.key(filter)).catch(() => {});
-  }
-
-  /** Other nodes holding persistent sessions subscribed to something matching `topic`. */
-  nodesFor(topic: string): Set<string> {
-    const nodes = new Set(this.index.match(topic));
-    nodes.delete(encodeToken(this.nodeName));
-    return nodes;
-  }
-
-  stop(): void {
-    this.stopWatch?.();
-  }
-}
 
 /** Other nodes did not confirm in time: the publishers waiting for them are closed. */
 export class ClusterAckTimeout extends Error {
@@ -122,6 +44,14 @@ export class PendingAcks {
 
   /** `messages` carry the ids the receivers gave them (envelope.ts decodeBatch). */
   expect(seq: number, nodes: Set<string>, messages: ClusterMessage[]): void {
+    // A node already reaped will never confirm: its sessions are elsewhere, or on their way
+    // (its filters stay announced until they are), so they get the batch at once.
+    const gone = new Set([...nodes].filter((node) => this.liveness(node) === 'gone'));
+    if (gone.size > 0) {
+      this.redeliver(gone, messages);
+      for (const node of gone) nodes.delete(node);
+      if (nodes.size === 0) return;
+    }
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const done = new Promise<void>((res, rej) => {

@@ -14,9 +14,11 @@ import { ClientClaims } from './claims.js';
 import { closeWithin, connectionOptions } from './connection.js';
 import { Interests } from './interests.js';
 import { type Batch, decodeBatch, encodeBatch, type Stamp } from './envelope.js';
-import { DurableInterest, PendingAcks } from './durable-acks.js';
+import { PendingAcks } from './durable-acks.js';
+import { DurableInterest } from './durable-interest.js';
 import { Outbox } from './outbox.js';
 import { registerNodeName } from './node-name.js';
+import { Takeovers } from './takeovers.js';
 import { NodeWatch } from './node-watch.js';
 import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
@@ -58,6 +60,7 @@ export class NatsClusterBus implements ClusterBus {
       retained: KvRetainedStore;
       sessions: KvSessionStore;
       durable: DurableInterest;
+      takeovers: Takeovers;
     },
     private readonly log: Logger,
   ) {
@@ -129,6 +132,7 @@ export class NatsClusterBus implements ClusterBus {
         options,
         log,
       );
+      const takeovers = new Takeovers();
       const claims = new ClientClaims(
         nc,
         await bucket('clients'),
@@ -137,23 +141,29 @@ export class NatsClusterBus implements ClusterBus {
         {
           movedFrom: (previous, clientId) => wills.drop(clientId, previous),
           // The previous node is gone: what it kept in the cluster is still there.
-          fromLostNode: async (previous, clientId) => {
-            await watch.suspect(previous);
-            return sessions.takeFrom(previous, clientId);
-          },
+          fromLostNode: (previous, clientId) =>
+            takeovers.from(previous, async () => {
+              await watch.suspect(previous);
+              return sessions.takeFrom(previous, clientId);
+            }),
         },
         log,
       );
 
       const retained = new KvRetainedStore(await bucket('retained'), log);
-      const durable = new DurableInterest(await bucket('durable'), options.nodeName, log);
+      const durable = new DurableInterest(
+        await bucket('durable'),
+        options.nodeName,
+        () => nc.flush(),
+        log,
+      );
       // Before the broker restores its sessions, which announce their filters again.
       await durable.start();
       return new NatsClusterBus(
         options,
         nc,
         queues,
-        { claims, wills, watch, retained, sessions, durable },
+        { claims, wills, watch, retained, sessions, durable, takeovers },
         log,
       );
     } catch (err) {
@@ -179,7 +189,7 @@ export class NatsClusterBus implements ClusterBus {
       callback: (_err, msg) => {
         const batch = this.decode(msg);
         const from = decodeToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
-        if (batch !== undefined) sink.redeliver(from, batch.messages);
+        if (batch !== undefined) this.redeliverHere(from, batch.messages);
       },
     });
     // Every node hears the topics too long for a subject of their own (subject.ts).
@@ -203,27 +213,35 @@ export class NatsClusterBus implements ClusterBus {
     );
     this.followLink(sink);
     await this.nc.flush();
+    await this.parts.durable.dropStale();
   }
 
   /**
-   * This node won the race to reap a lost node: its filters leave the durable interest, its
-   * offline sessions (kept in the cluster) come here so that messages for them are kept again,
-   * and its clients' wills go out.
+   * This node won the race to reap a lost node: its offline sessions (kept in the cluster)
+   * come here so that messages for them are kept again, its clients' wills go out, and its
+   * filters leave the durable interest once the sessions it held have announced theirs.
    */
   private async reap(dead: string, sink: ClusterSink): Promise<void> {
-    await this.parts.durable.forgetNode(dead);
+    const { durable } = this.parts;
+    const announced = await durable.announcedBy(dead);
     // A session waiting out its will's delay carries the will itself: send it once, from there.
     const willInSession = new Set<string>();
     if (this.options.sessions === 'cluster') {
-      for (const clientId of await this.parts.sessions.clientsOf(dead)) {
-        if (!(await this.parts.claims.claimFromLost(clientId, dead))) continue;
-        const moved = await this.parts.sessions.takeFrom(dead, clientId);
-        if (moved === undefined) continue;
-        sink.adopt(moved, dead);
-        if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
-      }
+      await this.parts.takeovers.from(dead, async () => {
+        for (const clientId of await this.parts.sessions.clientsOf(dead)) {
+          if (!(await this.parts.claims.claimFromLost(clientId, dead))) continue;
+          const moved = await this.parts.sessions.takeFrom(dead, clientId);
+          if (moved === undefined) continue;
+          sink.adopt(moved, dead);
+          if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
+        }
+      });
     }
     await this.parts.wills.sendOrphans(dead, sink, willInSession);
+    // Clients that reconnected elsewhere announce their filters from there; until every node
+    // has seen those, publishers still count on the dead node's (and redeliver for it).
+    await durable.settled();
+    setTimeout(() => durable.remove(announced).catch(() => {}), this.options.ackTimeoutMs).unref();
   }
 
   /**
@@ -237,8 +255,13 @@ export class NatsClusterBus implements ClusterBus {
         'cluster: redelivering',
       );
       this.nc.publish(`${this.options.prefix}.r.${token}`, encodeBatch(this.stamp, messages));
-      this.sink?.redeliver(decodeToken(token), messages);
+      this.redeliverHere(decodeToken(token), messages);
     }
+  }
+
+  /** To the sessions here that `from` held, once those on their way from it have arrived. */
+  private redeliverHere(from: string, messages: ClusterMessage[]): void {
+    this.parts.takeovers.after(from, () => this.sink?.redeliver(from, messages));
   }
 
   /** NATS' own reconnection does the failover; the broker only needs to know the state. */
@@ -307,7 +330,6 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   interest(filter: string, delta: 1 | -1, durable: boolean): void {
-    if (durable) this.parts.durable.change(filter, delta);
     const prefix = this.options.prefix;
     this.interests.change(
       filter,
@@ -315,6 +337,8 @@ export class NatsClusterBus implements ClusterBus {
       () => interestSubjects(prefix, filter),
       () => ({ callback: (_err, msg) => this.received(msg) }),
     );
+    // After the subscription: the filter is announced once messages can reach it.
+    if (durable) this.parts.durable.change(filter, delta);
   }
 
   sharedInterest(group: string, filter: string, delta: 1 | -1): void {

@@ -1,8 +1,11 @@
 // Which nodes are alive. Each node rewrites its key in the nodes bucket every heartbeat, with
 // its figures; every node watches the bucket. A node silent for longer than the timeout is
 // pinged, and if it does not answer, the surviving nodes race to delete its key
-// (compare-and-set on the revision they saw): the one that wins reaps it, sending the wills
-// its clients left (wills.ts). So a dead node's wills go out once, from one node.
+// (compare-and-set on the revision they saw): the one that wins marks the key as reaped by
+// it, reaps the node (adopting its sessions, sending the wills its clients left) and only
+// then deletes the key. So a dead node's wills go out once, from one node, and a node counts
+// as gone only when its sessions are somewhere again (durable acknowledgements wait so long).
+// A reaper that dies while reaping leaves its mark; another node takes the reaping over.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type KV, KvWatchInclude } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
@@ -22,6 +25,8 @@ interface Seen {
   startedAt: number;
   figures: Record<string, number>;
   checking: boolean;
+  /** The node reaping this one, once it is found dead. */
+  reapedBy: string | undefined;
 }
 
 export interface NodeWatchOptions {
@@ -72,16 +77,23 @@ export class NodeWatch {
   private heard(
     name: string,
     revision: number,
-    value: { startedAt?: number; figures?: Record<string, number> },
+    value: { startedAt?: number; figures?: Record<string, number>; reapedBy?: string },
   ): void {
     const known = this.seen.get(name);
     this.seen.set(name, {
       revision,
       heardAt: Date.now(),
-      startedAt: value.startedAt ?? 0,
-      figures: value.figures ?? {},
+      startedAt: value.startedAt ?? known?.startedAt ?? 0,
+      figures: value.figures ?? known?.figures ?? {},
       checking: known?.checking ?? false,
+      reapedBy: value.reapedBy,
     });
+  }
+
+  /** Being reaped by a node that is itself still there. */
+  private beingReaped(seen: Seen): boolean {
+    const reaper = seen.reapedBy && this.seen.get(seen.reapedBy);
+    return reaper !== undefined && reaper !== '' && reaper.reapedBy === undefined;
   }
 
   /**
@@ -90,7 +102,8 @@ export class NodeWatch {
    */
   async suspect(name: string): Promise<void> {
     const seen = this.seen.get(name);
-    if (seen === undefined || seen.checking || name === this.nodeName) return;
+    if (seen === undefined || seen.checking || this.beingReaped(seen) || name === this.nodeName)
+      return;
     seen.checking = true;
     await this.confirmDead(name, seen, this.reap).finally(() => {
       seen.checking = false;
@@ -103,7 +116,8 @@ export class NodeWatch {
       if (
         name === this.nodeName ||
         seen.checking ||
-        now - seen.heardAt < this.options.nodeTimeoutMs
+        now - seen.heardAt < this.options.nodeTimeoutMs ||
+        this.beingReaped(seen)
       )
         continue;
       seen.checking = true;
@@ -126,14 +140,17 @@ export class NodeWatch {
       seen.heardAt = Date.now();
       return;
     }
+    let revision: number;
     try {
-      await this.kv.delete(name, { previousSeq: seen.revision });
+      const mark = JSON.stringify({ reapedBy: this.nodeName });
+      revision = await this.kv.update(name, mark, seen.revision);
     } catch {
       return; // another node reaped it first, or it came back
     }
     this.log.warn({ lost: name }, 'cluster: node lost; sending its clients\u2019 wills');
-    this.seen.delete(name);
     await reap(name);
+    // Unless it came back meanwhile (its heartbeat rewrote the key).
+    await this.kv.delete(name, { previousSeq: revision }).catch(() => {});
   }
 
   /** Every node known, this one included, with its state and figures. */
@@ -141,7 +158,8 @@ export class NodeWatch {
     const now = Date.now();
     return [...this.seen].map(([name, s]) => ({
       name,
-      state: now - s.heardAt < this.options.nodeTimeoutMs ? 'up' : 'silent',
+      state:
+        s.reapedBy === undefined && now - s.heardAt < this.options.nodeTimeoutMs ? 'up' : 'silent',
       lastHeard: now - s.heardAt,
       startedAt: s.startedAt,
       figures: s.figures,

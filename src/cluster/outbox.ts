@@ -5,7 +5,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../broker/hooks.js';
 import type { ClusterMessage } from '../broker/ports.js';
-import type { DurableInterest, PendingAcks } from './durable-acks.js';
+import type { PendingAcks } from './durable-acks.js';
+import type { DurableInterest } from './durable-interest.js';
 import { encodeBatch, type Stamp } from './envelope.js';
 import { messageSubject } from './subject.js';
 
@@ -94,9 +95,9 @@ export class Outbox {
       return;
     }
     if (batch.confirmers === undefined) return;
-    // The ids the receivers give these messages (decodeBatch), for a redelivery to match.
+    // The ids the receivers know these messages by (decodeBatch), for a redelivery to match.
     const prefix = `${this.stamp.incarnation.toString(36)}.${seq}.`;
-    const messages = batch.messages.map((m, i) => ({ ...m, id: `${prefix}${i}` }));
+    const messages = batch.messages.map((m, i) => ({ ...m, id: m.id ?? `${prefix}${i}` }));
     this.acks.expect(seq, batch.confirmers, messages);
   }
 

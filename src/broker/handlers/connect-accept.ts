@@ -86,9 +86,13 @@ function accept(
             requestedExpiry(connection, packet),
           ),
         );
-  return Promise.all([bus.claim(id, !packet.clean), keeping]).then(
+  // Adopted as soon as it arrives: a redelivery for the node it came from waits for that.
+  const claimed = bus.claim(id, !packet.clean).then((claim) => {
+    if (claim.session !== undefined) cluster.adopt(claim.session, claim.from!);
+    return claim;
+  });
+  return Promise.all([claimed, keeping]).then(
     ([claim]) => {
-      if (claim.session !== undefined) cluster.adopt(claim.session, claim.from!);
       admit(connection, packet, will, extra);
       // A CONNECT on another node came later and won: as if it had come after this one.
       if (claim.lost() && connection.state === 'connected')

@@ -3,6 +3,7 @@ import { PacketType, ReasonCode } from '../../protocol/constants.js';
 import { MqttError, protocolError } from '../../protocol/errors.js';
 import { NO_PROPERTIES, type PublishPacket } from '../../protocol/packets.js';
 import { validateTopicName } from '../../topic/index.js';
+import { qos2Id } from '../qos2-seen.js';
 import type { Connection } from '../connection.js';
 import type { Message } from '../message.js';
 
@@ -87,6 +88,10 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
     if (connection.protocolVersion === 5)
       return refuse(connection, packet, ReasonCode.QuotaExceeded);
   }
+  // In a cluster, a QoS 2 resend may reach another node than the first copy did: both get
+  // the same id there, so that the nodes that routed the first drop the second.
+  if (packet.qos === 2 && core.cluster !== undefined && connection.session!.persistent)
+    message.id = qos2Id(message, packet.packetId!, packet.dup);
   const writesBefore = core.storeWrites;
   const delivered = core.publish(message, connection.info);
   // [MQTT-3.3.4-1] acknowledge per QoS; 0x10 tells a 5.0 publisher nobody was listening.

@@ -1,0 +1,42 @@
+// QoS 2 messages a node has routed lately, by an id every node computes alike: the publisher's
+// client id, packet id and a digest of topic and payload. A publisher whose node died after
+// the message left it, but before its PUBREC state reached the cluster's store, sends the
+// PUBLISH again (DUP) to another node, which cannot tell it was delivered: the nodes that
+// routed the first copy recognise the second and drop it, so it is not delivered twice
+// [MQTT-4.3.3-12]. Only a PUBLISH with DUP set is checked: a new message may reuse a packet id.
+import { createHash } from 'node:crypto';
+import type { Message } from './message.js';
+
+/** How long a copy is remembered: resends follow a reconnection, within seconds. */
+const WINDOW_MS = 60_000;
+/** Ids kept at most; the oldest go first. */
+const MAX_IDS = 100_000;
+
+/** The id of a QoS 2 message from a persistent session: `R` for a resend (DUP), else `Q`. */
+export function qos2Id(message: Message, packetId: number, dup: boolean): string {
+  const digest = createHash('sha1')
+    .update(message.origin ?? '')
+    .update('\u0000')
+    .update(message.topic)
+    .update('\u0000')
+    .update(message.payload)
+    .digest('base64url');
+  // Short: the cluster envelope gives an id one length byte.
+  return `${dup ? 'R' : 'Q'}${packetId}:${digest}`;
+}
+
+export class Qos2Seen {
+  private readonly seen = new Map<string, number>();
+
+  /** Records a message; true when it is a resend of one routed here already. */
+  repeated(id: string | undefined, now: number): boolean {
+    if (id === undefined || (id[0] !== 'Q' && id[0] !== 'R')) return false;
+    const key = id.slice(1);
+    const at = this.seen.get(key);
+    if (id[0] === 'R' && at !== undefined && now - at < WINDOW_MS) return true;
+    this.seen.delete(key);
+    if (this.seen.size >= MAX_IDS) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(key, now);
+    return false;
+  }
+}

@@ -1,0 +1,35 @@
+// The cluster message ids a session received since it came to this node (adopted from a lost
+// or surrendering node, or restored after this node's own restart). A message its previous
+// node never confirmed is redelivered to it (ClusterNode.redeliver); when the same message
+// also reached it the normal way and the client has already acknowledged it, only this
+// memory tells, so a QoS 2 message is not delivered twice [MQTT-4.3.3-12]. Redeliveries
+// come within seconds, so the memory is short and bounded.
+
+/** How long after the move redeliveries are expected. */
+const WINDOW_MS = 60_000;
+/** Ids kept at most: the oldest go first. */
+const MAX_IDS = 4096;
+
+export class RecentIds {
+  private ids: Set<string> | undefined = new Set();
+  private readonly until: number;
+
+  constructor(now: number) {
+    this.until = now + WINDOW_MS;
+  }
+
+  add(id: string, now: number): void {
+    const ids = this.ids;
+    if (ids === undefined) return;
+    if (now > this.until) {
+      this.ids = undefined;
+      return;
+    }
+    if (ids.size >= MAX_IDS) ids.delete(ids.values().next().value!);
+    ids.add(id);
+  }
+
+  has(id: string): boolean {
+    return this.ids?.has(id) === true;
+  }
+}
