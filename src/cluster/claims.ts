@@ -86,9 +86,17 @@ export class ClientClaims {
     let previous: Owner | undefined;
     let later = 0;
     try {
-      previous = (await retrying(() => this.kv.get(key), CLAIM_MS))?.json<Owner>() ?? undefined;
+      // Compare-and-set on the owner read: a node reaping the previous owner may take the
+      // client meanwhile, and then it is the one to ask for the session.
       const value = JSON.stringify({ node: this.nodeName });
-      revision = await retrying(() => this.kv.put(key, value), CLAIM_MS);
+      revision = await retrying(async () => {
+        const entry = await this.kv.get(key);
+        const held = entry !== null && entry.operation === 'PUT';
+        previous = held ? entry.json<Owner>() : undefined;
+        return entry === null
+          ? this.kv.create(key, value)
+          : this.kv.update(key, value, entry.revision);
+      }, CLAIM_MS);
     } finally {
       later = this.pending.get(clientId) ?? 0;
       this.pending.delete(clientId);

@@ -1,0 +1,68 @@
+// What a node remembers so that a node's death delivers nothing twice: QoS 2 resends that come
+// through another node (src/broker/qos2-seen.ts) and redeliveries to a session that moved
+// (src/broker/recent-ids.ts) [MQTT-4.3.3-12].
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Message } from '../../src/broker/message.js';
+import { Qos2Seen, qos2Id } from '../../src/broker/qos2-seen.js';
+import { RecentIds } from '../../src/broker/recent-ids.js';
+
+const message = (payload: string, origin = 'pub'): Message => ({
+  topic: 'a/b',
+  payload: Buffer.from(payload),
+  qos: 2,
+  retain: false,
+  properties: {},
+  origin,
+});
+
+describe('QoS 2 resends through another node [MQTT-4.3.3-12]', () => {
+  it('gives the first copy and its DUP resend one id on every node, apart from the mark', () => {
+    const first = qos2Id(message('x'), 7, false);
+    const resend = qos2Id(message('x'), 7, true);
+    assert.equal(first[0], 'Q');
+    assert.equal(resend[0], 'R');
+    assert.equal(first.slice(1), resend.slice(1));
+    assert.notEqual(qos2Id(message('y'), 7, false), first, 'payload counts');
+    assert.notEqual(qos2Id(message('x'), 8, false), first, 'packet id counts');
+    assert.notEqual(qos2Id(message('x', 'other'), 7, false), first, 'publisher counts');
+    assert.ok(
+      qos2Id(message('x', 'c'.repeat(65535)), 7, false).length < 64,
+      'fits one length byte',
+    );
+  });
+
+  it('drops a resend of a copy routed here, and only that', () => {
+    const seen = new Qos2Seen();
+    const first = qos2Id(message('x'), 7, false);
+    const resend = qos2Id(message('x'), 7, true);
+    assert.equal(seen.repeated(resend, 0), false, 'a resend never seen here is delivered');
+    const other = new Qos2Seen();
+    assert.equal(other.repeated(first, 1000), false);
+    assert.equal(other.repeated(resend, 2000), true, 'the resend of a routed copy is dropped');
+    assert.equal(other.repeated(first, 3000), false, 'a new message reusing the id is delivered');
+    assert.equal(other.repeated(undefined, 3000), false);
+    assert.equal(other.repeated('abc:1', 3000), false, 'other ids are not QoS 2 resends');
+  });
+
+  it('forgets after a minute', () => {
+    const seen = new Qos2Seen();
+    seen.repeated(qos2Id(message('x'), 7, false), 0);
+    assert.equal(seen.repeated(qos2Id(message('x'), 7, true), 61_000), false);
+  });
+});
+
+describe('a moved session recognises a redelivery', () => {
+  it('remembers what it got for a minute, bounded', () => {
+    const recent = new RecentIds(0);
+    recent.add('a', 10);
+    assert.equal(recent.has('a'), true);
+    assert.equal(recent.has('b'), false);
+    for (let i = 0; i < 5000; i++) recent.add(`m${i}`, 20);
+    assert.equal(recent.has('a'), false, 'the oldest went first');
+    assert.equal(recent.has('m4999'), true);
+    recent.add('late', 60_001);
+    assert.equal(recent.has('late'), false, 'past its window it keeps nothing');
+    assert.equal(recent.has('m4999'), false);
+  });
+});
