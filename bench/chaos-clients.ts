@@ -13,6 +13,8 @@ export interface ConnectionLog {
   connacks: number;
   /** CONNACKs after the first without Session Present: the broker lost the session. */
   sessionsLost: number;
+  /** When and where each lost session was found: "12.3 s on port 4242". */
+  lostAt: string[];
   /** DISCONNECT reason codes the server sent, counted (hex). */
   disconnects: Record<string, number>;
   closes: number;
@@ -32,14 +34,26 @@ function persistentClient(clientId: string, ports: number[]): MqttClient {
   });
 }
 
+/** ms since the start of the run (makeClients sets it). */
+let runClock = () => 0;
+
 function follow(client: MqttClient): ConnectionLog {
-  const log: ConnectionLog = { connacks: 0, sessionsLost: 0, disconnects: {}, closes: 0 };
+  const log: ConnectionLog = {
+    connacks: 0,
+    sessionsLost: 0,
+    lostAt: [],
+    disconnects: {},
+    closes: 0,
+  };
   client.on('error', () => {});
   client.on('packetreceive', (packet) => {
     if (packet.cmd !== 'connack') return;
     const connack = packet as IConnackPacket;
     if (connack.reasonCode !== undefined && connack.reasonCode !== 0) return;
-    if (log.connacks++ > 0 && !connack.sessionPresent) log.sessionsLost++;
+    if (log.connacks++ > 0 && !connack.sessionPresent) {
+      log.sessionsLost++;
+      log.lostAt.push(`${(runClock() / 1000).toFixed(2)} s on port ${client.options.port}`);
+    }
   });
   client.on('disconnect', (packet: IDisconnectPacket) => {
     const code = `0x${(packet.reasonCode ?? 0).toString(16).padStart(2, '0')}`;
@@ -63,6 +77,8 @@ export class Subscriber {
   readonly log: ConnectionLog;
   /** Times each message (key `publisher seq`) arrived. */
   readonly received = new Map<string, number>();
+  /** How each message arrived, for the report of duplicates. */
+  readonly deliveries = new Map<string, string[]>();
   /** Probe payloads seen (QoS 0, before the run). */
   readonly probes = new Set<string>();
 
@@ -74,10 +90,12 @@ export class Subscriber {
   ) {
     this.client = persistentClient(clientId, ports);
     this.log = follow(this.client);
-    this.client.on('message', (_topic, payload) => {
+    this.client.on('message', (_topic, payload, packet) => {
       const text = payload.toString();
       if (text.startsWith('probe ')) this.probes.add(text);
       else this.received.set(text, (this.received.get(text) ?? 0) + 1);
+      const how = `packet id ${packet.messageId}${packet.dup ? ' DUP' : ''} at ${(runClock() / 1000).toFixed(2)} s on port ${this.client.options.port}`;
+      this.deliveries.set(text, [...(this.deliveries.get(text) ?? []), how]);
     });
     // The first CONNACK, and any later one that lost the session, need the subscriptions.
     this.client.on('connect', (packet) => {
@@ -170,6 +188,7 @@ export function makeClients(
   maxInFlight: number,
   clock: () => number,
 ): { publishers: Publisher[]; subscribers: Subscriber[]; targets: Target[] } {
+  runClock = clock;
   const ports = (i: number) => nodes.map((_, k) => nodes[(i + k) % nodes.length]!.port);
   const topics = (name: string): [string, string] => [
     `chaos/${run}/${name}/q1`,

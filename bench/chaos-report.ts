@@ -131,10 +131,15 @@ export function summarize(run: Run): { ok: boolean } {
     console.log(`LOST: ${lost.length} acknowledged messages never arrived (first 20):`);
     for (const m of lost.slice(0, 20)) console.log(describeLost(m, run.kills));
   }
+  for (const c of [...run.subscribers, ...run.publishers])
+    for (const at of c.log.lostAt) console.log(`SESSION LOST: ${c.clientId} at ${at}`);
   const dup2 = sent.filter((m) => m.qos === 2 && times(m) > 1);
   if (dup2.length > 0) {
     console.log(`QoS 2 DUPLICATES: ${dup2.length} (first 20):`);
-    for (const m of dup2.slice(0, 20)) console.log(`${describeLost(m, run.kills)} (${times(m)}×)`);
+    for (const m of dup2.slice(0, 20)) {
+      const how = bySubscriber.get(m.subscriber)!.deliveries.get(m.key) ?? [];
+      console.log(`${describeLost(m, run.kills)} (${times(m)}×: ${how.join('; ')})`);
+    }
   }
   const errors: Record<string, number> = {};
   for (const m of sent.filter((m) => m.error !== undefined))

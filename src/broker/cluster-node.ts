@@ -114,6 +114,7 @@ export class ClusterNode implements ClusterSink {
    */
   redeliver(from: string, messages: ClusterMessage[]): void {
     for (const message of messages) {
+      if (this.repeated(message as Message)) continue;
       const id = message.id;
       this.core.router.routeTo(
         message as Message,
@@ -131,7 +132,10 @@ export class ClusterNode implements ClusterSink {
     if (existing !== undefined) this.core.endSession(existing);
     const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
     session.heldBy = [...(moved.heldBy ?? []), from].slice(-HELD_BY);
-    session.recent = new RecentIds(this.core.now());
+    session.recent = new RecentIds(
+      this.core.now(),
+      moved.outbound.map((o) => o.message.id),
+    );
     const store = this.core.sessionStore;
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);

@@ -193,7 +193,10 @@ export class BrokerCore {
     // In a cluster a restored session was this node's in its previous run (adopt() says more).
     if (this.cluster !== undefined) {
       session.heldBy = [this.options.nodeName];
-      session.recent = new RecentIds(this.now());
+      session.recent = new RecentIds(
+        this.now(),
+        outbound.map((o) => o.message.id),
+      );
     }
     for (const sub of session.subscriptions.values()) {
       const share = shareOf(sub);

@@ -3,16 +3,17 @@
 // the message left it, but before its PUBREC state reached the cluster's store, sends the
 // PUBLISH again (DUP) to another node, which cannot tell it was delivered: the nodes that
 // routed the first copy recognise the second and drop it, so it is not delivered twice
-// [MQTT-4.3.3-12]. Only a PUBLISH with DUP set is checked: a new message may reuse a packet id.
+// [MQTT-4.3.3-12]. Only a possible resend is checked (DUP set, or sent in the first seconds
+// after the session moved: MQTT.js resends without DUP): a new message may reuse a packet id.
 import { createHash } from 'node:crypto';
 import type { Message } from './message.js';
 
 /** How long a copy is remembered: resends follow a reconnection, within seconds. */
-const WINDOW_MS = 60_000;
+const WINDOW_MS = 30_000;
 /** Ids kept at most; the oldest go first. */
 const MAX_IDS = 100_000;
 
-/** The id of a QoS 2 message from a persistent session: `R` for a resend (DUP), else `Q`. */
+/** The id of a QoS 2 message from a persistent session: `R` for a possible resend, else `Q`. */
 export function qos2Id(message: Message, packetId: number, dup: boolean): string {
   const digest = createHash('sha1')
     .update(message.origin ?? '')

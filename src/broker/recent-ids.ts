@@ -7,15 +7,29 @@
 
 /** How long after the move redeliveries are expected. */
 const WINDOW_MS = 60_000;
+/** How long after the move its client may still be resending what it sent before. */
+const RESEND_MS = 5_000;
 /** Ids kept at most: the oldest go first. */
 const MAX_IDS = 4096;
 
 export class RecentIds {
   private ids: Set<string> | undefined = new Set();
+  private readonly since: number;
   private readonly until: number;
 
-  constructor(now: number) {
+  /** `ids`: of the messages the session brought along (in flight or queued). */
+  constructor(now: number, ids: Iterable<string | undefined> = []) {
+    this.since = now;
     this.until = now + WINDOW_MS;
+    for (const id of ids) if (id !== undefined) this.add(id, now);
+  }
+
+  /**
+   * Just after the move: a QoS 2 PUBLISH may be the client resending one its previous node
+   * routed, and clients do not all mark resends DUP (MQTT.js does not) (qos2-seen.ts).
+   */
+  fresh(now: number): boolean {
+    return now - this.since < RESEND_MS;
   }
 
   add(id: string, now: number): void {

@@ -29,6 +29,8 @@ export interface Claim {
 export class ClientClaims {
   /** Claim revisions of the clients connected here. */
   private readonly owned = new Map<string, number>();
+  /** Sessions this node is taking from a lost node, by client id (adoptFromLost). */
+  private readonly adopting = new Map<string, Promise<unknown>>();
   /** Claims in progress here: the highest revision another node wrote meanwhile. */
   private readonly pending = new Map<string, number>();
   private stopWatch: (() => void) | undefined;
@@ -103,6 +105,9 @@ export class ClientClaims {
     }
     // Another node claimed after us while we waited: it wins.
     if (later > revision) return { session: undefined, lost: () => true };
+    // Reaping the lost node that held the client, this node may have taken it (the owner
+    // read is then this node) and be adopting its session: resume that, not a new one.
+    await this.adopting.get(clientId);
     this.owned.set(clientId, revision);
     let session: TransferredSession | undefined;
     if (previous !== undefined && previous.node !== this.nodeName) {
@@ -115,10 +120,23 @@ export class ClientClaims {
   }
 
   /**
-   * Makes this node the owner of a lost node's client that has not come back (compare-and-set:
-   * false when the client claimed another node meanwhile).
+   * Takes a lost node's client that has not come back, and its session (`take`): a CONNECT of
+   * that client here waits until the session is adopted, and then resumes it.
    */
-  async claimFromLost(clientId: string, lost: string): Promise<boolean> {
+  async adoptFromLost(clientId: string, lost: string, take: () => Promise<void>): Promise<void> {
+    const done = (async () => {
+      if (await this.claimFromLost(clientId, lost)) await take();
+    })();
+    this.adopting.set(clientId, done);
+    try {
+      await done;
+    } finally {
+      this.adopting.delete(clientId);
+    }
+  }
+
+  /** Makes this node the owner (compare-and-set: false when the client claimed elsewhere). */
+  private async claimFromLost(clientId: string, lost: string): Promise<boolean> {
     const key = `c.${keyToken(clientId)}`;
     const entry = await this.kv.get(key);
     const value = JSON.stringify({ node: this.nodeName });
@@ -156,6 +174,8 @@ export class ClientClaims {
       );
       // Taken even with Clean Start, so that the old session is gone for good [MQTT-3.1.2-4].
       const kept = await this.previous.fromLostNode(node, clientId);
+      if (resume && kept === undefined)
+        this.log.warn({ clientId, previous: node }, 'cluster: no session kept for the client');
       return resume ? kept : undefined;
     }
   }

@@ -45,6 +45,7 @@ export class KvWriter {
     const queued = this.queued.get(key);
     if (queued !== undefined && queued !== DELETE && !this.written.has(key)) {
       this.queued.delete(key);
+      this.cancelled(key);
       return;
     }
     this.queued.set(key, DELETE);
@@ -62,6 +63,8 @@ export class KvWriter {
 
   private commit(): Promise<void> {
     this.next = undefined;
+    // Puts in this group are sent: a delete can no longer cancel them.
+    this.waiters.clear();
     const group = this.queued;
     this.queued = new Map();
     const writes: Promise<unknown>[] = [];
@@ -90,5 +93,37 @@ export class KvWriter {
    */
   flush(): Promise<void> {
     return this.next ?? this.landed;
+  }
+
+  /** Flushes waiting for puts of the next group: done early if all of them are cancelled. */
+  private readonly waiters = new Set<{ keys: Set<string>; resolve(): void }>();
+
+  /**
+   * Resolves once every put made so far has landed or been cancelled by a delete (a QoS 1
+   * message acknowledged meanwhile need not be kept any more): a node confirming messages
+   * its subscribers have already acknowledged need not wait for the next group.
+   */
+  flushPuts(): Promise<void> {
+    const next = this.next;
+    if (next === undefined) return this.landed;
+    const keys = new Set<string>();
+    for (const [key, value] of this.queued) if (value !== DELETE) keys.add(key);
+    if (keys.size === 0) return this.landed;
+    const before = this.landed;
+    const cancelled = new Promise<void>((resolve) => {
+      const waiter = { keys, resolve };
+      this.waiters.add(waiter);
+      // Once the group is sent, only its landing counts.
+      next.finally(() => this.waiters.delete(waiter)).catch(() => {});
+    });
+    return Promise.race([next, cancelled.then(() => before)]);
+  }
+
+  private cancelled(key: string): void {
+    for (const waiter of this.waiters) {
+      if (!waiter.keys.delete(key) || waiter.keys.size > 0) continue;
+      this.waiters.delete(waiter);
+      waiter.resolve();
+    }
   }
 }

@@ -229,11 +229,12 @@ export class NatsClusterBus implements ClusterBus {
     if (this.options.sessions === 'cluster') {
       await this.parts.takeovers.from(dead, async () => {
         for (const clientId of await this.parts.sessions.clientsOf(dead)) {
-          if (!(await this.parts.claims.claimFromLost(clientId, dead))) continue;
-          const moved = await this.parts.sessions.takeFrom(dead, clientId);
-          if (moved === undefined) continue;
-          sink.adopt(moved, dead);
-          if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
+          await this.parts.claims.adoptFromLost(clientId, dead, async () => {
+            const moved = await this.parts.sessions.takeFrom(dead, clientId);
+            if (moved === undefined) return;
+            sink.adopt(moved, dead);
+            if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
+          });
         }
       });
     }

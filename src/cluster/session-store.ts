@@ -219,14 +219,18 @@ export class KvSessionStore implements SessionStore {
     this.writer.delete(this.key('q', clientId, packetId));
   }
 
-  /** Resolves once every write so far is in the bucket (replicated); rejects if one failed. */
+  /**
+   * Resolves once every record written so far is in the bucket (replicated), or was deleted
+   * before it had to be (kv-writer.ts flushPuts); rejects if one failed.
+   */
   async flush(): Promise<void> {
     await Promise.all([...this.scans]);
-    await this.writer.flush();
+    await this.writer.flushPuts();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.flush().catch(() => {});
+    await Promise.all([...this.scans]).catch(() => {});
+    await this.writer.flush().catch(() => {});
   }
 }

@@ -90,8 +90,11 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
   }
   // In a cluster, a QoS 2 resend may reach another node than the first copy did: both get
   // the same id there, so that the nodes that routed the first drop the second.
-  if (packet.qos === 2 && core.cluster !== undefined && connection.session!.persistent)
-    message.id = qos2Id(message, packet.packetId!, packet.dup);
+  const session = connection.session!;
+  if (packet.qos === 2 && core.cluster !== undefined && session.persistent) {
+    const resend = packet.dup || session.recent?.fresh(core.now()) === true;
+    message.id = qos2Id(message, packet.packetId!, resend);
+  }
   const writesBefore = core.storeWrites;
   const delivered = core.publish(message, connection.info);
   // [MQTT-3.3.4-1] acknowledge per QoS; 0x10 tells a 5.0 publisher nobody was listening.
@@ -103,7 +106,6 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
   if (packet.qos === 1)
     acknowledge(connection, PacketType.Puback, packet.packetId!, reason, writesBefore);
   else if (packet.qos === 2) {
-    const session = connection.session!;
     session.incomingQos2.add(packet.packetId!);
     // [MQTT-4.3.3-9] remembered across restarts too, so a resent PUBLISH is not delivered twice.
     if (session.persistent)
