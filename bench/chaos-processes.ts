@@ -2,11 +2,13 @@
 // port and data directory so that a SIGKILLed node comes back as itself.
 // Every process is started here and stopped by its PID; every wait is bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CULEX_MAIN, culexArgs, freePort, stopChild } from './broker-process.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** To debug a run: every node's whole log, at info level, in <dir>/<node>.log. */
+const LOG_DIR = process.env.CHAOS_LOG_DIR;
 
 /** One Culex node: its name, port and data directory stay across kills. */
 export interface ChaosNode {
@@ -47,10 +49,11 @@ export class CulexNodes {
 
   /** Starts (or restarts) the node on its port and data directory; waits until it listens. */
   async start(node: ChaosNode, timeoutMs = 20_000): Promise<void> {
-    const args = culexArgs(node.port, [
+    const quiet = culexArgs(node.port, [
       ...['--store', 'lmdb', '--data-dir', node.dataDir],
       ...['--cluster', this.natsUrls, '--node-name', node.name],
     ]);
+    const args = LOG_DIR ? quiet.map((a) => (a === 'warn' ? 'info' : a)) : quiet;
     const child = spawn(process.execPath, [CULEX_MAIN, ...args], {
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,6 +67,11 @@ export class CulexNodes {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop()!;
         node.log.push(...lines.filter((l) => l.length > 0));
+        if (process.env.CHAOS_LOG_DIR)
+          require('node:fs').appendFileSync(
+            `${process.env.CHAOS_LOG_DIR}/${node.name}.log`,
+            lines.map((l) => `${l}\n`).join(''),
+          );
       });
     }
     const deadline = Date.now() + timeoutMs;

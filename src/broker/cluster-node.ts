@@ -114,7 +114,6 @@ export class ClusterNode implements ClusterSink {
    */
   redeliver(from: string, messages: ClusterMessage[]): void {
     for (const message of messages) {
-      if (this.repeated(message as Message)) continue;
       const id = message.id;
       this.core.router.routeTo(
         message as Message,

@@ -29,12 +29,17 @@ export function qos2Id(message: Message, packetId: number, dup: boolean): string
 export class Qos2Seen {
   private readonly seen = new Map<string, number>();
 
-  /** Records a message; true when it is a resend of one routed here already. */
+  /**
+   * Records a first copy; true for a possible resend whose first copy was routed here (a
+   * resend itself is not recorded: only a first copy proves what this node delivered).
+   */
   repeated(id: string | undefined, now: number): boolean {
     if (id === undefined || (id[0] !== 'Q' && id[0] !== 'R')) return false;
     const key = id.slice(1);
-    const at = this.seen.get(key);
-    if (id[0] === 'R' && at !== undefined && now - at < WINDOW_MS) return true;
+    if (id[0] === 'R') {
+      const at = this.seen.get(key);
+      return at !== undefined && now - at < WINDOW_MS;
+    }
     this.seen.delete(key);
     if (this.seen.size >= MAX_IDS) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, now);

@@ -14,6 +14,7 @@ import { type KV, KvWatchInclude } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import { SubscriptionIndex } from '../topic/index.js';
 import { encodeToken, keyToken } from './subject.js';
+import { listKeys } from './kv-keys.js';
 
 /** A node's announced filters as seen at one moment: key → revision. */
 export type Announced = Map<string, number>;
@@ -74,7 +75,7 @@ export class DurableInterest {
   /** The filters a node has announced, with their revisions. */
   async announcedBy(nodeName: string): Promise<Announced> {
     const announced: Announced = new Map();
-    for await (const key of await this.kv.keys(`${encodeToken(nodeName)}.>`)) {
+    for (const key of await listKeys(this.kv, `${encodeToken(nodeName)}.>`)) {
       const entry = await this.kv.get(key).catch(() => null);
       if (entry !== null && entry.operation === 'PUT') announced.set(key, entry.revision);
     }

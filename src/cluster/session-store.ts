@@ -17,6 +17,7 @@ import type {
 import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
 import { KvWriter } from './kv-writer.js';
 import { encodeToken, keyToken } from './subject.js';
+import { listKeys } from './kv-keys.js';
 
 /** The first token of ban keys: no node name escapes to it (`=B` is no escape). */
 const BANS = '=B';
@@ -65,7 +66,7 @@ export class KvSessionStore implements SessionStore {
     this.writable();
     const loaded = await this.loadNode(this.prefix, true);
     // Bans are the cluster's, not a node's: every node loads them all.
-    for await (const key of await this.kv.keys(`${BANS}.>`)) {
+    for (const key of await listKeys(this.kv, `${BANS}.>`)) {
       const entry = await this.kv.get(key);
       if (entry !== null && entry.operation === 'PUT') loaded.bans.push(entry.json<Ban>());
     }
@@ -80,7 +81,7 @@ export class KvSessionStore implements SessionStore {
 
   private async loadSessionsOnly(prefix: string): Promise<SessionRecord[]> {
     const records: SessionRecord[] = [];
-    for await (const key of await this.kv.keys(`${prefix}.s.*`)) {
+    for (const key of await listKeys(this.kv, `${prefix}.s.*`)) {
       const entry = await this.kv.get(key);
       if (entry !== null && entry.operation === 'PUT') records.push(decodeRecord(entry.string()));
     }
@@ -107,7 +108,7 @@ export class KvSessionStore implements SessionStore {
     };
     for (const kind of ['s', 'o', 'q']) {
       const filter = kind === 's' ? `${prefix}.s.${client}` : `${prefix}.${kind}.${client}.*`;
-      for await (const key of await this.kv.keys(filter)) {
+      for (const key of await listKeys(this.kv, filter)) {
         const entry = await this.kv.get(key);
         if (entry === null || entry.operation !== 'PUT') continue;
         if (own) this.writer.exists(key);
@@ -180,7 +181,7 @@ export class KvSessionStore implements SessionStore {
   private async deleteUnknown(clientId: string): Promise<void> {
     const later = this.keysOf(clientId);
     for (const kind of ['o', 'q'] as const) {
-      for await (const key of await this.kv.keys(`${this.key(kind, clientId)}.*`)) {
+      for (const key of await listKeys(this.kv, `${this.key(kind, clientId)}.*`)) {
         const id = Number(key.split('.')[3]);
         const rewritten = kind === 'o' ? later.outbound.has(id) : later.incomingQos2.has(id);
         if (!rewritten) this.writer.delete(key);

@@ -9,6 +9,7 @@ import type { ClusterMessage, ClusterSink } from '../broker/ports.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { retrying } from './retry.js';
 import { encodeToken, keyToken } from './subject.js';
+import { listKeys } from './kv-keys.js';
 
 interface StoredWill {
   /** Seconds: the smaller of Will Delay Interval and Session Expiry Interval. */
@@ -42,8 +43,7 @@ export class ClusterWills {
 
   /** The node died and this node reaped it: send its clients' wills, each after its delay. */
   async sendOrphans(deadNode: string, sink: ClusterSink, skip: Set<string>): Promise<void> {
-    const keys = await this.kv.keys(`w.${encodeToken(deadNode)}.>`);
-    for await (const key of keys) {
+    for (const key of await listKeys(this.kv, `w.${encodeToken(deadNode)}.>`)) {
       const entry = await this.kv.get(key);
       if (entry === null || entry.operation !== 'PUT') continue;
       const stored = entry.json<StoredWill>();

@@ -37,6 +37,7 @@ describe('QoS 2 resends through another node [MQTT-4.3.3-12]', () => {
     const first = qos2Id(message('x'), 7, false);
     const resend = qos2Id(message('x'), 7, true);
     assert.equal(seen.repeated(resend, 0), false, 'a resend never seen here is delivered');
+    assert.equal(seen.repeated(resend, 1), false, 'a resend is no proof of delivery');
     const other = new Qos2Seen();
     assert.equal(other.repeated(first, 1000), false);
     assert.equal(other.repeated(resend, 2000), true, 'the resend of a routed copy is dropped');
