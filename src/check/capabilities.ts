@@ -1,8 +1,8 @@
 // The capability probe: one 5.0 CONNECT asking for a session that never expires reads what
 // the broker announces in its CONNACK (3.2.2.3); a 3.1.1 CONNECT tells whether 3.1.1 works.
 // The probe's session is ended straight after.
-import { PacketType, type Properties } from '../protocol/index.js';
-import { CheckConnection, describePacket } from './connection.js';
+import { PacketType, type Properties, toConnectReturnCode } from '../protocol/index.js';
+import { CheckConnection, describePacket, hex } from './connection.js';
 import type { RateLimit } from './rate.js';
 import type { Capabilities, CheckVersion } from './types.js';
 import type { Target } from './wire.js';
@@ -50,7 +50,11 @@ export async function probeCapabilities(settings: ProbeSettings): Promise<Capabi
   );
   if ('error' in v5 || v5.legacy || v5.packet.reasonCode !== 0) {
     const how =
-      'error' in v5 ? v5.error : `${v5.legacy ? '3.1.1-format ' : ''}${describePacket(v5.packet)}`;
+      'error' in v5
+        ? v5.error
+        : v5.legacy
+          ? `CONNACK ${hex(toConnectReturnCode(v5.packet.reasonCode))} in 3.1.1 format`
+          : describePacket(v5.packet);
     return { ...DEFAULTS, v5: false, v5Refusal: how };
   }
   // End the session the probe asked to keep [MQTT-3.1.2-4].

@@ -6,6 +6,7 @@ import {
   type ConnectPacket,
   PacketType,
   type Properties,
+  toConnectReturnCode,
   type Will,
 } from '../protocol/index.js';
 import { CheckConnection, describePacket, hex } from './connection.js';
@@ -176,7 +177,7 @@ export function refusedVersion(connection: CheckConnection, connack: ConnackPack
   if (connection.version !== 5) return;
   if (connection.legacyConnack)
     throw new NotSupported(
-      `refuses MQTT 5.0 (CONNACK ${hex(connack.reasonCode === 0x84 ? 1 : connack.reasonCode)} in 3.1.1 format)`,
+      `refuses MQTT 5.0 (CONNACK ${hex(toConnectReturnCode(connack.reasonCode))} in 3.1.1 format)`,
     );
   if (connack.reasonCode === 0x84) throw new NotSupported('refuses MQTT 5.0 (CONNACK 0x84)');
 }

@@ -14,7 +14,9 @@ export function summarize(results: readonly CheckResult[]): Record<Outcome, numb
 const version = (v: number) => (v === 5 ? '5.0  ' : '3.1.1');
 const rules = (r: CheckResult) => r.rules.map((id) => `[${id}]`).join(' ');
 
-function line(r: CheckResult): string {
+function line(r: CheckResult, caps: Capabilities): string {
+  // Every 5.0 check of a broker without 5.0 says so; the capabilities above already do.
+  if (r.version === 5 && !caps.v5) r = { ...r, detail: undefined };
   const head = `  ${r.outcome.padEnd(13)} ${version(r.version)} ${r.title} ${rules(r)}`;
   return r.detail
     ? `${head}\n${' '.repeat(22)}${r.outcome === 'fail' ? '→ broker ' : ''}${r.detail}`
@@ -47,7 +49,7 @@ export function formatText(report: RunReport): string {
   for (const area of AREAS) {
     const results = report.results.filter((r) => r.area === area);
     if (results.length === 0) continue;
-    out.push('', area, ...results.map(line));
+    out.push('', area, ...results.map((r) => line(r, report.capabilities)));
   }
   const counts = summarize(report.results);
   const parts = OUTCOMES.map((o) => `${counts[o]} ${o}`).join(', ');

@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '../protocol/index.js';
 import { type CheckConnection, describePacket } from './connection.js';
-import type { CheckContext } from './context.js';
+import type { CheckContext, ConnectOptions } from './context.js';
 import { CheckFailed, ensure } from './types.js';
 
 export type PublishPacket = PacketOf<typeof PacketType.Publish>;
@@ -166,4 +166,15 @@ export async function expectClosed(ctx: CheckContext, connection: CheckConnectio
 function isRefusal(p: Packet): boolean {
   const code = (p as { reasonCode?: number }).reasonCode ?? 0;
   return (p.type === PacketType.Disconnect || p.type === PacketType.Connack) && code >= 0x80;
+}
+
+/** Clean Session 0 (3.1.1), or Clean Start 0 with a Session Expiry Interval (5.0). */
+export function persistentOptions(
+  ctx: CheckContext,
+  clientId: string,
+  expiry = 300,
+): ConnectOptions {
+  ctx.persistent(clientId);
+  const properties = ctx.version === 5 ? { sessionExpiryInterval: expiry } : {};
+  return { clientId, clean: false, properties };
 }

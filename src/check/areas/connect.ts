@@ -3,21 +3,10 @@
 import { encode, PacketType } from '../../protocol/index.js';
 import { CONNECT_FLAGS_OFFSET, CONNECT_LEVEL_OFFSET, withBodyByte } from '../bytes.js';
 import { describePacket, hex } from '../connection.js';
-import type { CheckContext, ConnectOptions } from '../context.js';
+import type { CheckContext } from '../context.js';
 import { defineChecks } from '../define.js';
-import { expectClosed, publish, subscribed } from '../steps.js';
+import { expectClosed, persistentOptions, publish, subscribed } from '../steps.js';
 import { ensure, NotSupported } from '../types.js';
-
-/** Clean Session 0 (3.1.1), or Clean Start 0 with a Session Expiry Interval (5.0). */
-export function persistentOptions(
-  ctx: CheckContext,
-  clientId: string,
-  expiry = 300,
-): ConnectOptions {
-  ctx.persistent(clientId);
-  const properties = ctx.version === 5 ? { sessionExpiryInterval: expiry } : {};
-  return { clientId, clean: false, properties };
-}
 
 /** CONNECT bytes with the Protocol Level replaced by 9, which no MQTT version uses. */
 const unknownLevel = (ctx: CheckContext) =>
