@@ -169,6 +169,8 @@ export class CheckContext {
   private async endSession(clientId: string, version: CheckVersion): Promise<void> {
     const connection = await this.connected({ clientId, version, clean: true });
     await connection.disconnect();
+    // The server closes once it has processed the DISCONNECT: the session is gone by then.
+    await connection.waitClose(this.timeout);
   }
 }
 
