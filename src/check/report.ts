@@ -18,9 +18,10 @@ function line(r: CheckResult, caps: Capabilities): string {
   // Every 5.0 check of a broker without 5.0 says so; the capabilities above already do.
   if (r.version === 5 && !caps.v5) r = { ...r, detail: undefined };
   const head = `  ${r.outcome.padEnd(13)} ${version(r.version)} ${r.title} ${rules(r)}`;
-  return r.detail
-    ? `${head}\n${' '.repeat(22)}${r.outcome === 'fail' ? '→ broker ' : ''}${r.detail}`
-    : head;
+  if (!r.detail) return head;
+  // Failures say what the broker did: "→ broker kept the connection open".
+  const subject = r.outcome !== 'fail' ? '' : r.detail.startsWith('expected') ? '→ ' : '→ broker ';
+  return `${head}\n${' '.repeat(22)}${subject}${r.detail}`;
 }
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
