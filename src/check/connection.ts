@@ -9,6 +9,7 @@ import {
   PacketType,
 } from '../protocol/index.js';
 import type { RateLimit } from './rate.js';
+import { InputWaiter } from './waiter.js';
 import { CheckFailed, type CheckVersion } from './types.js';
 import { openWire, type Target, type Wire } from './wire.js';
 
@@ -31,7 +32,7 @@ export class CheckConnection {
   legacyConnack = false;
   private decodeError: Error | undefined;
   private decoder: PacketDecoder;
-  private waiter: (() => void) | undefined;
+  private readonly input = new InputWaiter();
   private nextPacketId = 1;
   private sending: Promise<void> = Promise.resolve();
   private wire!: Wire;
@@ -68,36 +69,17 @@ export class CheckConnection {
     } catch (err) {
       this.decodeError ??= err as Error;
     }
-    this.wake();
+    this.input.wake();
   }
 
   private onClose(): void {
     this.closed = true;
-    this.wake();
-  }
-
-  private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+    this.input.wake();
   }
 
   /** Waits until `ready()` holds, re-checking on input and close; false on timeout. */
   waitUntil(ready: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (ready()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(ready());
-      }, timeoutMs);
-      const check = () => {
-        if (ready()) {
-          clearTimeout(timer);
-          resolve(true);
-        } else this.waiter = check;
-      };
-      this.waiter = check;
-    });
+    return this.input.until(ready, timeoutMs);
   }
 
   packetId(): number {

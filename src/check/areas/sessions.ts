@@ -25,6 +25,20 @@ async function resume(ctx: CheckContext, options: ReturnType<typeof persistentOp
   return connection;
 }
 
+/** A session with Session Expiry `expiry` s must be gone `waitMs` after its client left. */
+async function expiresAfter(ctx: CheckContext, expiry: number, waitMs: number): Promise<void> {
+  const clientId = ctx.clientId();
+  ctx.persistent(clientId);
+  const properties = { sessionExpiryInterval: expiry };
+  await (await ctx.connected({ clientId, clean: false, properties })).disconnect();
+  await sleep(waitMs);
+  const { connack } = await ctx.connect({ clientId, clean: false });
+  ensure(
+    !connack.sessionPresent,
+    `kept the session ${waitMs} ms after it left (Session Present 1)`,
+  );
+}
+
 export const sessionChecks = defineChecks('sessions', [
   {
     id: 'queued-offline',
@@ -111,36 +125,12 @@ export const sessionChecks = defineChecks('sessions', [
     id: 'expiry-zero',
     title: 'Session Expiry Interval 0: the session ends with the connection',
     rules: { 5: ['MQTT-4.1.0-2'] },
-    async run(ctx) {
-      const clientId = ctx.clientId();
-      ctx.persistent(clientId);
-      const first = await ctx.connected({
-        clientId,
-        clean: false,
-        properties: { sessionExpiryInterval: 0 },
-      });
-      await first.disconnect();
-      await sleep(100);
-      const { connack } = await ctx.connect({ clientId, clean: false });
-      ensure(!connack.sessionPresent, 'kept the session (Session Present 1)');
-    },
+    run: (ctx) => expiresAfter(ctx, 0, 100),
   },
   {
     id: 'expiry-elapsed',
     title: 'A session is discarded once its Session Expiry Interval has passed',
     rules: { 5: ['MQTT-4.1.0-2'] },
-    async run(ctx) {
-      const clientId = ctx.clientId();
-      ctx.persistent(clientId);
-      const first = await ctx.connected({
-        clientId,
-        clean: false,
-        properties: { sessionExpiryInterval: 1 },
-      });
-      await first.disconnect();
-      await sleep(2_200);
-      const { connack } = await ctx.connect({ clientId, clean: false });
-      ensure(!connack.sessionPresent, 'kept the session after its expiry (Session Present 1)');
-    },
+    run: (ctx) => expiresAfter(ctx, 1, 2_200),
   },
 ]);
