@@ -13,6 +13,9 @@ import { InputWaiter } from './waiter.js';
 import { CheckFailed, type CheckVersion } from './types.js';
 import { openWire, type Target, type Wire } from './wire.js';
 
+/** Packets kept unread per connection; no check reads nearly this many. */
+const MAX_QUEUED_PACKETS = 10_000;
+
 const TYPE_NAMES = Object.fromEntries(Object.entries(PacketType).map(([k, v]) => [v, k]));
 
 /** A packet for messages: its type, and its reason code when it has one. */
@@ -64,10 +67,17 @@ export class CheckConnection {
     }
     try {
       this.decoder.push(chunk);
-      for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next())
+      for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) {
+        // A broker flooding a check must not grow this queue without end.
+        if (this.packets.length >= MAX_QUEUED_PACKETS)
+          throw new Error(`sent over ${MAX_QUEUED_PACKETS} packets unread`);
         this.packets.push(p);
+      }
     } catch (err) {
-      this.decodeError ??= err as Error;
+      const message = (err as Error).message;
+      this.decodeError ??= new Error(
+        message.startsWith('sent over') ? message : `sent a packet our decoder rejects: ${message}`,
+      );
     }
     this.input.wake();
   }
@@ -97,7 +107,7 @@ export class CheckConnection {
 
   private brokenInput(): CheckFailed | undefined {
     if (this.decodeError === undefined || this.packets.length > 0) return undefined;
-    return new CheckFailed(`sent a packet our decoder rejects: ${this.decodeError.message}`);
+    return new CheckFailed(this.decodeError.message);
   }
 
   /** The next packet, whatever its type. */
