@@ -157,9 +157,10 @@ export const connectChecks = defineChecks('connect', [
     title: 'A Client Identifier of 23 alphanumeric characters is accepted',
     rules: { 4: ['MQTT-3.1.3-5'], 5: ['MQTT-3.1.3-5'] },
     async run(ctx) {
+      // The run's own id first (unique), padded with letters to exactly 23.
       const clientId = `${ctx.clientId()}abcdefghijklmnopqrstuvw`
         .replace(/[^0-9a-zA-Z]/g, '')
-        .slice(-23);
+        .slice(0, 23);
       await (await ctx.connected({ clientId })).disconnect();
     },
   },

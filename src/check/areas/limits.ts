@@ -127,7 +127,9 @@ export const limitChecks = defineChecks('limits', [
     rules: { 4: ['MQTT-3.1.3-9'], 5: ['MQTT-3.1.3-8'] },
     hostile: true,
     async run(ctx) {
-      const { connection, connack } = await ctx.connect({ clientId: 'c'.repeat(60_000) });
+      const { connection, connack } = await ctx.connect({
+        clientId: ctx.clientId().padEnd(60_000, 'c'),
+      });
       if (connack.reasonCode === 0) return connection.disconnect();
       ensure(
         connack.reasonCode === 0x85,
