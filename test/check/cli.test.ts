@@ -77,6 +77,27 @@ describe('culex check (command line)', () => {
     assert.equal(report.summary.pass, report.results.length);
   });
 
+  it('sends -u/-P on every connection: a broker that demands them is checked, and refuses without', async () => {
+    const guarded = await createBroker({
+      listeners: [{ type: 'tcp', port: 0, host: '127.0.0.1' }],
+      broker: { sysInterval: 0 },
+      authenticate: (request) =>
+        request.username === 'checker' &&
+        Buffer.from(request.password ?? []).toString() === 's3cret',
+    });
+    try {
+      const url = `mqtt://127.0.0.1:${guarded.address('tcp').port}`;
+      const only = ['--only', 'connect,sessions', '--protocol', '3.1.1'];
+      const ok = await culex(['check', url, '-u', 'checker', '-P', 's3cret', ...only], '', 30_000);
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      const refused = await culex(['check', url, ...only], '', 30_000);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /refused an MQTT 3\.1\.1 CONNECT: CONNACK 0x8[67]/);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('exits 1 with a clear message when nothing listens', async () => {
     const port = await freePort();
     const run = await culex(['check', `mqtt://127.0.0.1:${port}`, '--timeout', '500'], '', 10_000);
