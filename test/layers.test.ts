@@ -17,6 +17,7 @@ const ALLOWED: Record<string, readonly string[] | 'anything'> = {
   cluster: ['broker', 'protocol', 'topic'],
   admin: ['broker', 'protocol', 'topic'],
   client: ['protocol', 'topic'],
+  check: ['protocol', 'topic'],
   cli: 'anything',
   '.': 'anything', // src/server.ts, src/index.ts compose everything
 };

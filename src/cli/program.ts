@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { CULEX_VERSION } from '../broker/sys.js';
 import { registerApikey } from './apikey.js';
 import { registerBench } from './bench.js';
+import { registerCheck } from './check.js';
 import { registerCluster } from './cluster.js';
 import { registerPasswd } from './passwd.js';
 import { exitOnUsageError } from './client-options.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSub(program);
   registerBench(program);
   registerCluster(program);
+  registerCheck(program);
   // Bad usage exits 2 everywhere (unknown flag, missing argument, unknown command), not only
   // in the commands that remembered to ask for it.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

@@ -53,7 +53,16 @@ describe('culex command line', () => {
 
   it('has the commands the README lists', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const name of ['start', 'passwd', 'pub', 'sub', 'bench pub', 'bench sub', 'bench conn'])
+    for (const name of [
+      'start',
+      'passwd',
+      'pub',
+      'sub',
+      'bench pub',
+      'bench sub',
+      'bench conn',
+      'check',
+    ])
       assert.ok(names.includes(name), `culex ${name}`);
   });
 

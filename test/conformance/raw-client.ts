@@ -2,6 +2,8 @@
 // the codec (or hand-written bytes), with every wait bounded by a timeout.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { pubResponse, subscription } from '../../src/check/steps.js';
+import { InputWaiter } from '../../src/check/waiter.js';
 import { type CreateBrokerOptions, type CulexServer, createBroker } from '../../src/index.js';
 import {
   encode,
@@ -29,7 +31,7 @@ export class RawClient {
   closed = false;
   decodeError: Error | undefined;
   private readonly decoder: PacketDecoder;
-  private waiter: (() => void) | undefined;
+  private readonly input = new InputWaiter();
   private nextPacketId = 1;
 
   private constructor(
@@ -41,7 +43,7 @@ export class RawClient {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
-      this.wake();
+      this.input.wake();
     });
   }
 
@@ -73,31 +75,12 @@ export class RawClient {
     } catch (err) {
       this.decodeError = err as Error;
     }
-    this.wake();
+    this.input.wake();
   }
 
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  /** Waits until `ready()` holds, new input or a close re-checking it; false on timeout. */
+  /** Waits until `ready()` holds, re-checking on input and close; false on timeout. */
   private waitUntil(ready: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (ready()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(ready());
-      }, timeoutMs);
-      const check = () => {
-        if (ready()) {
-          clearTimeout(timer);
-          resolve(true);
-        } else this.waiter = check;
-      };
-      this.waiter = check;
-    });
+    return this.input.until(ready, timeoutMs);
   }
 
   /** A fresh packet id for this client's QoS 1/2 PUBLISHes, SUBSCRIBEs and UNSUBSCRIBEs. */
@@ -255,53 +238,8 @@ export class RawClient {
   }
 }
 
-export function pubResponse<
-  T extends
-    | typeof PacketType.Puback
-    | typeof PacketType.Pubrec
-    | typeof PacketType.Pubrel
-    | typeof PacketType.Pubcomp,
->(type: T, packetId: number, reasonCode = 0): PacketOf<T> {
-  return { type, packetId, reasonCode, properties: {} } as unknown as PacketOf<T>;
-}
-
-export interface PublishOptions {
-  qos?: QoS;
-  retain?: boolean;
-  dup?: boolean;
-  packetId?: number;
-  properties?: Properties;
-}
-
-/** A PUBLISH packet with defaults (QoS 0, no flags, packet id 1 for QoS 1/2). */
-export function publishPacket(
-  topic: string,
-  payload: string | Uint8Array,
-  options: PublishOptions = {},
-): PacketOf<typeof PacketType.Publish> {
-  const qos = options.qos ?? 0;
-  return {
-    type: PacketType.Publish,
-    topic,
-    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-    qos,
-    retain: options.retain ?? false,
-    dup: options.dup ?? false,
-    packetId: qos > 0 ? (options.packetId ?? 1) : undefined,
-    properties: options.properties ?? {},
-  };
-}
-
-export function subscription(f: string | (Partial<Subscription> & { topicFilter: string })) {
-  const given = typeof f === 'string' ? { topicFilter: f } : f;
-  return {
-    qos: 0 as QoS,
-    noLocal: false,
-    retainAsPublished: false,
-    retainHandling: 0 as const,
-    ...given,
-  };
-}
+export { type PublishOptions, publishPacket } from '../../src/check/steps.js';
+export { pubResponse, subscription };
 
 export interface ConnectOptions {
   version?: ProtocolVersion;
