@@ -38,6 +38,8 @@ export class KvWriter {
 
   put(key: string, value: Value): void {
     this.queued.set(key, value);
+    // A key put again keeps its first number: its waiters need the newer value sent too.
+    if (!this.livePuts.has(key)) this.livePuts.set(key, ++this.puts);
     this.schedule();
   }
 
@@ -45,10 +47,13 @@ export class KvWriter {
     const queued = this.queued.get(key);
     if (queued !== undefined && queued !== DELETE && !this.written.has(key)) {
       this.queued.delete(key);
-      this.cancelled(key);
+      this.livePuts.delete(key);
+      this.release();
       return;
     }
     this.queued.set(key, DELETE);
+    // Its put, if one was waiting, is superseded: nobody waits for it any more.
+    if (this.livePuts.delete(key)) this.release();
     this.schedule();
   }
 
@@ -61,10 +66,52 @@ export class KvWriter {
     this.next.catch(() => {});
   }
 
+  /**
+   * Resolves once everything written so far has landed; rejects if a write of the last group
+   * failed (that group's writes are then lost; later groups are not affected).
+   */
+  flush(): Promise<void> {
+    return this.next ?? this.landed;
+  }
+
+  /** Puts of the next group still to be sent, with the number of their first put: oldest first. */
+  private readonly livePuts = new Map<string, number>();
+  private puts = 0;
+  /** flushPuts() calls waiting for the next group, oldest first, with the last put they need. */
+  private waiters: { last: number; resolve(): void }[] = [];
+
+  /**
+   * Resolves once every put made so far has landed or been cancelled by a delete (a QoS 1
+   * message acknowledged meanwhile need not be kept any more): a node confirming messages
+   * its subscribers have already acknowledged need not wait for the next group.
+   */
+  flushPuts(): Promise<void> {
+    const next = this.next;
+    if (next === undefined || this.livePuts.size === 0) return this.landed;
+    const before = this.landed;
+    const cancelled = new Promise<void>((resolve) => {
+      this.waiters.push({ last: this.puts, resolve });
+    });
+    return Promise.race([next, cancelled.then(() => before)]);
+  }
+
+  /** Wakes the waiters none of whose puts is still to be sent. */
+  private release(): void {
+    const oldest = this.livePuts.values().next().value;
+    let done = 0;
+    while (
+      done < this.waiters.length &&
+      (oldest === undefined || oldest > this.waiters[done]!.last)
+    )
+      this.waiters[done++]!.resolve();
+    if (done > 0) this.waiters = this.waiters.slice(done);
+  }
+
   private commit(): Promise<void> {
     this.next = undefined;
-    // Puts in this group are sent: a delete can no longer cancel them.
-    this.waiters.clear();
+    // This group's puts are sent: their waiters wait for it to land; no delete cancels them.
+    this.livePuts.clear();
+    this.waiters = [];
     const group = this.queued;
     this.queued = new Map();
     const writes: Promise<unknown>[] = [];
@@ -85,45 +132,5 @@ export class KvWriter {
     this.landed = landed;
     this.inflight = landed.catch(() => {});
     return landed;
-  }
-
-  /**
-   * Resolves once everything written so far has landed; rejects if a write of the last group
-   * failed (that group's writes are then lost; later groups are not affected).
-   */
-  flush(): Promise<void> {
-    return this.next ?? this.landed;
-  }
-
-  /** Flushes waiting for puts of the next group: done early if all of them are cancelled. */
-  private readonly waiters = new Set<{ keys: Set<string>; resolve(): void }>();
-
-  /**
-   * Resolves once every put made so far has landed or been cancelled by a delete (a QoS 1
-   * message acknowledged meanwhile need not be kept any more): a node confirming messages
-   * its subscribers have already acknowledged need not wait for the next group.
-   */
-  flushPuts(): Promise<void> {
-    const next = this.next;
-    if (next === undefined) return this.landed;
-    const keys = new Set<string>();
-    for (const [key, value] of this.queued) if (value !== DELETE) keys.add(key);
-    if (keys.size === 0) return this.landed;
-    const before = this.landed;
-    const cancelled = new Promise<void>((resolve) => {
-      const waiter = { keys, resolve };
-      this.waiters.add(waiter);
-      // Once the group is sent, only its landing counts.
-      next.finally(() => this.waiters.delete(waiter)).catch(() => {});
-    });
-    return Promise.race([next, cancelled.then(() => before)]);
-  }
-
-  private cancelled(key: string): void {
-    for (const waiter of this.waiters) {
-      if (!waiter.keys.delete(key) || waiter.keys.size > 0) continue;
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
   }
 }

@@ -1,0 +1,79 @@
+// Group commit to a KV bucket (src/cluster/kv-writer.ts), against a real nats-server: a
+// record deleted before its group goes is never written, and a node confirming messages its
+// subscribers already acknowledged does not wait for the group (flushPuts).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type KV, Kvm } from '@nats-io/kv';
+import { KvWriter } from '../../src/cluster/kv-writer.js';
+import { type StandaloneNats, startNats } from './nats.js';
+
+let nats: StandaloneNats;
+let nc: NatsConnection;
+let buckets = 0;
+
+before(async () => {
+  nats = await startNats();
+  nc = await connect({ servers: nats.url });
+});
+
+after(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+const newBucket = () => new Kvm(nc).create(`writer_${process.pid}_${++buckets}`, { history: 1 });
+
+/** Whether `promise` settles within `ms`. */
+const settlesWithin = (promise: Promise<unknown>, ms: number) =>
+  Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+  ]);
+
+async function has(kv: KV, key: string): Promise<boolean> {
+  const entry = await kv.get(key);
+  return entry !== null && entry.operation === 'PUT';
+}
+
+describe('KvWriter', () => {
+  it('flushPuts resolves as soon as every put it waits for is cancelled, before the group', async () => {
+    const kv = await newBucket();
+    const writer = new KvWriter(kv, 400);
+    writer.put('a', '1');
+    writer.put('b', '2');
+    const waiting = writer.flushPuts();
+    writer.put('c', '3'); // after the flush: not waited for
+    writer.delete('a');
+    assert.equal(await settlesWithin(waiting, 50), false, 'b is still to be written');
+    writer.delete('b');
+    assert.equal(await settlesWithin(waiting, 100), true, 'a and b acknowledged: done early');
+    await writer.flush();
+    assert.deepEqual(
+      [await has(kv, 'a'), await has(kv, 'b'), await has(kv, 'c')],
+      [false, false, true],
+    );
+  });
+
+  it('flushPuts waits for the group when a put it needs is put again, then lands', async () => {
+    const kv = await newBucket();
+    const writer = new KvWriter(kv, 100);
+    writer.put('a', 'sent');
+    const waiting = writer.flushPuts();
+    writer.put('a', 'released'); // a QoS 2 record changes state: still to be written
+    assert.equal(await settlesWithin(waiting, 50), false);
+    await waiting;
+    assert.equal((await kv.get('a'))?.string(), 'released');
+  });
+
+  it('flush (closing) still waits for deletes of written keys', async () => {
+    const kv = await newBucket();
+    const writer = new KvWriter(kv, 5);
+    writer.put('a', '1');
+    await writer.flush();
+    writer.delete('a');
+    assert.equal(await settlesWithin(writer.flushPuts(), 20), true, 'no put to wait for');
+    await writer.flush();
+    assert.equal(await has(kv, 'a'), false);
+  });
+});
