@@ -16,7 +16,9 @@ const ALLOWED: Record<string, readonly string[] | 'anything'> = {
   auth: ['broker', 'protocol', 'topic'],
   cluster: ['broker', 'protocol', 'topic'],
   admin: ['broker', 'protocol', 'topic'],
-  client: ['protocol', 'topic'],
+  client: ['protocol', 'topic', 'mqttsn'],
+  mqttsn: [],
+  gateway: ['broker', 'protocol', 'topic', 'mqttsn'],
   cli: 'anything',
   '.': 'anything', // src/server.ts, src/index.ts compose everything
 };
