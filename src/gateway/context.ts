@@ -65,7 +65,7 @@ export class GatewayContext {
     return this.broker.core.now();
   }
 
-  transmit(to: SnAddress, packet: SnPacket): void {
+  transmit(to: SnAddress, packet: SnPacket) {
     this.stats.datagramsSent++;
     this.socket.send(encodeSn(packet), to.port, to.host);
   }
@@ -73,7 +73,7 @@ export class GatewayContext {
   /** Set by the gateway: a client ended, forget its address. */
   clientGone: (client: SnClient) => void = () => {};
 
-  drop(reason: SnDropReason): void {
+  drop(reason: SnDropReason) {
     this.stats.dropped[reason]++;
   }
 
@@ -81,7 +81,7 @@ export class GatewayContext {
    * 6.8: PUBLISH with QoS −1, from anyone, on a pre-defined topic id or a short topic name;
    * the gateway publishes it as itself, at QoS 0.
    */
-  publishConnectionless(p: PublishPacket): void {
+  publishConnectionless(p: PublishPacket) {
     if (!this.options.allowQosMinusOne) return this.drop('unexpected');
     const topic =
       p.topicIdType === TopicIdType.Predefined

@@ -82,7 +82,7 @@ export class MqttSnGateway {
     return this.clients.get(`${host}|${port}`);
   }
 
-  start(): void {
+  start() {
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     const { advertiseInterval } = this.options;
@@ -104,7 +104,7 @@ export class MqttSnGateway {
     await new Promise<void>((done) => this.socket.close(() => done()));
   }
 
-  private onDatagram(datagram: Buffer, from: RemoteInfo): void {
+  private onDatagram(datagram: Buffer, from: RemoteInfo) {
     const context = this.context;
     context.stats.datagramsReceived++;
     const key = `${from.address}|${from.port}`;
@@ -121,7 +121,7 @@ export class MqttSnGateway {
     this.dispatch(packet, client, { host: from.address, port: from.port, key });
   }
 
-  private dispatch(packet: SnPacket, client: SnClient | undefined, address: SnAddress): void {
+  private dispatch(packet: SnPacket, client: SnClient | undefined, address: SnAddress) {
     if (packet.type === M.Connect) return this.onConnect(packet, client, address);
     if (packet.type === M.SearchGw) return this.onSearchGw(address);
     if (packet.type === M.Publish && packet.qos === -1)
@@ -158,7 +158,7 @@ export class MqttSnGateway {
   }
 
   /** 6.2: WILLTOPIC then WILLMSG, each asked for; an empty WILLTOPIC means no will. */
-  private onWillPrompt(client: SnClient, p: SnPacket): void {
+  private onWillPrompt(client: SnClient, p: SnPacket) {
     if (client.state === 'will-topic' && p.type === M.WillTopic) {
       if (p.willTopic === '') return client.openUpstream();
       client.will = { topic: p.willTopic, payload: Buffer.alloc(0), qos: p.qos, retain: p.retain };
@@ -173,12 +173,12 @@ export class MqttSnGateway {
   }
 
   /** 6.1: answer SEARCHGW with GWINFO, to the asker only. */
-  private onSearchGw(address: SnAddress): void {
+  private onSearchGw(address: SnAddress) {
     this.context.transmit(address, { type: M.GwInfo, gatewayId: this.options.gatewayId });
   }
 
   /** 6.1: ADVERTISE with the time to the next one. */
-  private advertise(): void {
+  private advertise() {
     const { gatewayId, advertiseInterval, advertiseHost, advertisePort } = this.options;
     this.context.transmit(
       { host: advertiseHost, port: advertisePort, key: '' },
@@ -186,7 +186,7 @@ export class MqttSnGateway {
     );
   }
 
-  private sweep(): void {
+  private sweep() {
     const now = this.context.now();
     for (const client of [...this.clients.values()]) client.sweep(now);
     this.rates.sweep(now);

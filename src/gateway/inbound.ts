@@ -27,7 +27,7 @@ export function resolveTopic(
 }
 
 /** Handles a message of a connected (active, asleep or awake) client. */
-export function fromClient(client: SnClient, packet: SnPacket): void {
+export function fromClient(client: SnClient, packet: SnPacket) {
   switch (packet.type) {
     case M.Register:
       return onRegister(client, packet);
@@ -63,13 +63,13 @@ export function fromClient(client: SnClient, packet: SnPacket): void {
   }
 }
 
-function ack(client: SnClient, type: 4 | 5 | 6 | 7, packetId: number): void {
+function ack(client: SnClient, type: 4 | 5 | 6 | 7, packetId: number) {
   if (packetId === 0) return client.gateway.drop('malformed');
   client.toBroker({ type, packetId, reasonCode: 0, properties: NO_PROPERTIES });
 }
 
 /** 6.5: a topic name (no wildcards) gets a topic id for this client. */
-function onRegister(client: SnClient, p: SnPacketOf<typeof M.Register>): void {
+function onRegister(client: SnClient, p: SnPacketOf<typeof M.Register>) {
   const reply = (topicId: number, returnCode: SnReturnCode) =>
     client.send({ type: M.Regack, topicId, msgId: p.msgId, returnCode });
   if (validateTopicName(p.topicName) !== undefined) return reply(0, SnReturnCode.NotSupported);
@@ -79,7 +79,7 @@ function onRegister(client: SnClient, p: SnPacketOf<typeof M.Register>): void {
 }
 
 /** 6.7: QoS 0/1/2 PUBLISH of a connected client; QoS −1 goes the connectionless way (6.8). */
-function onPublish(client: SnClient, p: SnPacketOf<typeof M.Publish>): void {
+function onPublish(client: SnClient, p: SnPacketOf<typeof M.Publish>) {
   const gateway = client.gateway;
   if (p.qos === -1) return gateway.publishConnectionless(p);
   const topic = resolveTopic(
@@ -136,7 +136,7 @@ function filterOf(
   return topicId === undefined ? SnReturnCode.Congestion : { filter, topicId };
 }
 
-function onSubscribe(client: SnClient, p: SnPacketOf<typeof M.Subscribe>): void {
+function onSubscribe(client: SnClient, p: SnPacketOf<typeof M.Subscribe>) {
   if (p.msgId === 0) return client.gateway.drop('malformed');
   const refuse = (returnCode: SnReturnCode) =>
     client.send({ type: M.Suback, qos: 0, topicId: 0, msgId: p.msgId, returnCode });
@@ -161,7 +161,7 @@ function onSubscribe(client: SnClient, p: SnPacketOf<typeof M.Subscribe>): void 
   });
 }
 
-function onUnsubscribe(client: SnClient, p: SnPacketOf<typeof M.Unsubscribe>): void {
+function onUnsubscribe(client: SnClient, p: SnPacketOf<typeof M.Unsubscribe>) {
   if (p.msgId === 0) return client.gateway.drop('malformed');
   const target = filterOf(client, p, false);
   // MQTT-SN's UNSUBACK has no ReturnCode: a filter that names nothing is unsubscribed anyway.
@@ -175,7 +175,7 @@ function onUnsubscribe(client: SnClient, p: SnPacketOf<typeof M.Unsubscribe>): v
 }
 
 /** 6.11 keep-alive; with a client id from a sleeping client, 6.14's wake-up. */
-function onPingreq(client: SnClient, p: SnPacketOf<typeof M.Pingreq>): void {
+function onPingreq(client: SnClient, p: SnPacketOf<typeof M.Pingreq>) {
   if (p.clientId !== undefined && p.clientId !== client.clientId)
     return client.gateway.drop('spoofed');
   if (p.clientId !== undefined && client.state === 'asleep') return client.wake();
@@ -183,7 +183,7 @@ function onPingreq(client: SnClient, p: SnPacketOf<typeof M.Pingreq>): void {
 }
 
 /** 6.4: a new will topic (empty: no will any more). */
-function onWillTopicUpdate(client: SnClient, p: SnPacketOf<typeof M.WillTopicUpd>): void {
+function onWillTopicUpdate(client: SnClient, p: SnPacketOf<typeof M.WillTopicUpd>) {
   const reply = (returnCode: SnReturnCode) => client.send({ type: M.WillTopicResp, returnCode });
   if (p.willTopic === '') {
     client.will = undefined;
@@ -196,7 +196,7 @@ function onWillTopicUpdate(client: SnClient, p: SnPacketOf<typeof M.WillTopicUpd
 }
 
 /** 6.4: a new will message, for the will topic in force. */
-function onWillMessageUpdate(client: SnClient, p: SnPacketOf<typeof M.WillMsgUpd>): void {
+function onWillMessageUpdate(client: SnClient, p: SnPacketOf<typeof M.WillMsgUpd>) {
   const reply = (returnCode: SnReturnCode) => client.send({ type: M.WillMsgResp, returnCode });
   if (client.will === undefined) return reply(SnReturnCode.NotSupported);
   client.will.payload = Buffer.from(p.willMessage);
