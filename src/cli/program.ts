@@ -8,6 +8,7 @@ import { registerCluster } from './cluster.js';
 import { registerPasswd } from './passwd.js';
 import { exitOnUsageError } from './client-options.js';
 import { registerPub } from './pub.js';
+import { registerSn } from './sn.js';
 import { registerStart } from './start.js';
 import { registerSub } from './sub.js';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSub(program);
   registerBench(program);
   registerCluster(program);
+  registerSn(program);
   // Bad usage exits 2 everywhere (unknown flag, missing argument, unknown command), not only
   // in the commands that remembered to ask for it.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

@@ -18,7 +18,7 @@ function find(program: Command, path: string[]): Command {
 }
 
 /** Values that satisfy the argument parsers of the flags (integers, versions, formats…). */
-const CANDIDATE_VALUES = ['1', '5', '64', 'text', 'a=b', 'sync'];
+const CANDIDATE_VALUES = ['1', '5', '64', 'text', 'a=b', 'sync', '1=a/b'];
 
 /** Parses `culex <path> <flag> [value]` with every action replaced; the leaf's command object. */
 function parseWith(path: string[], flag: string, value: string | undefined): Command {
@@ -53,7 +53,17 @@ describe('culex command line', () => {
 
   it('has the commands the README lists', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const name of ['start', 'passwd', 'pub', 'sub', 'bench pub', 'bench sub', 'bench conn'])
+    for (const name of [
+      'start',
+      'passwd',
+      'pub',
+      'sub',
+      'bench pub',
+      'bench sub',
+      'bench conn',
+      'sn pub',
+      'sn sub',
+    ])
       assert.ok(names.includes(name), `culex ${name}`);
   });
 
