@@ -16,14 +16,13 @@ import { MqttSnClient } from '../src/client/mqttsn.js';
 import { connect, type MqttClient } from '../src/client/index.js';
 import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
 import { PIN_BROKER, pinSelf } from './client-targets.js';
+import { PAYLOAD_BYTES, parseArgs } from './qos0-load.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!, process.argv[i + 1] ?? '');
+const args = parseArgs(process.argv);
 const DEVICES = Number(args.get('--devices') ?? 100);
 const SECONDS = Number(args.get('--seconds') ?? 5);
 const WINDOW = Number(args.get('--window') ?? 2000);
-const PAYLOAD = Buffer.alloc(64, 0x61);
+const PAYLOAD = Buffer.alloc(PAYLOAD_BYTES, 0x61);
 
 /** One simulated device: publishes on its topic, resolves QoS 1 at the acknowledgement. */
 interface Device {

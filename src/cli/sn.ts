@@ -5,6 +5,14 @@ import { MqttSnClient, publishQosMinusOne, type SnClientOptions } from '../clien
 import type { SnQoS } from '../mqttsn/index.js';
 import { collect, parseInteger, reportFailure, usageError } from './client-options.js';
 
+type SubFlags = SnFlags & {
+  topic: string[];
+  qos: 0 | 1 | 2;
+  count?: number;
+  timeout?: number;
+  verbose?: boolean;
+};
+
 interface SnFlags {
   host: string;
   port: number;
@@ -84,24 +92,14 @@ export function registerSn(program: Command): void {
     .option('-C, --count <count>', 'exit after this many messages', parseInteger(1, 1e9))
     .option('-W, --timeout <seconds>', 'exit (status 27) after this long', parseInteger(1, 1e9))
     .option('-v, --verbose', 'print the topic before each payload')
-    .action(
-      async (
-        flags: SnFlags & {
-          topic: string[];
-          qos: 0 | 1 | 2;
-          count?: number;
-          timeout?: number;
-          verbose?: boolean;
-        },
-      ) => {
-        if (flags.topic.length === 0) usageError(sub, 'give at least one topic filter with -t');
-        try {
-          await subscribe(flags);
-        } catch (error) {
-          reportFailure(error);
-        }
-      },
-    );
+    .action(async (flags: SubFlags) => {
+      if (flags.topic.length === 0) usageError(sub, 'give at least one topic filter with -t');
+      try {
+        await subscribe(flags);
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
 }
 
 async function publish(
@@ -127,15 +125,7 @@ async function publish(
   }
 }
 
-async function subscribe(
-  flags: SnFlags & {
-    topic: string[];
-    qos: 0 | 1 | 2;
-    count?: number;
-    timeout?: number;
-    verbose?: boolean;
-  },
-): Promise<void> {
+async function subscribe(flags: SubFlags): Promise<void> {
   const client = await MqttSnClient.connect(clientOptions(flags));
   let received = 0;
   await new Promise<void>((resolve, reject) => {

@@ -203,40 +203,35 @@ export class MqttSnClient extends Emitter<Events> {
     return undefined;
   }
 
+  /** How SUBSCRIBE and UNSUBSCRIBE name `filter`: pre-defined id, short name, or the name. */
+  private filterRef(filter: string): { topicIdType: TopicIdType; topic: string | number } {
+    const predefined = this.predefinedId(filter);
+    if (predefined !== undefined) return { topicIdType: TopicIdType.Predefined, topic: predefined };
+    const topicIdType = filter.length === 2 ? TopicIdType.Short : TopicIdType.Normal;
+    return { topicIdType, topic: filter };
+  }
+
   /** SUBSCRIBE (6.9) to a filter (wildcards allowed), a short name or a pre-defined topic. */
   async subscribe(filter: string, qos: 0 | 1 | 2 = 0): Promise<{ qos: number; topicId: number }> {
     const msgId = this.takeMsgId();
-    const predefined = this.predefinedId(filter);
-    const topicIdType =
-      predefined !== undefined
-        ? TopicIdType.Predefined
-        : filter.length === 2
-          ? TopicIdType.Short
-          : TopicIdType.Normal;
-    const topic = predefined ?? filter;
+    const ref = this.filterRef(filter);
     const suback = await this.request(
-      { type: M.Subscribe, dup: false, qos, topicIdType, msgId, topic },
+      { type: M.Subscribe, dup: false, qos, msgId, ...ref },
       `suback:${msgId}`,
     );
     const { topicId, qos: granted } = this.check(suback, `SUBSCRIBE ${filter}`) as {
       topicId: number;
       qos: number;
     };
-    if (topicIdType === TopicIdType.Normal && topicId !== 0) this.remember(filter, topicId);
+    if (ref.topicIdType === TopicIdType.Normal && topicId !== 0) this.remember(filter, topicId);
     return { qos: granted, topicId };
   }
 
   async unsubscribe(filter: string): Promise<void> {
     const msgId = this.takeMsgId();
-    const predefined = this.predefinedId(filter);
-    const topicIdType =
-      predefined !== undefined
-        ? TopicIdType.Predefined
-        : filter.length === 2
-          ? TopicIdType.Short
-          : TopicIdType.Normal;
+    const ref = this.filterRef(filter);
     await this.request(
-      { type: M.Unsubscribe, dup: false, qos: 0, topicIdType, msgId, topic: predefined ?? filter },
+      { type: M.Unsubscribe, dup: false, qos: 0, msgId, ...ref },
       `unsuback:${msgId}`,
     );
   }
