@@ -3,17 +3,23 @@
 //
 // One `culex start` (memory store; a TCP and an mqttsn listener, no datagram rate limit) on
 // CPU 0; the devices and one MQTT 5.0 subscriber (the Culex client, over TCP, on `bench/#`)
-// in this process on CPU 1. Each device publishes 64-byte messages on a topic of its own.
+// in this process on CPU 1. Each device publishes 64-byte messages on a topic of its own,
+// from a socket of its own (UDP or TCP), with no client library: each message is encoded
+// once and sent again with its MsgId / Packet Identifier patched, so what differs between the
+// two is the broker's path (the gateway's translation against MQTT over TCP).
 // QoS 1: each device keeps one message in flight (the next after the PUBACK). QoS 0: the
-// devices together keep at most WINDOW messages sent but not yet received by the subscriber,
+// devices together keep at most a window of messages sent but not yet received by the subscriber,
 // so neither transport is measured by how much the kernel drops. Rate = messages the
 // subscriber received per second. Prints a table, then one JSON line with the ratios
 // (MQTT-SN msg/s ÷ MQTT msg/s).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MqttSnClient } from '../src/client/mqttsn.js';
+import { createSocket, type Socket } from 'node:dgram';
+import { connect as netConnect } from 'node:net';
 import { connect, type MqttClient } from '../src/client/index.js';
+import { encode, PacketType, publishPacketIdOffset } from '../src/protocol/index.js';
+import { decodeSn, encodeSn, SnMsgType as M, type SnPacket } from '../src/mqttsn/index.js';
 import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
 import { PIN_BROKER, pinSelf } from './client-targets.js';
 import { PAYLOAD_BYTES, parseArgs } from './qos0-load.js';
@@ -21,7 +27,12 @@ import { PAYLOAD_BYTES, parseArgs } from './qos0-load.js';
 const args = parseArgs(process.argv);
 const DEVICES = Number(args.get('--devices') ?? 100);
 const SECONDS = Number(args.get('--seconds') ?? 5);
-const WINDOW = Number(args.get('--window') ?? 2000);
+/** Rounds of every scenario, the transports alternating; the median of each is shown. */
+const RUNS = Number(args.get('--runs') ?? 3);
+// QoS 0 runs twice: with a window the kernel's UDP receive buffer holds (a larger burst is
+// dropped by the kernel before the gateway sees it: counted as lost), and with a window TCP
+// needs to batch well.
+const WINDOWS = (args.get('--windows') ?? '200,2000').split(',').map(Number);
 const PAYLOAD = Buffer.alloc(PAYLOAD_BYTES, 0x61);
 
 /** One simulated device: publishes on its topic, resolves QoS 1 at the acknowledgement. */
@@ -33,43 +44,135 @@ interface Device {
 interface Result {
   transport: string;
   qos: 0 | 1;
+  /** QoS 0: messages in flight at most; QoS 1: one per device. */
+  window: number;
   rate: number;
   lost: number;
 }
 
+/** Waits for the next datagram on a device's socket. */
+function nextDatagram(socket: Socket): Promise<SnPacket> {
+  return new Promise((resolve) => socket.once('message', (d) => resolve(decodeSn(d))));
+}
+
+/**
+ * MQTT-SN devices as lean as the TCP ones: a connected UDP socket each, CONNECT and REGISTER,
+ * then one PUBLISH datagram encoded once and sent again with its MsgId patched.
+ */
 async function snDevices(port: number): Promise<Device[]> {
   const devices: Device[] = [];
   for (let i = 0; i < DEVICES; i++) {
-    const client = await MqttSnClient.connect({
-      host: '127.0.0.1',
-      port,
-      clientId: `sn-${i}`,
-      keepAlive: 0,
-    });
-    const topic = `bench/sn/${i}`;
-    await client.register(topic);
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.connect(port, '127.0.0.1', () => r()));
+    const clientId = `sn-${i}`;
+    socket.send(
+      encodeSn({
+        type: M.Connect,
+        will: false,
+        cleanSession: true,
+        protocolId: 1,
+        duration: 0,
+        clientId,
+      }),
+    );
+    await nextDatagram(socket);
+    socket.send(encodeSn({ type: M.Register, topicId: 0, msgId: 1, topicName: `bench/sn/${i}` }));
+    const regack = await nextDatagram(socket);
+    const topicId = regack.type === M.Regack ? regack.topicId : 0;
+    const datagrams = [0, 1].map((qos) =>
+      encodeSn({
+        type: M.Publish,
+        dup: false,
+        qos: qos as 0 | 1,
+        retain: false,
+        topicIdType: 0,
+        topicId,
+        msgId: 0,
+        data: PAYLOAD,
+      }),
+    );
+    let acked: (() => void) | undefined;
+    socket.on('message', () => acked?.());
+    let msgId = 0;
     devices.push({
       publish: (qos) => {
-        const sent = client.publish(topic, PAYLOAD, { qos });
-        return qos === 1 ? sent : undefined;
+        const datagram = datagrams[qos]!;
+        if (qos === 0) {
+          socket.send(datagram);
+          return undefined;
+        }
+        msgId = (msgId % 0xffff) + 1;
+        datagram.writeUInt16BE(msgId, 5);
+        socket.send(datagram);
+        return new Promise<void>((r) => (acked = r));
       },
-      close: () => client.disconnect(),
+      close: async () => {
+        socket.send(encodeSn({ type: M.Disconnect }));
+        socket.close();
+      },
     });
   }
   return devices;
 }
 
-async function tcpDevices(url: string): Promise<Device[]> {
+/** MQTT 3.1.1 devices over TCP, driven the same way: encoded once, Packet Identifier patched. */
+async function tcpDevices(port: number): Promise<Device[]> {
   const devices: Device[] = [];
   for (let i = 0; i < DEVICES; i++) {
-    const client = await connect(url, { clientId: `tcp-${i}`, keepAlive: 0 });
-    const topic = `bench/tcp/${i}`;
+    const socket = netConnect({ port, host: '127.0.0.1', noDelay: true });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const clientId = `tcp-${i}`;
+    const connack = new Promise((r) => socket.once('data', r));
+    socket.write(
+      encode(
+        {
+          type: PacketType.Connect,
+          protocolName: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepAlive: 0,
+          clientId,
+          properties: {},
+        },
+        4,
+      ),
+    );
+    await connack;
+    const packets = [0, 1].map((qos) =>
+      encode(
+        {
+          type: PacketType.Publish,
+          topic: `bench/tcp/${i}`,
+          payload: PAYLOAD,
+          qos: qos as 0 | 1,
+          retain: false,
+          dup: false,
+          packetId: qos === 1 ? 1 : undefined,
+          properties: {},
+        },
+        4,
+      ),
+    );
+    const packetIdAt = publishPacketIdOffset(packets[1]!);
+    let acked: (() => void) | undefined;
+    socket.on('data', () => acked?.());
+    let packetId = 0;
     devices.push({
       publish: (qos) => {
-        const sent = client.publish(topic, PAYLOAD, { qos });
-        return qos === 1 ? sent : undefined;
+        if (qos === 0) {
+          socket.write(packets[0]!);
+          return undefined;
+        }
+        packetId = (packetId % 0xffff) + 1;
+        // A new buffer each time: the socket may still hold the previous one.
+        const packet = Buffer.from(packets[1]!);
+        packet.writeUInt16BE(packetId, packetIdAt);
+        socket.write(packet);
+        return new Promise<void>((r) => (acked = r));
       },
-      close: () => client.end(),
+      close: async () => {
+        socket.end(encode({ type: PacketType.Disconnect, reasonCode: 0, properties: {} }, 4));
+      },
     });
   }
   return devices;
@@ -80,6 +183,7 @@ async function run(
   devices: Device[],
   subscriber: Counter,
   qos: 0 | 1,
+  window: number,
 ): Promise<{ rate: number; lost: number }> {
   let sent = 0;
   let running = true;
@@ -90,7 +194,7 @@ async function run(
       if (qos === 1) {
         sent++;
         await device.publish(1);
-      } else if (sent - (subscriber.count - start) < WINDOW) {
+      } else if (sent - (subscriber.count - start) < window) {
         sent++;
         device.publish(0);
         await new Promise((r) => setImmediate(r));
@@ -151,37 +255,60 @@ async function main(): Promise<void> {
     const counter = new Counter(sub);
     const fleets: [string, Device[]][] = [
       ['mqtt-sn/udp', await snDevices(snPort)],
-      ['mqtt/tcp', await tcpDevices(url)],
+      ['mqtt/tcp', await tcpDevices(port)],
     ];
-    for (const qos of [0, 1] as const)
-      for (const [transport, devices] of fleets) {
-        const { rate, lost } = await run(devices, counter, qos);
-        results.push({ transport, qos, rate, lost });
-      }
+    const scenarios = [
+      ...WINDOWS.map((window) => ({ qos: 0 as const, window })),
+      { qos: 1 as const, window: DEVICES },
+    ];
+    for (let round = 0; round < RUNS; round++)
+      for (const { qos, window } of scenarios)
+        for (const [transport, devices] of fleets) {
+          const { rate, lost } = await run(devices, counter, qos, window);
+          results.push({ transport, qos, window, rate, lost });
+        }
     for (const [, devices] of fleets) await Promise.all(devices.map((d) => d.close()));
     await sub.end();
   } finally {
     await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   }
-  report(results);
+  report(medians(results));
+}
+
+/** One result per (transport, QoS, window): the median rate of the rounds, losses summed. */
+function medians(results: Result[]): Result[] {
+  const groups = new Map<string, Result[]>();
+  for (const r of results) {
+    const key = `${r.transport} ${r.qos} ${r.window}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((group) => {
+    const rates = group.map((r) => r.rate).sort((a, b) => a - b);
+    const lost = group.reduce((sum, r) => sum + r.lost, 0);
+    return { ...group[0]!, rate: rates[Math.floor(rates.length / 2)]!, lost };
+  });
 }
 
 function report(results: Result[]): void {
-  const rate = (transport: string, qos: number) =>
-    results.find((r) => r.transport === transport && r.qos === qos)!;
-  console.log(`${DEVICES} devices, ${SECONDS} s per run, 64-byte payloads, subscriber over TCP`);
-  console.log('qos  mqtt-sn/udp msg/s  mqtt/tcp msg/s  ratio  lost (sn / tcp)');
+  console.log(
+    `${DEVICES} devices, median of ${RUNS} runs of ${SECONDS} s, ${PAYLOAD_BYTES}-byte payloads, subscriber over TCP`,
+  );
+  console.log('qos  window  mqtt-sn/udp msg/s  mqtt/tcp msg/s  ratio  lost (sn / tcp)');
   const ratios: Record<string, number> = {};
-  for (const qos of [0, 1]) {
-    const sn = rate('mqtt-sn/udp', qos);
-    const tcp = rate('mqtt/tcp', qos);
-    ratios[`qos${qos}Ratio`] = Number((sn.rate / tcp.rate).toFixed(3));
+  for (const sn of results.filter((r) => r.transport === 'mqtt-sn/udp')) {
+    const tcp = results.find(
+      (r) => r.transport === 'mqtt/tcp' && r.qos === sn.qos && r.window === sn.window,
+    )!;
+    const ratio = sn.rate / tcp.rate;
+    ratios[sn.qos === 1 ? 'qos1Ratio' : `qos0Window${sn.window}Ratio`] = Number(ratio.toFixed(3));
     console.log(
-      `${String(qos).padEnd(4)} ${sn.rate.toFixed(0).padStart(17)} ${tcp.rate.toFixed(0).padStart(15)} ${(sn.rate / tcp.rate).toFixed(2).padStart(6)}  ${sn.lost} / ${tcp.lost}`,
+      `${String(sn.qos).padEnd(4)} ${String(sn.window).padStart(6)} ${sn.rate.toFixed(0).padStart(18)} ${tcp.rate.toFixed(0).padStart(15)} ${ratio.toFixed(2).padStart(6)}  ${sn.lost} / ${tcp.lost}`,
     );
   }
-  console.log(JSON.stringify({ devices: DEVICES, seconds: SECONDS, results, ...ratios }));
+  console.log(
+    JSON.stringify({ devices: DEVICES, seconds: SECONDS, runs: RUNS, results, ...ratios }),
+  );
 }
 
 await main();

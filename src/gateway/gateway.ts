@@ -18,6 +18,8 @@ import { fromClient } from './inbound.js';
 import { type GatewayOptions, defaultGatewayOptions } from './options.js';
 import { RateLimits } from './rate.js';
 
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export interface SnListening {
   readonly port: number;
   readonly host: string;
@@ -38,6 +40,10 @@ export function listenMqttSn(
     socket.once('error', reject);
     socket.bind(port, host, () => {
       socket.off('error', reject);
+      // Bursts from many devices: as much kernel buffer as allowed (net.core.rmem_max caps it).
+      try {
+        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+      } catch {}
       // A failed send (an unreachable client) must not end the listener.
       socket.on('error', (error) =>
         broker.core.log.debug({ err: String(error) }, 'mqtt-sn socket'),
