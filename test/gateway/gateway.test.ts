@@ -302,6 +302,46 @@ describe('MQTT-SN gateway end to end (IPv4)', { timeout: 60_000 }, () => {
     }
   });
 
+  it('6.14 a client that sleeps past its duration is lost: its will goes out', async () => {
+    const { client, messages } = await mqttClient(h.mqttUrl, 'v5-sleepwill');
+    await client.subscribeAsync('will3/+', { qos: 1 });
+    const device = await sn('sn-sleepwill', { will: { topic: 'will3/sn', payload: 'overslept' } });
+    await device.sleep(1);
+    await until(() => messages.length === 1, 'the will after the sleep duration', 6000);
+    assert.deepEqual([messages[0]!.topic, messages[0]!.payload], ['will3/sn', 'overslept']);
+    assert.ok(!h.server.broker.core.clients.has('sn-sleepwill'));
+    device.close();
+    await client.endAsync();
+  });
+
+  it('6.3 CleanSession 0 keeps the session: a QoS 1 message sent while away arrives on reconnect', async () => {
+    const options = { cleanSession: false };
+    const first = await sn('sn-persist', options);
+    await first.subscribe('persist/t', 1);
+    await first.disconnect();
+    const { client } = await mqttClient(h.mqttUrl, 'v5-persist');
+    await client.publishAsync('persist/t', 'while away', { qos: 1 });
+    const again = await MqttSnClient.connect({
+      host: h.host,
+      port: h.snPort,
+      clientId: 'sn-persist',
+      cleanSession: false,
+      retryMs: 500,
+    });
+    const got: string[] = [];
+    again.on('message', (m) => got.push(`${m.topic} ${m.payload}`));
+    try {
+      await until(
+        () => got.length === 1,
+        'the queued message (REGISTERed again on the new connection)',
+      );
+      assert.deepEqual(got, ['persist/t while away']);
+    } finally {
+      await again.disconnect();
+      await client.endAsync();
+    }
+  });
+
   it('6.1 SEARCHGW gets GWINFO with the gateway id', async () => {
     const peer = new RawPeer(h.host, h.snPort);
     try {
