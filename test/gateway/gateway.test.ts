@@ -396,6 +396,39 @@ describe('MQTT-SN gateway: options, IPv6, ACLs', { timeout: 30_000 }, () => {
     }
   });
 
+  it('the authenticate hook sees transport mqtt-sn and the gateway\'s credentials; a refusal is CONNACK "not supported"', async () => {
+    const seen: unknown[] = [];
+    const h = await startHarness({ username: 'gateway', password: 'gw-secret' }, '127.0.0.1', {
+      authenticate: (request) => {
+        seen.push([
+          request.clientId,
+          request.transport,
+          request.username,
+          request.password?.toString(),
+        ]);
+        return request.clientId !== 'sn-banned';
+      },
+    });
+    try {
+      const ok = await MqttSnClient.connect({
+        host: h.host,
+        port: h.snPort,
+        clientId: 'sn-welcome',
+      });
+      await ok.disconnect();
+      await assert.rejects(
+        MqttSnClient.connect({ host: h.host, port: h.snPort, clientId: 'sn-banned', retries: 1 }),
+        /CONNECT: rejected: not supported/,
+      );
+      assert.deepEqual(seen, [
+        ['sn-welcome', 'mqtt-sn', 'gateway', 'gw-secret'],
+        ['sn-banned', 'mqtt-sn', 'gateway', 'gw-secret'],
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('ACLs by client id apply to MQTT-SN clients: a denied PUBLISH gets "not supported"', async () => {
     const h = await startHarness({}, '127.0.0.1', {
       authorizePublish: (client, topic) =>
