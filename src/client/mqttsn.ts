@@ -18,6 +18,9 @@ import {
   TopicIdType,
 } from '../mqttsn/index.js';
 import { Emitter } from './emitter.js';
+import { SnClientError, SnRequests } from './mqttsn-requests.js';
+
+export { SnClientError };
 
 export interface SnClientOptions {
   host: string;
@@ -42,29 +45,7 @@ export interface SnMessage {
   retain: boolean;
 }
 
-export class SnClientError extends Error {
-  constructor(
-    message: string,
-    readonly returnCode?: number,
-  ) {
-    super(message);
-    this.name = 'SnClientError';
-  }
-}
-
-interface Waiter {
-  resolve(packet: SnPacket): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 type Events = { message: SnMessage; error: Error; disconnect: undefined };
-
-const ANSWER_NAMES = new Map<number, string>(
-  Object.entries(M).map(([k, v]) => [v, k.toLowerCase()]),
-);
-/** Answers matched by type alone; the others by type and MsgId. */
-const NOT_BY_MSG_ID = new Set<number>([M.Publish, M.Register, M.Pubrel]);
 
 const RETURN_TEXT = [
   'accepted',
@@ -75,7 +56,7 @@ const RETURN_TEXT = [
 
 export class MqttSnClient extends Emitter<Events> {
   private readonly socket: Socket;
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly requests: SnRequests;
   /** Topic ids both ways: what this client and the gateway registered. */
   private readonly ids = new Map<string, number>();
   private readonly names = new Map<number, string>();
@@ -88,6 +69,11 @@ export class MqttSnClient extends Emitter<Events> {
     this.socket = createSocket(options.host.includes(':') ? 'udp6' : 'udp4');
     this.socket.on('message', (datagram) => this.onDatagram(datagram));
     this.socket.on('error', (error) => this.emit('error', error));
+    this.requests = new SnRequests(
+      (packet) => this.send(packet),
+      options.retryMs ?? 2000,
+      options.retries ?? 3,
+    );
   }
 
   /** Connects (with the will prompts when a will is given) and resolves on CONNACK accepted. */
@@ -282,11 +268,7 @@ export class MqttSnClient extends Emitter<Events> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
-    for (const waiter of this.waiters.values()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new SnClientError('client closed'));
-    }
-    this.waiters.clear();
+    this.requests.rejectAll(new SnClientError('client closed'));
     this.socket.close();
   }
 
@@ -294,42 +276,8 @@ export class MqttSnClient extends Emitter<Events> {
     if (!this.closed) this.socket.send(encodeSn(packet), this.options.port, this.options.host);
   }
 
-  /** Sends and waits for the answer under one of `keys`, sending again up to Nretry times (6.13). */
   private request(packet: SnPacket, ...keys: string[]): Promise<SnPacket> {
-    const retryMs = this.options.retryMs ?? 2000;
-    let tries = this.options.retries ?? 3;
-    return new Promise((resolve, reject) => {
-      const settle = () => {
-        clearTimeout(waiter.timer);
-        for (const key of keys) this.waiters.delete(key);
-      };
-      const attempt = () => {
-        if (tries-- <= 0) {
-          settle();
-          reject(
-            new SnClientError(
-              `no answer to ${keys[0]!.split(':')[0]!.toUpperCase()} from the gateway`,
-            ),
-          );
-          return;
-        }
-        this.send(packet);
-        waiter.timer = setTimeout(attempt, retryMs);
-      };
-      const waiter: Waiter = {
-        resolve: (answer) => {
-          settle();
-          resolve(answer);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-        timer: setTimeout(() => {}, 0),
-      };
-      for (const key of keys) this.waiters.set(key, waiter);
-      attempt();
-    });
+    return this.requests.request(packet, keys);
   }
 
   /** An answer's ReturnCode: accepted, or the request fails with the spec's words (5.3.10). */
@@ -347,22 +295,11 @@ export class MqttSnClient extends Emitter<Events> {
     } catch {
       return; // not MQTT-SN: ignored, as the gateway ignores such datagrams
     }
-    if (this.answer(packet)) return;
+    if (this.requests.answer(packet)) return;
     if (packet.type === M.Publish) this.onPublish(packet);
     else if (packet.type === M.Register) this.onRegister(packet);
     else if (packet.type === M.Pubrel) this.send({ type: M.Pubcomp, msgId: packet.msgId });
     else if (packet.type === M.Disconnect) this.emit('disconnect', undefined);
-  }
-
-  /** Hands an acknowledgement to the request waiting for it. */
-  private answer(packet: SnPacket): boolean {
-    const name = ANSWER_NAMES.get(packet.type) ?? '';
-    const key =
-      'msgId' in packet && !NOT_BY_MSG_ID.has(packet.type) ? `${name}:${packet.msgId}` : name;
-    const waiter = this.waiters.get(key);
-    if (waiter === undefined) return false;
-    waiter.resolve(packet);
-    return true;
   }
 
   /** REGISTER from the gateway (6.10): the topic id of the messages that follow. */
