@@ -21,12 +21,7 @@ describe('MQTT-SN gateway: hostile datagrams', { timeout: 30_000 }, () => {
   const dropped = () => h.server.broker.core.stats.mqttsn.dropped;
 
   before(async () => {
-    h = await startHarness({
-      datagramRate: 50,
-      maxClients: 4,
-      maxTopicsPerClient: 2,
-      maxSleepBuffer: 3,
-    });
+    h = await startHarness({ maxTopicsPerClient: 2, maxSleepBuffer: 3 });
   });
   after(() => h.close());
 
@@ -81,6 +76,25 @@ describe('MQTT-SN gateway: hostile datagrams', { timeout: 30_000 }, () => {
       assert.equal(peer.received.length, 0, 'no PINGRESP to a spoofed wake-up');
     } finally {
       peer.close();
+    }
+  });
+
+  it('a CONNECT naming a connected client id from another address takes the session over (as in MQTT); the first is told DISCONNECT', async () => {
+    const first = new RawPeer(h.host, h.snPort);
+    const second = new RawPeer(h.host, h.snPort);
+    try {
+      await first.request(connect('twin'));
+      assert.deepEqual(await second.request(connect('twin')), { type: M.Connack, returnCode: 0 });
+      assert.deepEqual(await first.next(), { type: M.Disconnect });
+      const port = (peer: RawPeer) => peer.socket.address().port;
+      await until(
+        () => h.gateway.clientAt(h.host, port(first)) === undefined,
+        'the first forgotten',
+      );
+      assert.equal(h.gateway.clientAt(h.host, port(second))?.clientId, 'twin');
+    } finally {
+      first.close();
+      second.close();
     }
   });
 
