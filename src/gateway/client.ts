@@ -13,6 +13,7 @@ import {
 import type { GatewayContext, SnAddress } from './context.js';
 import { fromBroker } from './outbound.js';
 import { TopicRegistry } from './registry.js';
+import { SEND_TRIES, Unacknowledged } from './unacked.js';
 import { Upstream, type UpstreamSink } from './upstream.js';
 
 /** 'will-topic'/'will-msg': the will prompts of CONNECT (6.2); 'connecting': awaiting CONNACK. */
@@ -53,7 +54,6 @@ interface PendingRegister {
   tries: number;
 }
 
-const REGISTER_TRIES = 3;
 /** CONNECT to CONNACK, will prompts included. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -71,6 +71,8 @@ export class SnClient implements UpstreamSink {
   /** Broker's Receive Maximum: QoS 1/2 PUBLISHes in flight from this client. */
   inflightLimit = 1;
   readonly outbox: Outgoing[] = [];
+  /** The gateway's QoS 1/2 messages the client has not acknowledged yet (6.13). */
+  readonly unacked = new Unacknowledged();
   private queuedPublishes = 0;
   private registering: PendingRegister | undefined;
   private nextMsgId = 0;
@@ -164,6 +166,7 @@ export class SnClient implements UpstreamSink {
   /** PINGREQ with the client id while asleep: send what waited, then PINGRESP (6.14). */
   wake(): void {
     this.state = 'awake';
+    for (const packet of this.unacked.all(this.gateway.now())) this.send(packet);
     this.pump();
   }
 
@@ -231,9 +234,13 @@ export class SnClient implements UpstreamSink {
       this.lose();
       return;
     }
+    if (this.state === 'asleep') return;
+    const retryMs = this.gateway.options.retryInterval * 1000;
     const pending = this.registering;
-    if (pending !== undefined && now - pending.sentAt > this.gateway.options.retryInterval * 1000)
-      this.retryRegister(pending, now);
+    if (pending !== undefined && now - pending.sentAt > retryMs) this.retryRegister(pending, now);
+    const again = this.unacked.due(now, retryMs);
+    if (again === 'lost') this.lose();
+    else for (const packet of again) this.send(packet);
   }
 
   // ---- the way out: in order, held while asleep or while a REGISTER awaits its REGACK ----
@@ -267,6 +274,8 @@ export class SnClient implements UpstreamSink {
       const item = this.outbox[0]!;
       if (item.kind === 'packet') {
         this.send(item.packet);
+        if (item.packet.type === M.Pubrel)
+          this.unacked.sent(item.packet.msgId, item.packet, this.gateway.now());
       } else {
         const sent = this.trySend(item);
         if (!sent) return;
@@ -301,7 +310,7 @@ export class SnClient implements UpstreamSink {
       this.send({ type: M.Register, topicId, msgId, topicName: item.topic });
       return false;
     }
-    this.send({
+    const packet: SnPacket = {
       type: M.Publish,
       dup: item.dup,
       qos: item.qos,
@@ -310,7 +319,9 @@ export class SnClient implements UpstreamSink {
       topicId: topic.id,
       msgId: item.qos === 0 ? 0 : item.msgId,
       data: item.payload,
-    });
+    };
+    this.send(packet);
+    if (item.qos > 0) this.unacked.sent(item.msgId, packet, this.gateway.now());
     return true;
   }
 
@@ -337,7 +348,7 @@ export class SnClient implements UpstreamSink {
   }
 
   private retryRegister(pending: PendingRegister, now: number): void {
-    if (pending.tries >= REGISTER_TRIES) {
+    if (pending.tries >= SEND_TRIES) {
       this.registering = undefined;
       this.registry.forget(pending.topicId);
       this.dropTopic(pending.topic);

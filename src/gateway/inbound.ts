@@ -38,12 +38,15 @@ export function fromClient(client: SnClient, packet: SnPacket) {
     case M.Puback:
       // 6.10: the client lost that registration; the next message on the topic registers again.
       if (packet.returnCode === SnReturnCode.InvalidTopicId) client.registry.forget(packet.topicId);
+      client.unacked.acknowledged(packet.msgId);
       return ack(client, PacketType.Puback, packet.msgId);
     case M.Pubrec:
+      client.unacked.acknowledged(packet.msgId);
       return ack(client, PacketType.Pubrec, packet.msgId);
     case M.Pubrel:
       return ack(client, PacketType.Pubrel, packet.msgId);
     case M.Pubcomp:
+      client.unacked.acknowledged(packet.msgId);
       return ack(client, PacketType.Pubcomp, packet.msgId);
     case M.Subscribe:
       return onSubscribe(client, packet);

@@ -22,7 +22,7 @@ export interface GatewayOptions {
   maxAddresses: number;
   /** Session Expiry Interval (seconds) given to the broker for CleanSession 0. */
   sessionExpiryInterval: number;
-  /** Seconds before an unanswered REGISTER is sent again (Tretry, MQTT-SN 6.13); 3 tries. */
+  /** Seconds before an unanswered REGISTER, PUBLISH or PUBREL is sent again (Tretry, 6.13). */
   retryInterval: number;
   /** Accept PUBLISH with QoS −1 (no connection, pre-defined or short topics, MQTT-SN 6.8). */
   allowQosMinusOne: boolean;

@@ -376,6 +376,63 @@ describe('MQTT-SN gateway: options, IPv6, ACLs', { timeout: 30_000 }, () => {
     }
   });
 
+  it('6.13 an unacknowledged QoS 1 PUBLISH is sent again with DUP after retryInterval; after Nretry the client is lost', async () => {
+    const h = await startHarness({ retryInterval: 1 });
+    const peer = new RawPeer(h.host, h.snPort);
+    const { client, messages } = await mqttClient(h.mqttUrl, 'v5-retry');
+    try {
+      await client.subscribeAsync('retry/will', { qos: 1 });
+      const connect = {
+        type: M.Connect,
+        will: true,
+        cleanSession: true,
+        protocolId: 1,
+        duration: 60,
+        clientId: 'sn-retry',
+      } as const;
+      await peer.request(connect);
+      await peer.request({ type: M.WillTopic, qos: 1, retain: false, willTopic: 'retry/will' });
+      assert.deepEqual(
+        await peer.request({ type: M.WillMsg, willMessage: Buffer.from('unreachable') }),
+        { type: M.Connack, returnCode: 0 },
+      );
+      await peer.request({
+        type: M.Subscribe,
+        dup: false,
+        qos: 1,
+        topicIdType: 2,
+        msgId: 1,
+        topic: 'rt',
+      });
+      await client.publishAsync('rt', 'again', { qos: 1 });
+      const first = await peer.next();
+      assert.ok(first.type === M.Publish && !first.dup && first.qos === 1);
+      const second = await peer.next(4000);
+      assert.ok(
+        second.type === M.Publish && second.dup && second.msgId === first.msgId,
+        'sent again with DUP',
+      );
+      // Acknowledged now: no third copy.
+      peer.send({ type: M.Puback, topicId: second.topicId, msgId: second.msgId, returnCode: 0 });
+      await client.publishAsync('rt', 'never acked', { qos: 1 });
+      const third = await peer.next();
+      assert.ok(third.type === M.Publish && third.data.toString() === 'never acked');
+      // Three sends unanswered (6.13): the client is lost and its will goes out.
+      await until(
+        () => messages.length === 1,
+        'the will of a client that stopped acknowledging',
+        8000,
+      );
+      assert.equal(messages[0]!.payload, 'unreachable');
+      const copies = peer.received.filter((p) => p.type === M.Publish);
+      assert.equal(copies.length, 2, 'two more copies of the unanswered PUBLISH');
+    } finally {
+      peer.close();
+      await client.endAsync();
+      await h.close();
+    }
+  });
+
   it('serves IPv6 (::1) like IPv4', async () => {
     const h = await startHarness({}, '::1');
     const { client, messages } = await mqttClient(h.mqttUrl, 'v5-six');
