@@ -3,17 +3,11 @@
 // the broker. Sessions, retained messages, ACLs, $SYS and the admin API all see that one.
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { NO_PROPERTIES, type Packet } from '../protocol/packets.js';
-import {
-  SnMsgType as M,
-  type SnPacket,
-  SnReturnCode,
-  shortTopicId,
-  TopicIdType,
-} from '../mqttsn/index.js';
+import { SnMsgType as M, type SnPacket, SnReturnCode } from '../mqttsn/index.js';
 import type { GatewayContext, SnAddress } from './context.js';
 import { fromBroker } from './outbound.js';
+import { Outbox, type Outgoing } from './outbox.js';
 import { TopicRegistry } from './registry.js';
-import { SEND_TRIES, Unacknowledged } from './unacked.js';
 import { Upstream, type UpstreamSink } from './upstream.js';
 
 /** 'will-topic'/'will-msg': the will prompts of CONNECT (6.2); 'connecting': awaiting CONNACK. */
@@ -33,27 +27,6 @@ export interface SnWill {
   retain: boolean;
 }
 
-/** A message for the client: a PUBLISH waits for a topic id, anything else goes as it is. */
-export type Outgoing =
-  | {
-      kind: 'publish';
-      topic: string;
-      payload: Buffer;
-      qos: QoS;
-      retain: boolean;
-      dup: boolean;
-      msgId: number;
-    }
-  | { kind: 'packet'; packet: SnPacket };
-
-interface PendingRegister {
-  msgId: number;
-  topicId: number;
-  topic: string;
-  sentAt: number;
-  tries: number;
-}
-
 /** CONNECT to CONNACK, will prompts included. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -70,12 +43,7 @@ export class SnClient implements UpstreamSink {
   readonly subscribing = new Map<number, number>();
   /** Broker's Receive Maximum: QoS 1/2 PUBLISHes in flight from this client. */
   inflightLimit = 1;
-  readonly outbox: Outgoing[] = [];
-  /** The gateway's QoS 1/2 messages the client has not acknowledged yet (6.13). */
-  readonly unacked = new Unacknowledged();
-  private queuedPublishes = 0;
-  private registering: PendingRegister | undefined;
-  private nextMsgId = 0;
+  readonly outbox: Outbox;
   private upstream: Upstream | undefined;
 
   constructor(
@@ -88,6 +56,7 @@ export class SnClient implements UpstreamSink {
     this.lastHeard = gateway.now();
     this.duration = duration;
     this.registry = new TopicRegistry(gateway.options.maxTopicsPerClient);
+    this.outbox = new Outbox(this);
   }
 
   send(packet: SnPacket): void {
@@ -166,7 +135,7 @@ export class SnClient implements UpstreamSink {
   /** PINGREQ with the client id while asleep: send what waited, then PINGRESP (6.14). */
   wake(): void {
     this.state = 'awake';
-    for (const packet of this.unacked.all(this.gateway.now())) this.send(packet);
+    this.outbox.resendUnacknowledged();
     this.pump();
   }
 
@@ -212,7 +181,7 @@ export class SnClient implements UpstreamSink {
   private forget(): void {
     if (this.state === 'gone') return;
     this.state = 'gone';
-    this.outbox.length = 0;
+    this.outbox.clear();
     this.gateway.clientGone(this);
     this.upstream?.destroy();
   }
@@ -235,160 +204,25 @@ export class SnClient implements UpstreamSink {
       return;
     }
     if (this.state === 'asleep') return;
-    const retryMs = this.gateway.options.retryInterval * 1000;
-    const pending = this.registering;
-    if (pending !== undefined && now - pending.sentAt > retryMs) this.retryRegister(pending, now);
-    const again = this.unacked.due(now, retryMs);
-    if (again === 'lost') this.lose();
-    else for (const packet of again) this.send(packet);
+    if (this.outbox.retry(now) === 'lost') this.lose();
+    else this.pump();
   }
 
-  // ---- the way out: in order, held while asleep or while a REGISTER awaits its REGACK ----
-
+  /** A message for the client, sent when it may be (see Outbox). */
   enqueue(item: Outgoing): void {
-    if (item.kind === 'publish' && !this.makeRoom(item.qos)) {
-      this.gateway.drop('bufferFull');
-      return;
-    }
-    if (item.kind === 'publish') this.queuedPublishes++;
-    this.outbox.push(item);
+    this.outbox.enqueue(item);
     this.pump();
   }
 
-  /** Within maxSleepBuffer PUBLISHes; QoS 0 ones give way (QoS 1/2 are held by receiveMaximum). */
-  private makeRoom(qos: QoS): boolean {
-    if (this.queuedPublishes < this.gateway.options.maxSleepBuffer) return true;
-    const oldest = this.outbox.findIndex((o) => o.kind === 'publish' && o.qos === 0);
-    if (oldest >= 0) {
-      this.outbox.splice(oldest, 1);
-      this.queuedPublishes--;
-      this.gateway.drop('bufferFull');
-      return true;
-    }
-    return qos > 0;
-  }
-
+  /** Sends what may go; an awake client that got everything goes back to sleep (6.14). */
   pump(): void {
     if (this.state !== 'active' && this.state !== 'awake') return;
-    while (this.registering === undefined && this.outbox.length > 0) {
-      const item = this.outbox[0]!;
-      if (item.kind === 'packet') {
-        this.send(item.packet);
-        if (item.packet.type === M.Pubrel)
-          this.unacked.sent(item.packet.msgId, item.packet, this.gateway.now());
-      } else {
-        const sent = this.trySend(item);
-        if (!sent) return;
-        this.queuedPublishes--;
-      }
-      this.outbox.shift();
-    }
-    if (this.state === 'awake' && this.registering === undefined) {
+    const drained = this.outbox.pump();
+    if (this.state === 'awake' && drained) {
       this.state = 'asleep';
       this.send({ type: M.Pingresp });
     }
   }
-
-  /** Sends a PUBLISH if the client knows its topic id; otherwise REGISTERs first (6.10). */
-  private trySend(item: Extract<Outgoing, { kind: 'publish' }>): boolean {
-    const topic = this.topicIdOf(item.topic);
-    if (topic === undefined) {
-      const topicId = this.registry.register(item.topic);
-      if (topicId === undefined) {
-        this.gateway.drop('bufferFull');
-        this.ackDropped(item);
-        return true;
-      }
-      const msgId = this.takeMsgId();
-      this.registering = {
-        msgId,
-        topicId,
-        topic: item.topic,
-        sentAt: this.gateway.now(),
-        tries: 1,
-      };
-      this.send({ type: M.Register, topicId, msgId, topicName: item.topic });
-      return false;
-    }
-    const packet: SnPacket = {
-      type: M.Publish,
-      dup: item.dup,
-      qos: item.qos,
-      retain: item.retain,
-      topicIdType: topic.type,
-      topicId: topic.id,
-      msgId: item.qos === 0 ? 0 : item.msgId,
-      data: item.payload,
-    };
-    this.send(packet);
-    if (item.qos > 0) this.unacked.sent(item.msgId, packet, this.gateway.now());
-    return true;
-  }
-
-  /** Registered names first, then the configuration's pre-defined ids, then short names. */
-  topicIdOf(topic: string): { type: TopicIdType; id: number } | undefined {
-    const registered = this.registry.idOf(topic);
-    if (registered !== undefined) return { type: TopicIdType.Normal, id: registered };
-    const predefined = this.gateway.predefined.idOf(topic);
-    if (predefined !== undefined) return { type: TopicIdType.Predefined, id: predefined };
-    if (isShortName(topic)) return { type: TopicIdType.Short, id: shortTopicId(topic) };
-    return undefined;
-  }
-
-  /** REGACK for the gateway's REGISTER (6.10): go on, or drop what needed that topic. */
-  registered(msgId: number, topicId: number, returnCode: number): void {
-    const pending = this.registering;
-    if (pending === undefined || pending.msgId !== msgId) return;
-    this.registering = undefined;
-    if (returnCode !== SnReturnCode.Accepted || topicId !== pending.topicId) {
-      this.registry.forget(pending.topicId);
-      this.dropTopic(pending.topic);
-    }
-    this.pump();
-  }
-
-  private retryRegister(pending: PendingRegister, now: number): void {
-    if (pending.tries >= SEND_TRIES) {
-      this.registering = undefined;
-      this.registry.forget(pending.topicId);
-      this.dropTopic(pending.topic);
-      this.pump();
-      return;
-    }
-    pending.tries++;
-    pending.sentAt = now;
-    const { topicId, msgId, topic } = pending;
-    this.send({ type: M.Register, topicId, msgId, topicName: topic });
-  }
-
-  /** The client cannot take messages on `topic`: drop them, acknowledging QoS 1/2 to the broker. */
-  private dropTopic(topic: string): void {
-    for (let i = this.outbox.length - 1; i >= 0; i--) {
-      const item = this.outbox[i]!;
-      if (item.kind !== 'publish' || item.topic !== topic) continue;
-      this.outbox.splice(i, 1);
-      this.queuedPublishes--;
-      this.gateway.drop('invalidTopic');
-      this.ackDropped(item);
-    }
-  }
-
-  /** A QoS 1/2 message the client will never get is finished for the broker all the same. */
-  private ackDropped(item: Extract<Outgoing, { kind: 'publish' }>): void {
-    if (item.qos === 0) return;
-    const type = item.qos === 1 ? PacketType.Puback : PacketType.Pubrec;
-    this.toBroker({ type, packetId: item.msgId, reasonCode: 0, properties: NO_PROPERTIES });
-  }
-
-  private takeMsgId(): number {
-    this.nextMsgId = (this.nextMsgId % 0xffff) + 1;
-    return this.nextMsgId;
-  }
-}
-
-/** A short topic name: exactly two characters of one octet each (MQTT-SN 3, 5.3.11). */
-export function isShortName(topic: string): boolean {
-  return topic.length === 2 && topic.charCodeAt(0) < 0x100 && topic.charCodeAt(1) < 0x100;
 }
 
 export const GATEWAY_REFUSALS: Record<number, SnReturnCode> = {

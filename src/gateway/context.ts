@@ -3,15 +3,10 @@
 import type { Broker } from '../broker/broker.js';
 import type { BrokerStats, SnDropReason } from '../broker/stats.js';
 import { validateTopicName } from '../topic/index.js';
-import {
-  encodeSn,
-  type PublishPacket,
-  type SnPacket,
-  shortTopicName,
-  TopicIdType,
-} from '../mqttsn/index.js';
+import { encodeSn, type PublishPacket, type SnPacket } from '../mqttsn/index.js';
 import type { SnClient } from './client.js';
 import type { GatewayOptions } from './options.js';
+import { resolveTopic } from './topics.js';
 
 /** A UDP peer: an IP address and a port. */
 export interface SnAddress {
@@ -83,12 +78,13 @@ export class GatewayContext {
    */
   publishConnectionless(p: PublishPacket) {
     if (!this.options.allowQosMinusOne) return this.drop('unexpected');
-    const topic =
-      p.topicIdType === TopicIdType.Predefined
-        ? this.predefined.nameOf(p.topicId)
-        : p.topicIdType === TopicIdType.Short
-          ? shortTopicName(p.topicId)
-          : undefined;
+    // Without a connection there are no registered ids: pre-defined ids and short names only.
+    const topic = resolveTopic(
+      undefined,
+      (id) => this.predefined.nameOf(id),
+      p.topicIdType,
+      p.topicId,
+    );
     if (topic === undefined || validateTopicName(topic) !== undefined)
       return this.drop('invalidTopic');
     this.broker.publish(topic, Buffer.from(p.data), { qos: 0, retain: p.retain });

@@ -9,22 +9,10 @@ import {
   type SnPacketOf,
   SnReturnCode,
   shortTopicId,
-  shortTopicName,
   TopicIdType,
 } from '../mqttsn/index.js';
-import { isShortName, type SnClient } from './client.js';
-
-/** The topic name a PUBLISH's TopicIdType and TopicId stand for (6.7, 6.8). */
-export function resolveTopic(
-  client: SnClient | undefined,
-  predefined: (id: number) => string | undefined,
-  topicIdType: number,
-  topicId: number,
-): string | undefined {
-  if (topicIdType === TopicIdType.Predefined) return predefined(topicId);
-  if (topicIdType === TopicIdType.Short) return shortTopicName(topicId);
-  return client?.registry.nameOf(topicId);
-}
+import type { SnClient } from './client.js';
+import { isShortName, resolveTopic } from './topics.js';
 
 /** Handles a message of a connected (active, asleep or awake) client. */
 export function fromClient(client: SnClient, packet: SnPacket) {
@@ -32,21 +20,21 @@ export function fromClient(client: SnClient, packet: SnPacket) {
     case M.Register:
       return onRegister(client, packet);
     case M.Regack:
-      return client.registered(packet.msgId, packet.topicId, packet.returnCode);
+      return client.outbox.registered(packet.msgId, packet.topicId, packet.returnCode);
     case M.Publish:
       return onPublish(client, packet);
     case M.Puback:
       // 6.10: the client lost that registration; the next message on the topic registers again.
       if (packet.returnCode === SnReturnCode.InvalidTopicId) client.registry.forget(packet.topicId);
-      client.unacked.acknowledged(packet.msgId);
+      client.outbox.unacked.acknowledged(packet.msgId);
       return ack(client, PacketType.Puback, packet.msgId);
     case M.Pubrec:
-      client.unacked.acknowledged(packet.msgId);
+      client.outbox.unacked.acknowledged(packet.msgId);
       return ack(client, PacketType.Pubrec, packet.msgId);
     case M.Pubrel:
       return ack(client, PacketType.Pubrel, packet.msgId);
     case M.Pubcomp:
-      client.unacked.acknowledged(packet.msgId);
+      client.outbox.unacked.acknowledged(packet.msgId);
       return ack(client, PacketType.Pubcomp, packet.msgId);
     case M.Subscribe:
       return onSubscribe(client, packet);
@@ -86,7 +74,7 @@ function onPublish(client: SnClient, p: SnPacketOf<typeof M.Publish>) {
   const gateway = client.gateway;
   if (p.qos === -1) return gateway.publishConnectionless(p);
   const topic = resolveTopic(
-    client,
+    client.registry,
     (id) => gateway.predefined.nameOf(id),
     p.topicIdType,
     p.topicId,
