@@ -22,7 +22,7 @@ import { encode, PacketType, publishPacketIdOffset } from '../src/protocol/index
 import { decodeSn, encodeSn, SnMsgType as M, type SnPacket } from '../src/mqttsn/index.js';
 import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
 import { PIN_BROKER, pinSelf } from './client-targets.js';
-import { PAYLOAD_BYTES, parseArgs } from './qos0-load.js';
+import { connectBytes, median, PAYLOAD_BYTES, parseArgs } from './qos0-load.js';
 
 const args = parseArgs(process.argv);
 const DEVICES = Number(args.get('--devices') ?? 100);
@@ -123,20 +123,7 @@ async function tcpDevices(port: number): Promise<Device[]> {
     await new Promise<void>((r) => socket.once('connect', () => r()));
     const clientId = `tcp-${i}`;
     const connack = new Promise((r) => socket.once('data', r));
-    socket.write(
-      encode(
-        {
-          type: PacketType.Connect,
-          protocolName: 'MQTT',
-          protocolVersion: 4,
-          clean: true,
-          keepAlive: 0,
-          clientId,
-          properties: {},
-        },
-        4,
-      ),
-    );
+    socket.write(connectBytes(clientId));
     await connack;
     const packets = [0, 1].map((qos) =>
       encode(
@@ -284,9 +271,8 @@ function medians(results: Result[]): Result[] {
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map((group) => {
-    const rates = group.map((r) => r.rate).sort((a, b) => a - b);
     const lost = group.reduce((sum, r) => sum + r.lost, 0);
-    return { ...group[0]!, rate: rates[Math.floor(rates.length / 2)]!, lost };
+    return { ...group[0]!, rate: median(group.map((r) => r.rate)), lost };
   });
 }
 
