@@ -150,8 +150,11 @@ export class MqttSnGateway {
     if (existing !== undefined && existing.clientId === p.clientId) {
       if (existing.state === 'asleep' || existing.state === 'awake')
         return existing.activate(p.duration);
-      // A CONNECT sent again before its CONNACK arrived.
-      if (existing.state === 'connecting' || existing.state.startsWith('will')) return;
+      // A CONNECT sent again (6.13) before its CONNACK arrived: the CONNACK is on its way, or
+      // the prompt it answers was lost and goes again.
+      if (existing.state === 'connecting') return;
+      if (existing.state === 'will-topic') return existing.send({ type: M.WillTopicReq });
+      if (existing.state === 'will-msg') return existing.send({ type: M.WillMsgReq });
     }
     existing?.replace();
     if (p.protocolId !== PROTOCOL_ID || p.clientId === '') return refuse(SnReturnCode.NotSupported);

@@ -98,6 +98,35 @@ describe('MQTT-SN gateway: hostile datagrams', { timeout: 30_000 }, () => {
     }
   });
 
+  it('6.13 a CONNECT sent again during the will prompts gets the prompt again, not a new session', async () => {
+    const peer = new RawPeer(h.host, h.snPort);
+    try {
+      const connect = {
+        type: M.Connect,
+        will: true,
+        cleanSession: true,
+        protocolId: 1,
+        duration: 30,
+        clientId: 'prompted',
+      } as const;
+      assert.deepEqual(await peer.request(connect), { type: M.WillTopicReq });
+      assert.deepEqual(await peer.request(connect), { type: M.WillTopicReq });
+      assert.deepEqual(
+        await peer.request({ type: M.WillTopic, qos: 0, retain: false, willTopic: 'w' }),
+        { type: M.WillMsgReq },
+      );
+      assert.deepEqual(await peer.request(connect), { type: M.WillMsgReq });
+      assert.deepEqual(await peer.request({ type: M.WillMsg, willMessage: Buffer.from('x') }), {
+        type: M.Connack,
+        returnCode: 0,
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(peer.received.length, 0, 'one CONNACK only');
+    } finally {
+      peer.close();
+    }
+  });
+
   it('maxTopicsPerClient: a REGISTER beyond it gets "rejected: congestion"', async () => {
     const peer = new RawPeer(h.host, h.snPort);
     try {
