@@ -53,6 +53,7 @@ export function fromBroker(client: SnClient, packet: Packet): void {
       client.enqueue({ kind: 'packet', packet: { type: M.Pubcomp, msgId: packet.packetId } });
       return;
     case PacketType.Pubrel:
+      if (client.outbox.completeDropped(packet.packetId)) return;
       client.enqueue({ kind: 'packet', packet: { type: M.Pubrel, msgId: packet.packetId } });
       return;
     case PacketType.Suback: {

@@ -53,6 +53,8 @@ export class Outbox {
   private queuedPublishes = 0;
   private registering: PendingRegister | undefined;
   private nextMsgId = 0;
+  /** QoS 2 messages dropped for the client: the broker's PUBREL is answered here. */
+  private readonly droppedQos2 = new Set<number>();
 
   constructor(private readonly client: OutboxOwner) {}
 
@@ -204,7 +206,16 @@ export class Outbox {
   private ackDropped(item: Extract<Outgoing, { kind: 'publish' }>): void {
     if (item.qos === 0) return;
     const type = item.qos === 1 ? PacketType.Puback : PacketType.Pubrec;
+    if (item.qos === 2) this.droppedQos2.add(item.msgId);
     this.client.toBroker({ type, packetId: item.msgId, reasonCode: 0, properties: NO_PROPERTIES });
+  }
+
+  /** The broker's PUBREL for a QoS 2 message the client never got: PUBCOMP from here. */
+  completeDropped(msgId: number): boolean {
+    if (!this.droppedQos2.delete(msgId)) return false;
+    const pubcomp = { type: PacketType.Pubcomp, packetId: msgId, reasonCode: 0 } as const;
+    this.client.toBroker({ ...pubcomp, properties: NO_PROPERTIES });
+    return true;
   }
 
   private takeMsgId(): number {

@@ -127,6 +127,43 @@ describe('MQTT-SN gateway: hostile datagrams', { timeout: 30_000 }, () => {
     }
   });
 
+  it("6.10 a REGACK refusing the gateway's REGISTER drops that QoS 2 message and finishes it with the broker", async () => {
+    const peer = new RawPeer(h.host, h.snPort);
+    const { client } = await mqttClient(h.mqttUrl, 'v5-rej');
+    try {
+      await peer.request(connect('refuser'));
+      await peer.request({
+        type: M.Subscribe,
+        dup: false,
+        qos: 2,
+        topicIdType: 0,
+        msgId: 1,
+        topic: 'rej/#',
+      });
+      const before = dropped().invalidTopic;
+      await client.publishAsync('rej/x', 'unwanted', { qos: 2 });
+      const register = await peer.next();
+      assert.ok(register.type === M.Register && register.topicName === 'rej/x');
+      peer.send({
+        type: M.Regack,
+        topicId: register.topicId,
+        msgId: register.msgId,
+        returnCode: 3,
+      });
+      await until(() => dropped().invalidTopic === before + 1, 'the message dropped');
+      const session = h.server.broker.core.sessions.get('refuser')!;
+      await until(
+        () => session.inflight.size === 0,
+        'the broker done with it (PUBREC, PUBREL, PUBCOMP)',
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(peer.received, [], 'neither PUBLISH nor PUBREL reached the client');
+    } finally {
+      peer.close();
+      await client.endAsync();
+    }
+  });
+
   it('maxTopicsPerClient: a REGISTER beyond it gets "rejected: congestion"', async () => {
     const peer = new RawPeer(h.host, h.snPort);
     try {
