@@ -15,7 +15,7 @@ export interface Target {
 }
 
 export const canPin = spawnSync('taskset', ['-V']).status === 0;
-const PIN_BROKER = canPin ? ['taskset', '-c', '0'] : [];
+export const PIN_BROKER = canPin ? ['taskset', '-c', '0'] : [];
 
 /** Moves this process (all its threads) to `cpu`, so the clients never share the broker's. */
 export function pinSelf(cpu: number): void {

@@ -20,6 +20,8 @@ import type { ClusterOptions } from './cluster/options.js';
 import { listenTcp, type Listening } from './transport/tcp.js';
 import { listenTls, listenWss, type TlsListening } from './transport/tls.js';
 import { listenWs } from './transport/ws.js';
+import { listenMqttSn, type SnListening } from './gateway/gateway.js';
+import { type GatewayOptions, defaultGatewayOptions } from './gateway/options.js';
 
 export interface StoreChoice {
   sessions: SessionStore;
@@ -60,7 +62,7 @@ export interface OpenListener {
   type: ListenerType;
   host: string;
   port: number;
-  listening: Listening | TlsListening;
+  listening: Listening | TlsListening | SnListening;
 }
 
 export class CulexServer {
@@ -135,13 +137,24 @@ async function openListener(
 ): Promise<OpenListener> {
   const host = l.host ?? '0.0.0.0';
   const tls = { cert: l.cert ?? '', key: l.key ?? '', ca: l.ca, verify: l.verify ?? 'none' };
-  let listening: Listening | TlsListening;
-  if (l.type === 'tcp') listening = await listenTcp(broker, l.port, host);
+  let listening: Listening | TlsListening | SnListening;
+  if (l.type === 'mqttsn') listening = await listenMqttSn(broker, l.port, host, gatewayOptions(l));
+  else if (l.type === 'tcp') listening = await listenTcp(broker, l.port, host);
   else if (l.type === 'ws')
     listening = await listenWs(broker, l.port, host, { path: l.path ?? '/mqtt' });
   else if (l.type === 'tls') listening = await listenTls(broker, l.port, host, tls);
   else listening = await listenWss(broker, l.port, host, { ...tls, path: l.path ?? '/mqtt' });
   return { type: l.type, host, port: listening.port, listening };
+}
+
+/** The MQTT-SN gateway keys a listener sets. */
+function gatewayOptions(l: Partial<ListenerConfig>): Partial<GatewayOptions> {
+  const options: Record<string, unknown> = {};
+  for (const key of Object.keys(defaultGatewayOptions))
+    if (l[key as keyof ListenerConfig] !== undefined) options[key] = l[key as keyof ListenerConfig];
+  for (const key of ['username', 'password'] as const)
+    if (l[key] !== undefined) options[key] = l[key];
+  return options;
 }
 
 /** Starts a broker with its listeners: the embedding API (`import { createBroker } from 'culex'`). */

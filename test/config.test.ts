@@ -9,6 +9,7 @@ import { buildConfig } from '../src/cli/start-server.js';
 import { defaultConfig, effectiveListeners } from '../src/config.js';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCode } from '../src/errors.js';
+import { defaultGatewayOptions } from '../src/gateway/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'culex-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,7 +54,49 @@ test('an explicit listener list replaces host/port/wsPort', () => {
   ]);
 });
 
+test('an mqttsn listener takes the gateway options and pre-defined topic ids', () => {
+  const path = file(
+    'mqttsn.yaml',
+    'listeners:\n  - type: mqttsn\n    port: 1884\n    host: "::"\n    gatewayId: 3\n' +
+      '    advertiseInterval: 60\n    predefinedTopics: { 1: sensors/temp, 200: "a/b" }\n',
+  );
+  assert.deepEqual(effectiveListeners(buildConfig({ config: path }, {})), [
+    {
+      host: '::',
+      type: 'mqttsn',
+      port: 1884,
+      gatewayId: 3,
+      advertiseInterval: 60,
+      predefinedTopics: { 1: 'sensors/temp', 200: 'a/b' },
+    },
+  ]);
+});
+
 const refusals: [string, string, string, string][] = [
+  [
+    'gateway option on a tcp listener',
+    'listeners:\n  - { type: tcp, port: 1883, gatewayId: 2 }\n',
+    ErrorCode.ConfigBadValue,
+    "'listeners[0].gatewayId' applies to listeners of type mqttsn only",
+  ],
+  [
+    'pre-defined topic id out of range',
+    'listeners:\n  - { type: mqttsn, port: 1884, predefinedTopics: { 0: a } }\n',
+    ErrorCode.ConfigBadValue,
+    'invalid value for \'listeners[0].predefinedTopics\': topic id "0" is not a number from 1 to 65534',
+  ],
+  [
+    'pre-defined topic with a wildcard',
+    'listeners:\n  - { type: mqttsn, port: 1884, predefinedTopics: { 1: a/# } }\n',
+    ErrorCode.ConfigBadValue,
+    'topic 1 must be a topic name without wildcards',
+  ],
+  [
+    'gateway id above one octet',
+    'listeners:\n  - { type: mqttsn, port: 1884, gatewayId: 256 }\n',
+    ErrorCode.ConfigBadValue,
+    "'listeners[0].gatewayId': expected a whole number from 0 to 255",
+  ],
   ['unknown key', 'prot: 1883\n', ErrorCode.ConfigUnknownKey, "unknown setting 'prot' (allowed: "],
   [
     'unknown broker key',
@@ -180,6 +223,21 @@ test('culex start --print-config prints the merged configuration, secrets redact
   assert.deepEqual(printed.auth.scram.users, { alice: '[redacted]' });
   assert.ok(!run.stdout.includes('s3cret'));
   assert.equal(run.stderr, '', 'it did not start');
+});
+
+test('the README documents every MQTT-SN gateway setting with its default', () => {
+  const readme = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  for (const [key, value] of Object.entries(defaultGatewayOptions)) {
+    const shown = typeof value === 'object' ? '\\{\\}' : String(value);
+    const row = new RegExp(`^\\| \`${key}\` \\| ${shown} \\|`, 'm');
+    assert.match(readme, row, `the README's MQTT-SN table has ${key} (default ${shown})`);
+  }
+  for (const key of ['username', 'password'])
+    assert.match(
+      readme,
+      new RegExp(`^\\| \`${key}\` \\| — \\|`, 'm'),
+      `${key} in the MQTT-SN table`,
+    );
 });
 
 test('the README documents every broker setting with its default', () => {

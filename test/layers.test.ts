@@ -16,8 +16,10 @@ const ALLOWED: Record<string, readonly string[] | 'anything'> = {
   auth: ['broker', 'protocol', 'topic'],
   cluster: ['broker', 'protocol', 'topic'],
   admin: ['broker', 'protocol', 'topic'],
-  client: ['protocol', 'topic'],
+  client: ['protocol', 'topic', 'mqttsn'],
   check: ['protocol', 'topic'],
+  mqttsn: [],
+  gateway: ['broker', 'protocol', 'topic', 'mqttsn'],
   cli: 'anything',
   '.': 'anything', // src/server.ts, src/index.ts compose everything
 };

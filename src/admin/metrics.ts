@@ -45,6 +45,8 @@ export interface MetricsSnapshot {
   clusterNodesUp: number;
   clusterReceived: number;
   residentBytes: number;
+  /** The MQTT-SN gateway's datagrams; zeros without an mqttsn listener. */
+  mqttsn: { datagramsReceived: number; datagramsSent: number; dropped: Record<string, number> };
 }
 
 type QosFigures = { '0': number; '1': number; '2': number };
@@ -240,6 +242,22 @@ export class Metrics {
       'reason',
       (s) => s.messages.dropped,
     );
+    counter(
+      'culex_mqttsn_datagrams_received_total',
+      'MQTT-SN datagrams received by the gateway',
+      (s) => s.mqttsn.datagramsReceived,
+    );
+    counter(
+      'culex_mqttsn_datagrams_sent_total',
+      'MQTT-SN datagrams sent by the gateway',
+      (s) => s.mqttsn.datagramsSent,
+    );
+    labelled(
+      'culex_mqttsn_dropped_total',
+      'MQTT-SN datagrams dropped by the gateway',
+      'reason',
+      (s) => s.mqttsn.dropped,
+    );
     counter('culex_packets_received_total', 'MQTT packets received', (s) => s.packetsReceived);
     counter('culex_packets_sent_total', 'MQTT packets sent', (s) => s.packetsSent);
     counter(
@@ -391,6 +409,11 @@ function toSnapshot(
     clusterLinked: cluster?.linked ? 1 : 0,
     clusterNodesUp: cluster?.nodes.filter((n) => n.state === 'up').length ?? 0,
     clusterReceived: s.clusterReceived,
+    mqttsn: {
+      datagramsReceived: s.mqttsn.datagramsReceived,
+      datagramsSent: s.mqttsn.datagramsSent,
+      dropped: { ...s.mqttsn.dropped },
+    },
     residentBytes: memory.rss,
   };
 }

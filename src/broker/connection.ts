@@ -34,7 +34,8 @@ export interface ByteStream {
 }
 
 export interface TransportInfo {
-  transport: 'tcp' | 'tls' | 'ws' | 'wss';
+  /** 'mqtt-sn': an MQTT-SN client behind the UDP gateway (src/gateway). */
+  transport: 'tcp' | 'tls' | 'ws' | 'wss' | 'mqtt-sn';
   remoteAddress: string;
   remotePort?: number;
   certificate?: { commonName?: string; subjectAltNames: string[] };

@@ -113,6 +113,8 @@ export interface ConnectRequest {
   remoteAddress: string;
   /** The TLS peer certificate's names, when the client presented one. */
   certificate?: { commonName?: string; subjectAltNames: string[] };
+  /** How the client came: 'tcp', 'tls', 'ws', 'wss', or 'mqtt-sn' (behind the gateway). */
+  transport?: string;
 }
 
 export type AuthResult =

@@ -26,6 +26,23 @@ export class BrokerStats {
   clusterReceived = 0;
   authFailures = 0;
   aclDenials = 0;
+  /** The MQTT-SN gateway's datagrams (src/gateway), and those it dropped, by reason. */
+  mqttsn = {
+    datagramsReceived: 0,
+    datagramsSent: 0,
+    dropped: {
+      malformed: 0,
+      unknownType: 0,
+      rateLimited: 0,
+      notConnected: 0,
+      spoofed: 0,
+      unexpected: 0,
+      invalidTopic: 0,
+      bufferFull: 0,
+    },
+  };
 }
+
+export type SnDropReason = keyof BrokerStats['mqttsn']['dropped'];
 
 export type DropReason = keyof BrokerStats['dropped'];

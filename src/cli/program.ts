@@ -9,6 +9,7 @@ import { registerCluster } from './cluster.js';
 import { registerPasswd } from './passwd.js';
 import { exitOnUsageError } from './client-options.js';
 import { registerPub } from './pub.js';
+import { registerSn } from './sn.js';
 import { registerStart } from './start.js';
 import { registerSub } from './sub.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerCluster(program);
   registerCheck(program);
+  registerSn(program);
   // Bad usage exits 2 everywhere (unknown flag, missing argument, unknown command), not only
   // in the commands that remembered to ask for it.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { MqttSnClient } from '../../src/client/mqttsn.js';
 import { DASHBOARD, openBrowser } from './browser.js';
 import { nextMessage, startHarness, waitFor } from './helpers.js';
 
@@ -25,6 +26,11 @@ const POSTGRES_FIGURES = {
 };
 
 const h = await startHarness({
+  listeners: [
+    { type: 'tcp', port: 0, host: '127.0.0.1' },
+    { type: 'ws', port: 0, host: '127.0.0.1', path: '/mqtt' },
+    { type: 'mqttsn', port: 0, host: '127.0.0.1' },
+  ],
   http: {
     dashboardDir: DASHBOARD,
     metrics: { sampleInterval: 0.5 },
@@ -108,6 +114,23 @@ describe('dashboard in headless Chromium', { timeout: 120_000 }, () => {
     await page.getByTestId('kick').click();
     assert.equal(await disconnected, 0x98);
     await row.waitFor({ state: 'detached', timeout: 3000 });
+  });
+
+  it('shows an MQTT-SN client with its protocol (SN 1.2) and transport', async () => {
+    const port = h.server.address('mqttsn').port;
+    const device = await MqttSnClient.connect({ host: '127.0.0.1', port, clientId: 'sn-device' });
+    try {
+      await page.goto(`${h.base}/#/clients`);
+      const row = page.locator('tr[data-client="sn-device"]');
+      await row.waitFor({ timeout: 3000 });
+      assert.match((await row.textContent()) ?? '', /SN 1\.2/);
+      await row.click();
+      const drawer = page.getByTestId('client-drawer');
+      await drawer.getByText('MQTT-SN 1.2 (gateway)').waitFor();
+      assert.match((await drawer.textContent()) ?? '', /\(mqtt-sn\)/);
+    } finally {
+      await device.disconnect();
+    }
   });
 
   it('publishes from the WebSocket client page to a subscriber, seen in the trace', async () => {

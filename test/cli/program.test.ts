@@ -18,7 +18,7 @@ function find(program: Command, path: string[]): Command {
 }
 
 /** Values that satisfy the argument parsers of the flags (integers, versions, formats…). */
-const CANDIDATE_VALUES = ['1', '5', '64', 'text', 'a=b', 'sync'];
+const CANDIDATE_VALUES = ['1', '5', '64', 'text', 'a=b', 'sync', '1=a/b'];
 
 /** Parses `culex <path> <flag> [value]` with every action replaced; the leaf's command object. */
 function parseWith(path: string[], flag: string, value: string | undefined): Command {
@@ -62,6 +62,8 @@ describe('culex command line', () => {
       'bench sub',
       'bench conn',
       'check',
+      'sn pub',
+      'sn sub',
     ])
       assert.ok(names.includes(name), `culex ${name}`);
   });

@@ -28,6 +28,10 @@ const COLUMNS: { key: string; label: string; sortable?: boolean }[] = [
 
 const VERSION: Record<number, string> = { 3: '3.1', 4: '3.1.1', 5: '5.0' };
 
+/** An MQTT-SN client is an MQTT 5.0 client of the broker behind the gateway. */
+const protocolOf = (c: { transport: string | null; protocolVersion: number }) =>
+  c.transport === 'mqtt-sn' ? 'SN 1.2' : (VERSION[c.protocolVersion] ?? String(c.protocolVersion));
+
 function Drawer(props: { clientId: string; onClose: () => void; onKicked: () => void }) {
   const detail = usePoll(
     () => get<ClientDetail>(`/clients/${encodeURIComponent(props.clientId)}`),
@@ -57,7 +61,7 @@ function Drawer(props: { clientId: string; onClose: () => void; onKicked: () => 
         ['Connected', d.connected ? 'yes' : 'no'],
         ['Username', d.username ?? '—'],
         ['Address', d.ip ? `${d.ip}:${d.port} (${d.transport})` : '—'],
-        ['Protocol', `MQTT ${VERSION[d.protocolVersion] ?? d.protocolVersion}`],
+        ['Protocol', d.transport === 'mqtt-sn' ? 'MQTT-SN 1.2 (gateway)' : `MQTT ${protocolOf(d)}`],
         ['Keep-alive', d.keepAlive === null ? '—' : `${d.keepAlive} s`],
         ['Connected since', formatTime(d.connectedAt)],
         ['Session expiry', `${d.sessionExpiryInterval} s`],
@@ -181,7 +185,7 @@ export function Clients() {
               </td>
               <td>{c.username ?? ''}</td>
               <td>{c.ip ? `${c.ip}:${c.port}` : ''}</td>
-              <td>{VERSION[c.protocolVersion]}</td>
+              <td>{protocolOf(c)}</td>
               <td>{formatTime(c.connectedAt)}</td>
               <td class="num">{c.messagesIn}</td>
               <td class="num">{c.messagesOut}</td>

@@ -57,6 +57,7 @@ function connectRequest(connection: Connection, packet: ConnectPacket): ConnectR
     protocolVersion: packet.protocolVersion,
     remoteAddress: connection.remoteAddress,
     certificate: connection.transport.certificate,
+    transport: connection.transport.transport,
   };
 }
 
