@@ -1,7 +1,13 @@
 // Group commit for a JetStream KV bucket, as the LMDB writer does for the disk: writes queue
-// up while one group is in flight (and a few ms more), and go as the next group when it lands. A key written and
-// then deleted before its group starts is never sent at all: a QoS 1 message that its
-// subscriber acknowledged while the previous group was in flight costs the cluster nothing.
+// up while one group is in flight (and a few ms more), and go as the next group when it
+// lands. A key put and then deleted before its put is sent is never written at all.
+//
+// Some puts are worth holding back (`put(key, value, true)`): the record of a message just
+// sent to a connected subscriber is deleted when the subscriber acknowledges it, usually
+// within a millisecond or two. Such a put waits `graceMs` before it may go, and most never
+// go. flushPuts() resolves once every put made before it has landed or been cancelled, so a
+// node confirming such a message to the publisher's node waits for the subscriber's
+// acknowledgement, not for the bucket (a bucket write costs far more CPU than a disk write).
 import type { KV } from '@nats-io/kv';
 import { retrying } from './retry.js';
 
@@ -10,25 +16,39 @@ const RETRY_MS = 5000;
 
 type Value = string | (() => string);
 
+interface Pending {
+  /** The last value (or DELETE); a function is encoded only if sent. */
+  value: Value | typeof DELETE;
+  /** When a held-back put may go (0: with the next group). */
+  due: number;
+}
+
 export class KvWriter {
-  /** The next group: the last value (or DELETE) per key; a function is encoded only if sent. */
-  private queued = new Map<string, Value | typeof DELETE>();
+  private readonly queued = new Map<string, Pending>();
   /** Keys written by a landed or in-flight group: a delete of these must be sent. */
   private readonly written = new Set<string>();
+  /** Puts not sent yet, by the number of their first put: oldest first. */
+  private readonly unsent = new Map<string, number>();
+  private puts = 0;
+  /** flushPuts() calls, oldest first, with the last put each waits for. */
+  private waiters: { last: number; settle(): void }[] = [];
   /** The group in flight, settled either way: the next one starts after it. */
   private inflight: Promise<void> = Promise.resolve();
   /** The last group sent: resolves once it landed, rejects if a write of it failed. */
   private landed: Promise<void> = Promise.resolve();
   private next: Promise<void> | undefined;
+  /** The next group takes held-back puts too (flush). */
+  private urgent = false;
 
   constructor(
     private readonly kv: KV,
     /**
-     * How long a group gathers writes before it goes. A bucket write costs a network round
-     * trip and far more CPU than a disk write; a few ms let the acknowledgements of messages
-     * just delivered cancel their records first.
+     * How long a group gathers writes before it goes: a few ms let the acknowledgements of
+     * messages just delivered cancel their records first.
      */
     private readonly gatherMs = 5,
+    /** How long a held-back put waits before it may go. */
+    private readonly graceMs = 0,
   ) {}
 
   /** A key found in the bucket (loaded at start): deleting it must reach the bucket. */
@@ -36,25 +56,26 @@ export class KvWriter {
     this.written.add(key);
   }
 
-  put(key: string, value: Value): void {
-    this.queued.set(key, value);
-    // A key put again keeps its first number: its waiters need the newer value sent too.
-    if (!this.livePuts.has(key)) this.livePuts.set(key, ++this.puts);
+  put(key: string, value: Value, holdBack = false): void {
+    const due = holdBack ? Date.now() + this.graceMs : 0;
+    const known = this.queued.get(key);
+    // Put again, a record keeps the time it has waited already.
+    const kept = known !== undefined && known.value !== DELETE ? Math.min(known.due, due) : due;
+    this.queued.set(key, { value, due: kept });
+    if (!this.unsent.has(key)) this.unsent.set(key, ++this.puts);
     this.schedule();
   }
 
   delete(key: string): void {
-    const queued = this.queued.get(key);
-    if (queued !== undefined && queued !== DELETE && !this.written.has(key)) {
-      this.queued.delete(key);
-      this.livePuts.delete(key);
-      this.release();
-      return;
+    const known = this.queued.get(key);
+    const unsentPut = known !== undefined && known.value !== DELETE;
+    if (unsentPut) this.unsent.delete(key);
+    if (unsentPut && !this.written.has(key)) this.queued.delete(key);
+    else {
+      this.queued.set(key, { value: DELETE, due: 0 });
+      this.schedule();
     }
-    this.queued.set(key, DELETE);
-    // Its put, if one was waiting, is superseded: nobody waits for it any more.
-    if (this.livePuts.delete(key)) this.release();
-    this.schedule();
+    if (unsentPut) this.release();
   }
 
   private schedule(): void {
@@ -66,71 +87,67 @@ export class KvWriter {
     this.next.catch(() => {});
   }
 
-  /**
-   * Resolves once everything written so far has landed; rejects if a write of the last group
-   * failed (that group's writes are then lost; later groups are not affected).
-   */
-  flush(): Promise<void> {
-    return this.next ?? this.landed;
-  }
-
-  /** Puts of the next group still to be sent, with the number of their first put: oldest first. */
-  private readonly livePuts = new Map<string, number>();
-  private puts = 0;
-  /** flushPuts() calls waiting for the next group, oldest first, with the last put they need. */
-  private waiters: { last: number; resolve(): void }[] = [];
-
-  /**
-   * Resolves once every put made so far has landed or been cancelled by a delete (a QoS 1
-   * message acknowledged meanwhile need not be kept any more): a node confirming messages
-   * its subscribers have already acknowledged need not wait for the next group.
-   */
-  flushPuts(): Promise<void> {
-    const next = this.next;
-    if (next === undefined || this.livePuts.size === 0) return this.landed;
-    const before = this.landed;
-    const cancelled = new Promise<void>((resolve) => {
-      this.waiters.push({ last: this.puts, resolve });
-    });
-    return Promise.race([next, cancelled.then(() => before)]);
-  }
-
-  /** Wakes the waiters none of whose puts is still to be sent. */
-  private release(): void {
-    const oldest = this.livePuts.values().next().value;
-    let done = 0;
-    while (
-      done < this.waiters.length &&
-      (oldest === undefined || oldest > this.waiters[done]!.last)
-    )
-      this.waiters[done++]!.resolve();
-    if (done > 0) this.waiters = this.waiters.slice(done);
-  }
-
   private commit(): Promise<void> {
     this.next = undefined;
-    // This group's puts are sent: their waiters wait for it to land; no delete cancels them.
-    this.livePuts.clear();
-    this.waiters = [];
-    const group = this.queued;
-    this.queued = new Map();
+    const now = Date.now();
     const writes: Promise<unknown>[] = [];
-    for (const [key, value] of group) {
+    for (const [key, { value, due }] of this.queued) {
+      if (due > now && !this.urgent) continue;
+      this.queued.delete(key);
       // Puts and deletes are idempotent: a write that fails while a stream elects a new
       // leader is simply sent again, within a bound.
       if (value === DELETE) {
         this.written.delete(key);
         writes.push(retrying(() => this.kv.delete(key), RETRY_MS));
       } else {
+        this.unsent.delete(key);
         this.written.add(key);
         const text = typeof value === 'string' ? value : value();
         writes.push(retrying(() => this.kv.put(key, text), RETRY_MS));
       }
     }
+    this.urgent = false;
     const landed = Promise.all(writes).then(() => {});
     landed.catch(() => {});
     this.landed = landed;
     this.inflight = landed.catch(() => {});
+    this.release();
+    // Held-back puts not due yet go with a later group.
+    if (this.queued.size > 0) this.schedule();
     return landed;
+  }
+
+  /** Wakes the waiters none of whose puts is still unsent: they wait for the landing only. */
+  private release(): void {
+    const oldest = this.unsent.values().next().value;
+    let done = 0;
+    while (
+      done < this.waiters.length &&
+      (oldest === undefined || oldest > this.waiters[done]!.last)
+    )
+      this.waiters[done++]!.settle();
+    if (done > 0) this.waiters = this.waiters.slice(done);
+  }
+
+  /**
+   * Resolves once every put made so far has landed or been cancelled by a delete (a message
+   * acknowledged meanwhile need not be kept); rejects if the last group sent failed.
+   */
+  flushPuts(): Promise<void> {
+    if (this.unsent.size === 0) return this.landed;
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ last: this.puts, settle: () => this.landed.then(resolve, reject) });
+    });
+  }
+
+  /**
+   * Resolves once everything written so far has landed, held-back puts and deletes included
+   * (closing); rejects if a write of the last group failed.
+   */
+  flush(): Promise<void> {
+    if (this.queued.size === 0) return this.landed;
+    this.urgent = true;
+    this.schedule();
+    return this.next!;
   }
 }

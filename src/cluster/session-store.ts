@@ -19,6 +19,13 @@ import { KvWriter } from './kv-writer.js';
 import { encodeToken, keyToken } from './subject.js';
 import { listKeys } from './kv-keys.js';
 
+/**
+ * How long the record of a message for a client waits before it is written: when the client
+ * is connected, its acknowledgement usually comes first and cancels it (kv-writer.ts). The
+ * publisher's acknowledgement waits for one or the other.
+ */
+const HOLD_BACK_MS = 25;
+
 /** The first token of ban keys: no node name escapes to it (`=B` is no escape). */
 const BANS = '=B';
 
@@ -41,7 +48,7 @@ export class KvSessionStore implements SessionStore {
     nodeName: string,
   ) {
     this.prefix = encodeToken(nodeName);
-    this.writer = new KvWriter(kv);
+    this.writer = new KvWriter(kv, 5, HOLD_BACK_MS);
   }
 
   private writable(): void {
@@ -197,8 +204,12 @@ export class KvSessionStore implements SessionStore {
       ...record,
       subscriptionIdentifiers: record.subscriptionIdentifiers?.slice(),
     };
-    this.writer.put(this.key('o', clientId, record.seq), () =>
-      JSON.stringify({ clientId, record: encodeOutbound(snapshot) }),
+    // A message for a connected client is usually acknowledged before its record would go.
+    // A released QoS 2 record goes at once: its PUBREL waits for it [MQTT-4.3.3-5].
+    this.writer.put(
+      this.key('o', clientId, record.seq),
+      () => JSON.stringify({ clientId, record: encodeOutbound(snapshot) }),
+      record.state !== 'pubrel',
     );
   }
 

@@ -66,6 +66,32 @@ describe('KvWriter', () => {
     assert.equal((await kv.get('a'))?.string(), 'released');
   });
 
+  it('holds a put back for its grace: acknowledged meanwhile, it is never written', async () => {
+    const kv = await newBucket();
+    const writer = new KvWriter(kv, 5, 300);
+    writer.put('acked', 'sent', true);
+    writer.put('slow', 'sent', true);
+    writer.put('now', 'queued');
+    const waiting = writer.flushPuts();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(
+      [await has(kv, 'acked'), await has(kv, 'slow'), await has(kv, 'now')],
+      [false, false, true],
+    );
+    writer.delete('acked');
+    assert.equal(await settlesWithin(waiting, 100), false, 'slow is still to be written');
+    await waiting; // once slow's grace is over and it landed
+    assert.deepEqual([await has(kv, 'acked'), await has(kv, 'slow')], [false, true]);
+  });
+
+  it('flush sends held-back puts at once (closing)', async () => {
+    const kv = await newBucket();
+    const writer = new KvWriter(kv, 5, 60_000);
+    writer.put('a', 'sent', true);
+    assert.equal(await settlesWithin(writer.flush(), 1000), true);
+    assert.equal(await has(kv, 'a'), true);
+  });
+
   it('flush (closing) still waits for deletes of written keys', async () => {
     const kv = await newBucket();
     const writer = new KvWriter(kv, 5);
