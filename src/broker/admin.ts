@@ -267,16 +267,16 @@ export class BrokerAdmin {
     const value = input.kind === 'ip' ? normalizeIp(input.value) : input.value;
     const ban: Ban = { ...input, value, createdAt: now };
     this.banned.add(ban);
-    for (const c of [...this.core.clients.values()]) {
-      if (this.banned.isBanned(c.clientId, c.info?.username, c.remoteAddress))
-        this.core.disconnect(c, ReasonCode.AdministrativeAction);
-    }
+    this.core.cluster?.bus.ban(ban);
+    this.core.dropBanned();
     return ban;
   }
 
   unban(kind: BanKind, value: string): void {
-    if (!this.banned.remove(kind, kind === 'ip' ? normalizeIp(value) : value))
+    const key = kind === 'ip' ? normalizeIp(value) : value;
+    if (!this.banned.remove(kind, key))
       throw new AdminError('not_found', `no ${kind} ban on '${value}'`);
+    this.core.cluster?.bus.unban(kind, key);
   }
 
   /** Calls `listener` for every message passing through that matches; returns the stop function. */

@@ -38,6 +38,11 @@ export class BannedClients {
     this.store?.saveBan(ban);
   }
 
+  /** A ban the cluster keeps (made on any node): applied here, stored there. */
+  apply(ban: Ban): void {
+    this.byKind[ban.kind].set(ban.value, ban);
+  }
+
   remove(kind: BanKind, value: string): boolean {
     if (!this.byKind[kind].delete(value)) return false;
     this.store?.deleteBan(kind, value);

@@ -5,7 +5,14 @@ import { randomInt } from 'node:crypto';
 import { ReasonCode } from '../protocol/constants.js';
 import type { BrokerCore } from './core.js';
 import type { Message } from './message.js';
-import type { ClusterBus, ClusterMessage, ClusterSink, TransferredSession } from './ports.js';
+import type {
+  Ban,
+  BanKind,
+  ClusterBus,
+  ClusterMessage,
+  ClusterSink,
+  TransferredSession,
+} from './ports.js';
 import { Qos2Seen } from './qos2-seen.js';
 import { RecentIds } from './recent-ids.js';
 import { outboundRecord, type Session } from './session.js';
@@ -24,7 +31,7 @@ export class ClusterNode implements ClusterSink {
 
   /** A QoS 2 message this node routed already, sent again by its publisher (qos2-seen.ts). */
   repeated(message: Message): boolean {
-    return this.qos2.repeated(message.id, this.core.now());
+    return message.qos === 2 && this.qos2.repeated(message.id, this.core.now());
   }
 
   newId(): string {
@@ -69,6 +76,15 @@ export class ClusterNode implements ClusterSink {
 
   stored(): Promise<void> {
     return this.core.sessionStore.flush();
+  }
+
+  banChanged(kind: BanKind, value: string, ban: Ban | undefined): void {
+    if (ban === undefined) {
+      this.core.banned.remove(kind, value);
+      return;
+    }
+    this.core.banned.apply(ban);
+    this.core.dropBanned();
   }
 
   publishWill(message: ClusterMessage): void {

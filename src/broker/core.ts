@@ -223,6 +223,14 @@ export class BrokerCore {
     return delivered;
   }
 
+  /** Disconnects the connected clients a ban now covers (0x98 Administrative action). */
+  dropBanned(): void {
+    for (const c of [...this.clients.values()]) {
+      if (this.banned.isBanned(c.clientId, c.info?.username, c.remoteAddress))
+        this.disconnect(c, ReasonCode.AdministrativeAction);
+    }
+  }
+
   newSession(clientId: string): Session {
     // The core is every session's context: no object per session for it.
     const session = new Session(clientId, this);

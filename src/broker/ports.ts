@@ -194,6 +194,8 @@ export interface ClusterSink {
   linkChanged(up: boolean): void;
   /** Resolves once this node's store holds everything routed so far. */
   stored(): Promise<void>;
+  /** A ban made (`ban`) or lifted (undefined) on some node, this one included. */
+  banChanged(kind: BanKind, value: string, ban: Ban | undefined): void;
 }
 
 /** A cluster node as the others see it. */
@@ -251,5 +253,8 @@ export interface ClusterBus {
   ask(node: string, request: object): Promise<unknown>;
   /** Answers what other nodes ask. */
   serve(handler: (request: never) => unknown): void;
+  /** Bans are the cluster's: every node applies them (ClusterSink.banChanged). */
+  ban(ban: Ban): void;
+  unban(kind: BanKind, value: string): void;
   close(): Promise<void>;
 }

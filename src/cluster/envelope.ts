@@ -182,13 +182,18 @@ export function decodeBatch(bytes: Uint8Array): Batch {
   if (buf.length < BATCH_HEADER) throw new Error('not a culex cluster envelope batch');
   const stamp = { incarnation: buf.readUInt32BE(0), seq: buf.readDoubleBE(4) };
   const messages: ClusterMessage[] = [];
+  let idPrefix: string | undefined;
   for (let pos = BATCH_HEADER; pos < buf.length; ) {
     if (pos + 4 > buf.length) throw new Error('not a culex cluster envelope batch');
     const length = buf.readUInt32BE(pos);
     if (pos + 4 + length > buf.length) throw new Error('not a culex cluster envelope batch');
     const message = decodeEnvelope(buf.subarray(pos + 4, pos + 4 + length));
-    // A message's id in the cluster: its batch and place in it, unless it carries one.
-    message.id ??= `${stamp.incarnation.toString(36)}.${stamp.seq}.${messages.length}`;
+    // A message's id in the cluster: its batch and place in it, unless it carries one. QoS 0
+    // is never redelivered, so it needs none.
+    if (message.qos > 0 && message.id === undefined) {
+      idPrefix ??= `${stamp.incarnation.toString(36)}.${stamp.seq}.`;
+      message.id = idPrefix + messages.length;
+    }
     messages.push(message);
     pos += 4 + length;
   }

@@ -9,7 +9,15 @@ import { randomInt } from 'node:crypto';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
-import type { ClusterBus, ClusterMessage, ClusterNodeState, ClusterSink } from '../broker/ports.js';
+import type {
+  Ban,
+  BanKind,
+  ClusterBus,
+  ClusterMessage,
+  ClusterNodeState,
+  ClusterSink,
+} from '../broker/ports.js';
+import { ClusterBans } from './bans.js';
 import { ClientClaims } from './claims.js';
 import { closeWithin, connectionOptions } from './connection.js';
 import { Interests } from './interests.js';
@@ -61,6 +69,7 @@ export class NatsClusterBus implements ClusterBus {
       sessions: KvSessionStore;
       durable: DurableInterest;
       takeovers: Takeovers;
+      bans: ClusterBans;
     },
     private readonly log: Logger,
   ) {
@@ -151,6 +160,7 @@ export class NatsClusterBus implements ClusterBus {
       );
 
       const retained = new KvRetainedStore(await bucket('retained'), log);
+      const bans = new ClusterBans(await bucket('bans'), log);
       const durable = new DurableInterest(
         await bucket('durable'),
         options.nodeName,
@@ -163,7 +173,7 @@ export class NatsClusterBus implements ClusterBus {
         options,
         nc,
         queues,
-        { claims, wills, watch, retained, sessions, durable, takeovers },
+        { claims, wills, watch, retained, sessions, durable, takeovers, bans },
         log,
       );
     } catch (err) {
@@ -203,6 +213,7 @@ export class NatsClusterBus implements ClusterBus {
       },
     });
     await this.parts.claims.start(sink);
+    await this.parts.bans.start(sink);
     // Wills left by this node's previous run (killed, and back before anyone reaped it): its
     // connections are gone, so their wills are due [MQTT-3.1.2-8].
     await this.parts.wills.sendOrphans(this.nodeName, sink, new Set());
@@ -322,6 +333,14 @@ export class NatsClusterBus implements ClusterBus {
     });
   }
 
+  ban(ban: Ban): void {
+    this.parts.bans.ban(ban);
+  }
+
+  unban(kind: BanKind, value: string): void {
+    this.parts.bans.unban(kind, value);
+  }
+
   forward(message: ClusterMessage): boolean {
     return this.outbox.add(message);
   }
@@ -407,6 +426,7 @@ export class NatsClusterBus implements ClusterBus {
     this.acks.close();
     this.parts.durable.stop();
     this.parts.claims.stop();
+    this.parts.bans.stop();
     this.parts.watch.stop();
     this.parts.wills.stop();
     this.parts.retained.stopWatching();

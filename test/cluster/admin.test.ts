@@ -1,5 +1,6 @@
 // The HTTP API of any node answers for the whole cluster: clients of every node, paged node
-// by node, each with its node; a kick sent to one node disconnects the client on another.
+// by node, each with its node; a kick sent to one node disconnects the client on another;
+// a ban made on one node holds on every node, and lifting it anywhere lifts it everywhere.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { defaultClusterOptions } from '../../src/cluster/options.js';
@@ -70,5 +71,31 @@ describe('cluster HTTP API', () => {
     );
     const missing = await b.api('POST', '/api/v1/clients/nobody-anywhere/kick');
     assert.equal(missing.status, 404);
+  });
+
+  it('POST /api/v1/banned on A disconnects and refuses the client on B; DELETE on B lifts it on A', {
+    timeout: 20_000,
+  }, async () => {
+    const client = await b.connect('adm-banned', { protocolVersion: 5 });
+    const gone = nextDisconnect(client);
+    const made = await a.api('POST', '/api/v1/banned', { kind: 'clientId', value: 'adm-banned' });
+    assert.equal(made.status, 201);
+    const disconnect = await gone;
+    assert.ok(
+      disconnect !== 'closed' && disconnect.reasonCode === 0x98,
+      `got ${JSON.stringify(disconnect)}`,
+    );
+    const listed = async (h: Harness) =>
+      (await h.api('GET', '/api/v1/banned')).body.items.some(
+        (ban: { value: string }) => ban.value === 'adm-banned',
+      );
+    assert.equal(await listed(b), true, 'B lists the ban made on A');
+    // CONNACK 0x8A Banned, on B too.
+    await assert.rejects(b.connect('adm-banned', { protocolVersion: 5 }), /Banned|138/);
+    const lifted = await b.api('DELETE', '/api/v1/banned/clientId/adm-banned');
+    assert.equal(lifted.status, 204);
+    await waitFor(async () => !(await listed(a)), 5000, 'A no longer lists it');
+    const back = await a.connect('adm-banned', { protocolVersion: 5 });
+    assert.equal(back.connected, true);
   });
 });
