@@ -23,6 +23,8 @@ export function ownPayload(message: Message): void {
   if (message.ownsPayload || payload.byteLength === payload.buffer.byteLength) return;
   message.payload = Buffer.from(payload);
   message.ownsPayload = true;
+  // A preset encoding is a view into the same chunk (presetEncoding).
+  message.encoded = undefined;
 }
 
 /** What varies per recipient beyond the shared encoding. */
@@ -78,6 +80,16 @@ function encodeVariant(message: Message, v: PublishVariant, now: number): Buffer
     },
     v.version,
   );
+}
+
+/**
+ * A message that arrives already encoded as a 3.1.1 PUBLISH with its own QoS and RETAIN (and
+ * packet id 1, no DUP), as another cluster node sends it: that is the variant 3.1.1
+ * recipients of the same QoS and RETAIN get, without encoding it again.
+ */
+export function presetEncoding(message: Message, publish: Buffer): void {
+  message.encoded = [];
+  message.encoded[variantIndex({ version: 4, qos: message.qos, retain: message.retain })] = publish;
 }
 
 /**

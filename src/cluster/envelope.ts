@@ -10,12 +10,16 @@ import {
   writePublishPacket,
 } from '../protocol/index.js';
 import type { Properties, PublishPacket } from '../protocol/packets.js';
+import { presetEncoding } from '../broker/message.js';
 import type { ClusterMessage } from '../broker/ports.js';
 
 const FORMAT = 1;
 const HAS_EXPIRY = 1;
 const HAS_ORIGIN = 2;
 const HAS_ID = 4;
+/** The PUBLISH is in 3.1.1 form (the message has no properties): a receiving node hands its
+ * bytes to 3.1.1 subscribers as they are (presetEncoding), without encoding it again. */
+const PLAIN = 8;
 const FIXED = 2;
 const BATCH_HEADER = 12;
 
@@ -54,7 +58,7 @@ function prepare(message: ClusterMessage): Prepared {
     packetId: message.qos > 0 ? 1 : undefined,
     properties: crossingProperties(message.properties),
   };
-  const sizes = publishSizes(publish, 5);
+  const sizes = publishSizes(publish, plain(publish.properties) ? 4 : 5);
   let size = FIXED + sizes.size;
   if (message.expiresAt !== undefined) size += 8;
   if (message.origin !== undefined) size += 2 + Buffer.byteLength(message.origin);
@@ -62,15 +66,23 @@ function prepare(message: ClusterMessage): Prepared {
   return { message, publish, sizes, size };
 }
 
+/** No property at all: 3.1.1 can carry the message. */
+function plain(properties: Properties): boolean {
+  for (const _ in properties) return false;
+  return true;
+}
+
 function writeEnvelope(out: Buffer, pos: number, { message, publish, sizes }: Prepared): number {
   const expiry = message.expiresAt !== undefined;
   const origin = message.origin;
+  const version = plain(publish.properties) ? 4 : 5;
   out[pos] = FORMAT;
   const id = message.id;
   out[pos + 1] =
     (expiry ? HAS_EXPIRY : 0) |
     (origin !== undefined ? HAS_ORIGIN : 0) |
-    (id !== undefined ? HAS_ID : 0);
+    (id !== undefined ? HAS_ID : 0) |
+    (version === 4 ? PLAIN : 0);
   pos += FIXED;
   if (expiry) pos = out.writeDoubleBE(message.expiresAt!, pos);
   if (origin !== undefined) {
@@ -83,7 +95,7 @@ function writeEnvelope(out: Buffer, pos: number, { message, publish, sizes }: Pr
     out[pos] = length;
     pos += 1 + length;
   }
-  return writePublishPacket(out, pos, publish, 5, sizes.propsSize, sizes.remainingLength);
+  return writePublishPacket(out, pos, publish, version, sizes.propsSize, sizes.remainingLength);
 }
 
 export function encodeEnvelope(message: ClusterMessage): Buffer {
@@ -93,10 +105,15 @@ export function encodeEnvelope(message: ClusterMessage): Buffer {
   return out;
 }
 
-/** One decoder for every envelope: each holds one whole packet, so none is left buffered. */
-let decoder = new PacketDecoder({ protocolVersion: 5 });
+/** One decoder per form for every envelope: each holds one whole packet, so none is left
+ * buffered. */
+const decoders = {
+  4: new PacketDecoder({ protocolVersion: 4 }),
+  5: new PacketDecoder({ protocolVersion: 5 }),
+};
 
-function decodePublish(bytes: Buffer) {
+function decodePublish(bytes: Buffer, version: 4 | 5) {
+  const decoder = decoders[version];
   decoder.push(bytes);
   try {
     const packet = decoder.next();
@@ -104,7 +121,7 @@ function decodePublish(bytes: Buffer) {
     return packet;
   } catch (err) {
     // A decoder that threw stays dead: the next envelope gets a fresh one.
-    decoder = new PacketDecoder({ protocolVersion: 5 });
+    decoders[version] = new PacketDecoder({ protocolVersion: version });
     throw err;
   }
 }
@@ -133,7 +150,8 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
     id = buf.toString('utf8', pos + 1, pos + 1 + buf[pos]!);
     pos += 1 + buf[pos]!;
   }
-  const packet = decodePublish(buf.subarray(pos));
+  const publish = buf.subarray(pos);
+  const packet = decodePublish(publish, flags & PLAIN ? 4 : 5);
   if (packet?.type !== PacketType.Publish) throw new Error('envelope without a PUBLISH');
   const message: ClusterMessage = {
     topic: packet.topic,
@@ -142,6 +160,8 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
     retain: packet.retain,
     properties: packet.properties,
   };
+  // Written by us with packet id 1 and no DUP: what 3.1.1 subscribers get, as it is.
+  if (flags & PLAIN && expiresAt === undefined) presetEncoding(message, publish);
   if (expiresAt !== undefined) message.expiresAt = expiresAt;
   if (origin !== undefined) message.origin = origin;
   if (id !== undefined) message.id = id;

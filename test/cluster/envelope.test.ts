@@ -9,6 +9,7 @@ import {
   encodeEnvelope,
 } from '../../src/cluster/envelope.js';
 import { decodeSession, encodeSession } from '../../src/cluster/session-codec.js';
+import { encodedPublish, type Message } from '../../src/broker/message.js';
 
 const full = {
   topic: 'a b/c.d/温度',
@@ -70,8 +71,26 @@ describe('cluster envelope', () => {
       properties: {},
     };
     const message = decodeEnvelope(encodeEnvelope(bare));
-    assert.deepEqual(message, { ...bare, payload: message.payload });
+    const { encoded, ...rest } = message as Message;
+    assert.deepEqual(rest, { ...bare, payload: message.payload });
     assert.equal(message.payload.length, 0);
+  });
+
+  it('hands a message without properties to 3.1.1 subscribers as it came, not encoded again', () => {
+    for (const qos of [0, 1, 2] as const) {
+      for (const retain of [false, true]) {
+        const sent = { topic: 'a/b', payload: Buffer.from('x'), qos, retain, properties: {} };
+        const message = decodeEnvelope(encodeEnvelope(sent)) as Message;
+        const variant = { version: 4 as const, qos, retain };
+        const preset = encodedPublish(message, variant, 0);
+        assert.deepEqual(preset, encodedPublish({ ...sent }, variant, 0), `QoS ${qos} ${retain}`);
+        assert.equal(preset.buffer, message.payload.buffer, 'a view of the batch, no copy');
+      }
+    }
+    const withProperties = decodeEnvelope(
+      encodeEnvelope({ ...full, qos: 0, properties: { contentType: 'x' } }),
+    ) as Message;
+    assert.equal(withProperties.encoded, undefined, '5.0 properties travel in a 5.0 PUBLISH');
   });
 
   it('batches keep their stamp and the order of their messages', () => {
