@@ -26,6 +26,7 @@ import { PendingAcks } from './durable-acks.js';
 import { DurableInterest } from './durable-interest.js';
 import { Outbox } from './outbox.js';
 import { registerNodeName } from './node-name.js';
+import { reapNode } from './reap.js';
 import { Takeovers } from './takeovers.js';
 import { NodeWatch } from './node-watch.js';
 import { ClusterWills } from './wills.js';
@@ -218,42 +219,13 @@ export class NatsClusterBus implements ClusterBus {
     // connections are gone, so their wills are due [MQTT-3.1.2-8].
     await this.parts.wills.sendOrphans(this.nodeName, sink, new Set());
     await this.parts.watch.start(this.figures, (dead) =>
-      this.reap(dead, sink).catch((err) =>
+      reapNode(dead, sink, this.parts, this.options).catch((err) =>
         this.log.error({ err: String(err), lost: dead }, 'cluster: reaping a lost node failed'),
       ),
     );
     this.followLink(sink);
     await this.nc.flush();
     await this.parts.durable.dropStale();
-  }
-
-  /**
-   * This node won the race to reap a lost node: its offline sessions (kept in the cluster)
-   * come here so that messages for them are kept again, its clients' wills go out, and its
-   * filters leave the durable interest once the sessions it held have announced theirs.
-   */
-  private async reap(dead: string, sink: ClusterSink): Promise<void> {
-    const { durable } = this.parts;
-    const announced = await durable.announcedBy(dead);
-    // A session waiting out its will's delay carries the will itself: send it once, from there.
-    const willInSession = new Set<string>();
-    if (this.options.sessions === 'cluster') {
-      await this.parts.takeovers.from(dead, async () => {
-        for (const clientId of await this.parts.sessions.clientsOf(dead)) {
-          await this.parts.claims.adoptFromLost(clientId, dead, async () => {
-            const moved = await this.parts.sessions.takeFrom(dead, clientId);
-            if (moved === undefined) return;
-            sink.adopt(moved, dead);
-            if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
-          });
-        }
-      });
-    }
-    await this.parts.wills.sendOrphans(dead, sink, willInSession);
-    // Clients that reconnected elsewhere announce their filters from there; until every node
-    // has seen those, publishers still count on the dead node's (and redeliver for it).
-    await durable.settled();
-    setTimeout(() => durable.remove(announced).catch(() => {}), this.options.ackTimeoutMs).unref();
   }
 
   /**
