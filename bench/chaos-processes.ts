@@ -67,11 +67,8 @@ export class CulexNodes {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop()!;
         node.log.push(...lines.filter((l) => l.length > 0));
-        if (process.env.CHAOS_LOG_DIR)
-          require('node:fs').appendFileSync(
-            `${process.env.CHAOS_LOG_DIR}/${node.name}.log`,
-            lines.map((l) => `${l}\n`).join(''),
-          );
+        if (LOG_DIR)
+          appendFileSync(join(LOG_DIR, `${node.name}.log`), lines.map((l) => `${l}\n`).join(''));
       });
     }
     const deadline = Date.now() + timeoutMs;
