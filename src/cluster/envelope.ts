@@ -128,6 +128,11 @@ function decodePublish(bytes: Buffer, version: 4 | 5) {
 
 /** Decodes an envelope; throws on bytes that are not one (a foreign publisher on our subjects). */
 export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
+  return decodeEnvelopeAt(bytes, false);
+}
+
+/** `preset`: a message routed now (not a stored one) keeps its 3.1.1 bytes for recipients. */
+function decodeEnvelopeAt(bytes: Uint8Array, preset: boolean): ClusterMessage {
   const buf = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -161,7 +166,7 @@ export function decodeEnvelope(bytes: Uint8Array): ClusterMessage {
     properties: packet.properties,
   };
   // Written by us with packet id 1 and no DUP: what 3.1.1 subscribers get, as it is.
-  if (flags & PLAIN && expiresAt === undefined) presetEncoding(message, publish);
+  if (preset && flags & PLAIN && expiresAt === undefined) presetEncoding(message, publish);
   if (expiresAt !== undefined) message.expiresAt = expiresAt;
   if (origin !== undefined) message.origin = origin;
   if (id !== undefined) message.id = id;
@@ -207,7 +212,7 @@ export function decodeBatch(bytes: Uint8Array): Batch {
     if (pos + 4 > buf.length) throw new Error('not a culex cluster envelope batch');
     const length = buf.readUInt32BE(pos);
     if (pos + 4 + length > buf.length) throw new Error('not a culex cluster envelope batch');
-    const message = decodeEnvelope(buf.subarray(pos + 4, pos + 4 + length));
+    const message = decodeEnvelopeAt(buf.subarray(pos + 4, pos + 4 + length), true);
     // A message's id in the cluster: its batch and place in it, unless it carries one. QoS 0
     // is never redelivered, so it needs none.
     if (message.qos > 0 && message.id === undefined) {

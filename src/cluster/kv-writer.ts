@@ -16,11 +16,16 @@ const RETRY_MS = 5000;
 
 type Value = string | (() => string);
 
+/** How a put goes: with the next group, held back (for `graceMs`), or after every
+ * held-back put made before it has landed. */
+export type PutMode = 'now' | 'held' | 'after-held';
+
 interface Pending {
   /** The last value (or DELETE); a function is encoded only if sent. */
   value: Value | typeof DELETE;
   /** When a held-back put may go (0: with the next group). */
   due: number;
+  mode: PutMode;
 }
 
 export class KvWriter {
@@ -56,12 +61,17 @@ export class KvWriter {
     this.written.add(key);
   }
 
-  put(key: string, value: Value, holdBack = false): void {
-    const due = holdBack ? Date.now() + this.graceMs : 0;
+  /**
+   * `after-held` is for a record that must not be found without the records held back before
+   * it: a QoS 2 packet id received (its resend is then not routed again [MQTT-4.3.3-9]) needs
+   * the message's records for its subscribers in the bucket first.
+   */
+  put(key: string, value: Value, mode: PutMode = 'now'): void {
+    const due = mode === 'held' ? Date.now() + this.graceMs : 0;
     const known = this.queued.get(key);
     // Put again, a record keeps the time it has waited already.
     const kept = known !== undefined && known.value !== DELETE ? Math.min(known.due, due) : due;
-    this.queued.set(key, { value, due: kept });
+    this.queued.set(key, { value, due: kept, mode });
     if (!this.unsent.has(key)) this.unsent.set(key, ++this.puts);
     this.schedule();
   }
@@ -72,7 +82,7 @@ export class KvWriter {
     if (unsentPut) this.unsent.delete(key);
     if (unsentPut && !this.written.has(key)) this.queued.delete(key);
     else {
-      this.queued.set(key, { value: DELETE, due: 0 });
+      this.queued.set(key, { value: DELETE, due: 0, mode: 'now' });
       this.schedule();
     }
     if (unsentPut) this.release();
@@ -91,8 +101,19 @@ export class KvWriter {
     this.next = undefined;
     const now = Date.now();
     const writes: Promise<unknown>[] = [];
-    for (const [key, { value, due }] of this.queued) {
-      if (due > now && !this.urgent) continue;
+    // Held-back puts made before an `after-held` one go now; that one waits for a later group.
+    let lastAfterHeld = 0;
+    let firstHeld = Number.POSITIVE_INFINITY;
+    for (const [key, { mode }] of this.queued) {
+      const number = this.unsent.get(key) ?? 0;
+      if (mode === 'after-held') lastAfterHeld = Math.max(lastAfterHeld, number);
+      else if (mode === 'held') firstHeld = Math.min(firstHeld, number);
+    }
+    for (const [key, { value, due, mode }] of this.queued) {
+      const number = this.unsent.get(key) ?? 0;
+      const held = mode === 'held' && due > now && number > lastAfterHeld;
+      const waiting = mode === 'after-held' && firstHeld < number;
+      if ((held || waiting) && !this.urgent) continue;
       this.queued.delete(key);
       // Puts and deletes are idempotent: a write that fails while a stream elects a new
       // leader is simply sent again, within a bound.

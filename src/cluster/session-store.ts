@@ -209,7 +209,7 @@ export class KvSessionStore implements SessionStore {
     this.writer.put(
       this.key('o', clientId, record.seq),
       () => JSON.stringify({ clientId, record: encodeOutbound(snapshot) }),
-      record.state !== 'pubrel',
+      record.state === 'pubrel' ? 'now' : 'held',
     );
   }
 
@@ -222,7 +222,9 @@ export class KvSessionStore implements SessionStore {
   saveIncomingQos2(clientId: string, packetId: number): void {
     this.writable();
     this.keysOf(clientId).incomingQos2.add(packetId);
-    this.writer.put(this.key('q', clientId, packetId), JSON.stringify({ clientId }));
+    // After the records of the message for its subscribers here: found without them after a
+    // crash, the id would make the resend look delivered.
+    this.writer.put(this.key('q', clientId, packetId), JSON.stringify({ clientId }), 'after-held');
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {

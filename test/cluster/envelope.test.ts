@@ -80,16 +80,19 @@ describe('cluster envelope', () => {
     for (const qos of [0, 1, 2] as const) {
       for (const retain of [false, true]) {
         const sent = { topic: 'a/b', payload: Buffer.from('x'), qos, retain, properties: {} };
-        const message = decodeEnvelope(encodeEnvelope(sent)) as Message;
+        const message = decodeBatch(encodeBatch({ incarnation: 1, seq: 1 }, [sent]))
+          .messages[0] as Message;
         const variant = { version: 4 as const, qos, retain };
         const preset = encodedPublish(message, variant, 0);
         assert.deepEqual(preset, encodedPublish({ ...sent }, variant, 0), `QoS ${qos} ${retain}`);
         assert.equal(preset.buffer, message.payload.buffer, 'a view of the batch, no copy');
       }
     }
-    const withProperties = decodeEnvelope(
-      encodeEnvelope({ ...full, qos: 0, properties: { contentType: 'x' } }),
-    ) as Message;
+    const withProperties = decodeBatch(
+      encodeBatch({ incarnation: 1, seq: 1 }, [
+        { ...full, qos: 0, properties: { contentType: 'x' } },
+      ]),
+    ).messages[0] as Message;
     assert.equal(withProperties.encoded, undefined, '5.0 properties travel in a 5.0 PUBLISH');
   });
 

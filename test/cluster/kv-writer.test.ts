@@ -69,8 +69,8 @@ describe('KvWriter', () => {
   it('holds a put back for its grace: acknowledged meanwhile, it is never written', async () => {
     const kv = await newBucket();
     const writer = new KvWriter(kv, 5, 300);
-    writer.put('acked', 'sent', true);
-    writer.put('slow', 'sent', true);
+    writer.put('acked', 'sent', 'held');
+    writer.put('slow', 'sent', 'held');
     writer.put('now', 'queued');
     const waiting = writer.flushPuts();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -84,10 +84,25 @@ describe('KvWriter', () => {
     assert.deepEqual([await has(kv, 'acked'), await has(kv, 'slow')], [false, true]);
   });
 
+  it('a QoS 2 id put after-held lands after the message records held back before it', async () => {
+    const kv = await newBucket();
+    const writer = new KvWriter(kv, 5, 60_000);
+    writer.put('o.sub.1', 'message for a subscriber', 'held');
+    writer.put('q.pub.7', 'id received', 'after-held');
+    writer.put('o.sub.2', 'a later message', 'held');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const held = await kv.get('o.sub.1');
+    const id = await kv.get('q.pub.7');
+    assert.ok(held !== null && id !== null, 'both written, long before the grace');
+    assert.ok(held.revision < id.revision, 'the message record first');
+    assert.equal(await has(kv, 'o.sub.2'), false, 'a later held-back record still waits');
+    await writer.flush();
+  });
+
   it('flush sends held-back puts at once (closing)', async () => {
     const kv = await newBucket();
     const writer = new KvWriter(kv, 5, 60_000);
-    writer.put('a', 'sent', true);
+    writer.put('a', 'sent', 'held');
     assert.equal(await settlesWithin(writer.flush(), 1000), true);
     assert.equal(await has(kv, 'a'), true);
   });
