@@ -105,7 +105,10 @@ export function printableConfig(config: CulexConfig): string {
   return stringify(redact(config));
 }
 
-export async function startServer(config: CulexConfig): Promise<CulexServer> {
+export async function startServer(
+  config: CulexConfig,
+  { banner = true }: { banner?: boolean } = {},
+): Promise<CulexServer> {
   const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
   const listeners = effectiveListeners(config);
   checkListenerFiles(listeners);
@@ -158,7 +161,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     },
     'culex started',
   );
-  process.stderr.write(startBanner(config, server.listeners, listeners, server.admin));
+  if (banner) process.stderr.write(startBanner(config, server.listeners, listeners, server.admin));
   return server;
 }
 
