@@ -44,7 +44,12 @@ export interface StartFlags {
   nodeName?: string;
 }
 
-export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexConfig {
+/** `localNats`: cluster servers may be missing, `--workers` runs its own nats-server. */
+export function buildConfig(
+  flags: StartFlags,
+  env: NodeJS.ProcessEnv,
+  localNats = false,
+): CulexConfig {
   const config = defaultConfig();
   const file = flags.config ?? env.CULEX_CONFIG;
   if (file) loadConfigFile(config, file);
@@ -52,14 +57,14 @@ export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexCon
   const { config: _file, cluster, nodeName, ...rest } = flags;
   applyFlags(config, rest as Record<string, string | undefined>);
   applyClusterSettings(config, { servers: cluster, nodeName });
-  if (config.cluster !== undefined) nameClusterNode(config);
+  if (config.cluster !== undefined) nameClusterNode(config, localNats);
   return config;
 }
 
 /** A node's name: `cluster.nodeName`, else `broker.nodeName` if set, else the host name. */
-function nameClusterNode(config: CulexConfig): void {
+function nameClusterNode(config: CulexConfig, localNats: boolean): void {
   const cluster = config.cluster!;
-  if (cluster.servers.length === 0)
+  if (cluster.servers.length === 0 && !localNats)
     throw new CulexError(
       ErrorCode.ConfigBadValue,
       `'cluster' needs 'servers' (--cluster nats://host:4222,...)`,

@@ -48,12 +48,13 @@ export function registerStart(program: Command): void {
         // A --workers process: the supervisor's NATS unless the configuration names one.
         const worker = workerIndex();
         if (worker !== undefined) flags.cluster ??= workerNats();
-        const config = buildConfig(flags, process.env);
+        const supervisor = workers !== undefined && worker === undefined;
+        const config = buildConfig(flags, process.env, supervisor);
         if (printConfig) {
           process.stdout.write(printableConfig(config));
           return;
         }
-        if (workers !== undefined && worker === undefined) {
+        if (supervisor) {
           await WorkerSupervisor.start(config, workerCount(workers));
           return;
         }

@@ -84,7 +84,7 @@ export class WorkerSupervisor {
   /** Starts NATS when needed and `count` workers; returns once they are forked. */
   static async start(config: CulexConfig, count: number): Promise<WorkerSupervisor> {
     let nats: LocalNats | undefined;
-    if (config.cluster === undefined) {
+    if (!config.cluster?.servers.length) {
       const storeDir = join(config.dataDir, 'nats');
       mkdirSync(storeDir, { recursive: true });
       nats = await LocalNats.start(storeDir, say);
