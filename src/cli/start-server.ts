@@ -27,7 +27,6 @@ import {
 } from '../server.js';
 import { join } from 'node:path';
 import { MemoryRetainedStore, MemorySessionStore } from '../store/memory.js';
-import { openLmdbStores } from '../store/lmdb.js';
 
 export interface StartFlags {
   config?: string;
@@ -81,6 +80,8 @@ async function openStore(config: CulexConfig): Promise<StoreChoice> {
   if (config.store === 'memory')
     return { sessions: new MemorySessionStore(), retained: new MemoryRetainedStore() };
   try {
+    // Loaded only when used (its write buffer alone is 16 MB of address space per process).
+    const { openLmdbStores } = await import('../store/lmdb.js');
     return await openLmdbStores({
       dataDir: config.dataDir,
       durability: config.durability,

@@ -56,6 +56,16 @@ export function applyWorker(config: CulexConfig, index: number): void {
   if (index !== 1) config.httpPort = 0;
 }
 
+/**
+ * A young generation of 1 MiB semi-spaces instead of 16: an idle worker holding 19,000
+ * connections then has about 5.6 KiB per connection in all instead of 9.8 (measured with
+ * `npm run bench:million`'s method), at the cost of more frequent scavenges. NODE_OPTIONS
+ * naming its own size wins.
+ */
+function workerV8Flags(): string[] {
+  return /semi-space/.test(process.env.NODE_OPTIONS ?? '') ? [] : ['--max-semi-space-size=1'];
+}
+
 /** Tells the supervisor that this worker serves. */
 export function reportReady(): void {
   process.send?.({ culex: 'ready' });
@@ -93,6 +103,7 @@ export class WorkerSupervisor {
     const urls = nats?.url ?? config.cluster!.servers.join(',');
     const supervisor = new WorkerSupervisor(count, nats, urls);
     cluster.schedulingPolicy = cluster.SCHED_RR;
+    cluster.setupPrimary({ execArgv: [...workerV8Flags(), ...process.execArgv] });
     for (let index = 1; index <= count; index++) supervisor.fork(index);
     supervisor.onSignals();
     return supervisor;
