@@ -23,6 +23,7 @@ const TARGET = arg('connections', 1_000_000);
 const PER_PROCESS = arg('per-process', 19_000);
 const MINUTES = arg('minutes', 30);
 const CHECKS = arg('publish', 10_000);
+const IN_PROGRESS = arg('in-progress', 1_000);
 /** Below this much available memory the run stops: other work shares the machine. */
 const MEMORY_FLOOR_KIB = 1.5 * 1024 * 1024;
 
@@ -33,6 +34,9 @@ interface Progress {
   lastError: string;
   rss: number;
 }
+
+/** Values the run changed, put back when it ends. */
+const changed: [string, string][] = [];
 
 /** Kernel settings: the ephemeral port range for 19,000 connections per source address. */
 function tuneKernel(): string[] {
@@ -51,6 +55,7 @@ function tuneKernel(): string[] {
       execFileSync('sysctl', ['-qw', `${key}=${value}`], { stdio: 'ignore' });
     } catch {}
     const after = readFileSync(file, 'utf8').trim().replace(/\s+/g, ' ');
+    if (after !== before) changed.push([key, before]);
     report.push(`${key}: ${before} -> ${after}${after === value ? '' : ' (not allowed here)'}`);
   }
   const limit = execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
@@ -103,12 +108,15 @@ async function startBroker(dir: string, port: number, workers: number) {
 
 function startLoaders(port: number, count: number, progress: Progress[], got: Set<string>) {
   const loaders: ChildProcess[] = [];
+  // CONNECTs in progress over all loaders: each claims its client id in the cluster (a KV
+  // write every worker hears); 21,000 at once made the claims time out (10 s) and fail.
+  const perLoader = Math.max(4, Math.floor(IN_PROGRESS / Math.ceil(count / PER_PROCESS)));
   for (let i = 0; i < Math.ceil(count / PER_PROCESS); i++) {
     const share = Math.min(PER_PROCESS, count - i * PER_PROCESS);
     // 127.0.0.2, .3, …: each source address has its own ephemeral ports.
     const source = `127.0.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`;
     const script = join(import.meta.dirname, 'million-load.js');
-    const args = ['127.0.0.1', String(port), source, String(i), String(share), '400'];
+    const args = ['127.0.0.1', String(port), source, String(i), String(share), String(perLoader)];
     const child = fork(script, args, { execArgv: ['--max-semi-space-size=1'] });
     progress[i] = { connected: 0, subscribed: 0, failed: 0, lastError: '', rss: 0 };
     child.on('message', (m: Progress & { got?: string }) => {
@@ -124,7 +132,11 @@ const sum = (progress: Progress[], key: 'connected' | 'subscribed' | 'failed') =
   progress.reduce((total, p) => total + p[key], 0);
 
 /** Waits for every connection to subscribe; prints the rate every 5 s. Returns why it ended. */
-async function holdConnections(progress: Progress[], started: number): Promise<string> {
+async function holdConnections(
+  progress: Progress[],
+  started: number,
+  interrupted: () => boolean,
+): Promise<string> {
   const deadline = started + MINUTES * 60_000;
   let last = 0;
   let lastAt = started;
@@ -146,6 +158,7 @@ async function holdConnections(progress: Progress[], started: number): Promise<s
       return `stopped: MemAvailable below ${MEMORY_FLOOR_KIB >> 20} GiB`;
     if (now - progressedAt > 60_000) return 'stopped: no progress for 60 s';
     if (now > deadline) return `stopped: ${MINUTES} min bound reached`;
+    if (interrupted()) return 'stopped: interrupted';
   }
 }
 
@@ -222,10 +235,16 @@ async function main(): Promise<void> {
   const progress: Progress[] = [];
   const got = new Set<string>();
   const loaders: ChildProcess[] = [];
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   try {
     const started = Date.now();
     loaders.push(...startLoaders(port, TARGET, progress, got));
-    const why = await holdConnections(progress, started);
+    const why = await holdConnections(progress, started, () => interrupted);
     const held = sum(progress, 'subscribed');
     console.log(
       `${why}: ${held} connections subscribed in ${((Date.now() - started) / 1000).toFixed(0)} s (${sum(progress, 'failed')} failed${progress.find((p) => p.lastError)?.lastError ? `, e.g. ${progress.find((p) => p.lastError)!.lastError}` : ''})`,
@@ -243,6 +262,16 @@ async function main(): Promise<void> {
     for (const loader of loaders) loader.kill('SIGKILL');
     await stopChild(broker.child, 'SIGTERM', 60_000);
     rmSync(dir, { recursive: true, force: true });
+    restoreKernel();
+  }
+}
+
+function restoreKernel(): void {
+  for (const [key, value] of changed) {
+    try {
+      execFileSync('sysctl', ['-qw', `${key}=${value}`], { stdio: 'ignore' });
+      console.log(`  kernel: ${key} back to ${value}`);
+    } catch {}
   }
 }
 

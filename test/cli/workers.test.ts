@@ -70,7 +70,8 @@ describe('culex start --workers 2', () => {
   let supervisor: Supervisor | undefined;
   after(async () => {
     for (const client of clients) client.end(true);
-    if (supervisor) await stopChild(supervisor.child, 'SIGKILL');
+    // SIGTERM: a SIGKILLed supervisor would leave its nats-server behind.
+    if (supervisor) await stopChild(supervisor.child, 'SIGTERM', 20_000);
     rmSync(dir, { recursive: true, force: true });
   });
 
