@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CULEX_MAIN, culexArgs } from './broker-process.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const shared = resolve(root, '..', 'shared', 'bench');
@@ -39,23 +40,7 @@ function culexWorkers(count: number, port: number): Broker {
 }
 
 function culexCommand(port: number): string[] {
-  return [
-    'node',
-    join(root, 'dist', 'src', 'cli', 'main.js'),
-    'start',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ws-port',
-    '0',
-    '--store',
-    'memory',
-    '--http-port',
-    '0',
-    '--log-level',
-    'warn',
-  ];
+  return ['node', CULEX_MAIN, ...culexArgs(port, ['--store', 'memory'])];
 }
 
 function brokers(args: string[]): Broker[] {

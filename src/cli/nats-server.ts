@@ -26,8 +26,8 @@ export function findNatsServer(path = process.env.PATH ?? ''): string {
   );
 }
 
-/** A loopback port that was free a moment ago. */
-export function freeLoopbackPort(): Promise<number> {
+/** A loopback port that was free a moment ago (closed again, so a server can take it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -63,7 +63,7 @@ export class LocalNats {
   /** Starts nats-server and resolves once JetStream answers /healthz. */
   static async start(storeDir: string, log: (line: string) => void): Promise<LocalNats> {
     const executable = findNatsServer();
-    const [port, monitorPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const [port, monitorPort] = [await freePort(), await freePort()];
     const nats = new LocalNats(executable, storeDir, port, monitorPort, log);
     nats.spawn();
     try {
