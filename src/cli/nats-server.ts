@@ -2,7 +2,7 @@
 // server on 127.0.0.1, JetStream on, its store inside the data directory, started again if it
 // dies, stopped by its PID. The workers join it as cluster nodes.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { CulexError, ErrorCode } from '../errors.js';
@@ -63,6 +63,7 @@ export class LocalNats {
   /** Starts nats-server and resolves once JetStream answers /healthz. */
   static async start(storeDir: string, log: (line: string) => void): Promise<LocalNats> {
     const executable = findNatsServer();
+    await stopStale(storeDir, log);
     const [port, monitorPort] = [await freePort(), await freePort()];
     const nats = new LocalNats(executable, storeDir, port, monitorPort, log);
     nats.spawn();
@@ -77,7 +78,7 @@ export class LocalNats {
 
   private spawn(): void {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort)];
-    args.push('-n', 'culex-workers', '-js', '-sd', this.storeDir);
+    args.push('-n', 'culex-workers', '-js', '-sd', this.storeDir, '-P', pidFile(this.storeDir));
     const child = spawn(this.executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.output = '';
     child.stderr!.setEncoding('utf8');
@@ -138,5 +139,34 @@ export class LocalNats {
   killNow(): void {
     this.stopping = true;
     if (this.child?.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+const pidFile = (storeDir: string) => join(storeDir, 'nats-server.pid');
+
+/**
+ * A supervisor killed with SIGKILL cannot stop its nats-server (its workers do exit): the
+ * next start on the same data directory stops it, found by its PID file and store directory.
+ */
+async function stopStale(storeDir: string, log: (line: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile(storeDir), 'utf8').trim());
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!command.some((a) => a.endsWith('nats-server')) || !command.includes(storeDir)) return;
+  } catch {
+    return;
+  }
+  log(`stopping nats-server pid ${pid} left by a previous run on ${storeDir}`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && running(pid); i++) await sleep(100);
+}
+
+/** Whether a process runs (a zombie no longer does: its parent, here init, may never reap it). */
+export function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }

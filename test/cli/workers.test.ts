@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort, stopChild } from '../../bench/broker-process.js';
 import { collect, inbox, propagated, real, sleep, until } from '../cluster/harness.js';
+import { running } from '../../src/cli/nats-server.js';
 import { culex, entry, run } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'culex-workers-'));
@@ -21,10 +22,18 @@ interface Supervisor {
   output: () => string;
 }
 
-async function startWorkers(port: number, httpPort: number): Promise<Supervisor> {
+async function startWorkers(port: number, httpPort: number, workers = 2): Promise<Supervisor> {
   const config = join(dir, 'culex.yaml');
   writeFileSync(config, `http:\n  apiKeys: [{ name: t, key: ${KEY} }]\n`);
-  const args = ['start', '--workers', '2', '-c', config, '--data-dir', join(dir, 'data')];
+  const args = [
+    'start',
+    '--workers',
+    String(workers),
+    '-c',
+    config,
+    '--data-dir',
+    join(dir, 'data'),
+  ];
   args.push('--port', String(port), '--ws-port', '0', '--http-port', String(httpPort));
   args.push('--store', 'memory', '--node-name', 'wt', '--log-level', 'warn');
   const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,8 +43,9 @@ async function startWorkers(port: number, httpPort: number): Promise<Supervisor>
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  await until(() => output.includes('2 workers ready') || child.exitCode !== null, 'ready', 30_000);
-  assert.match(output, /2 workers ready/);
+  const ready = `${workers} workers ready`;
+  await until(() => output.includes(ready) || child.exitCode !== null, 'ready', 30_000);
+  assert.ok(output.includes(ready), output);
   return { child, output: () => output };
 }
 
@@ -48,14 +58,14 @@ function children(pid: number): number[] {
 const workerOf = (pid: number) =>
   /CULEX_WORKER_INDEX=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1];
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/** Runs `check` every 100 ms until it holds; fails after `ms`. */
+async function eventually(check: () => Promise<boolean>, what: string, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await sleep(100);
   }
-};
+}
 
 function connect(port: number, clientId: string): Promise<MqttClient> {
   const client = mqtt.connect({ port, host: '127.0.0.1', clientId, reconnectPeriod: 0 });
@@ -111,6 +121,18 @@ describe('culex start --workers 2', () => {
       ['across'],
     );
 
+    // Retained messages are the cluster's: one kept through worker 2 reaches a subscriber on 1.
+    await publisher.publishAsync('workers/r', 'kept', { qos: 1, retain: true });
+    const retained = inbox(subscriber);
+    await eventually(async () => {
+      await subscriber.unsubscribeAsync('workers/r');
+      await subscriber.subscribeAsync('workers/r', { qos: 1 });
+      await sleep(100);
+      return retained.length > 0;
+    }, 'the retained message through worker 1');
+    assert.equal(retained[0]!.payload.toString(), 'kept');
+    assert.equal(retained[0]!.packet.retain, true);
+
     const pids = children(supervisor.child.pid!);
     const worker2 = pids.find((pid) => workerOf(pid) === '2')!;
     const nats = pids.find((pid) => workerOf(pid) === undefined)!;
@@ -127,11 +149,7 @@ describe('culex start --workers 2', () => {
       };
       return nodes.some((n) => n.name === 'wt-w2' && n.state === 'up' && n.startedAt > killedAt);
     };
-    const deadline = Date.now() + 20_000;
-    while (!(await restarted())) {
-      assert.ok(Date.now() < deadline, 'worker 2 registered again as a cluster node');
-      await sleep(100);
-    }
+    await eventually(restarted, 'worker 2 registered again as a cluster node');
     // It serves again: new connections land on it.
     let back = false;
     for (let i = 4; i < 12 && !back; i++) {
@@ -145,7 +163,7 @@ describe('culex start --workers 2', () => {
     const all = [...children(supervisor.child.pid!), nats];
     await stopChild(supervisor.child, 'SIGTERM', 20_000);
     assert.equal(supervisor.child.exitCode, 0);
-    await until(() => all.every((pid) => !alive(pid)), 'no process left', 5_000);
+    await until(() => all.every((pid) => !running(pid)), 'no process left', 5_000);
   });
 
   it('without --cluster and without nats-server on PATH, names the binary and how to install it', async () => {
@@ -171,5 +189,23 @@ describe('culex start --workers 2', () => {
       stderr,
       `culex: invalid value "0" for '--workers': expected a whole number from 1 to 1024, or auto (CULEX_E_CONFIG_BAD_VALUE)\n`,
     );
+  });
+
+  it('a start after a SIGKILLed supervisor stops the nats-server that supervisor left', {
+    timeout: 60_000,
+  }, async () => {
+    const [port, httpPort] = [await freePort(), await freePort()];
+    const first = await startWorkers(port, httpPort, 1);
+    const pids = children(first.child.pid!);
+    const nats = pids.find((pid) => workerOf(pid) === undefined)!;
+    await stopChild(first.child, 'SIGKILL');
+    // Its worker goes with it (the IPC channel closes); its nats-server cannot know.
+    await until(() => pids.every((pid) => pid === nats || !running(pid)), 'worker gone', 10_000);
+    assert.ok(running(nats));
+    supervisor = await startWorkers(port, httpPort, 1);
+    assert.ok(!running(nats), 'the stale nats-server was stopped');
+    assert.match(supervisor.output(), /stopping nats-server pid \d+ left by a previous run/);
+    await stopChild(supervisor.child, 'SIGTERM', 20_000);
+    supervisor = undefined;
   });
 });
