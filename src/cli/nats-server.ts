@@ -102,7 +102,8 @@ export class LocalNats {
     }, delay).unref();
   }
 
-  private async healthy(ms = 20_000): Promise<void> {
+  /** JetStream recovers its store before /healthz answers: seconds with many KV keys. */
+  private async healthy(ms = 60_000): Promise<void> {
     const deadline = Date.now() + ms;
     for (;;) {
       if (this.child?.exitCode !== null)
