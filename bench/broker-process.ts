@@ -1,7 +1,6 @@
 // Starting and stopping a `culex start` process on a loopback port, for benchmarks and the
 // tests that need a real process (restart, SIGKILL).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 export const CULEX_MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
@@ -25,16 +24,7 @@ export function culexArgs(port: number, extra: string[], wsPort = 0): string[] {
 }
 
 /** A port that was free a moment ago (closed again, so a broker can take it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../src/cli/nats-server.js';
 
 export interface Started {
   child: ChildProcess;

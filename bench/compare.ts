@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CULEX_MAIN, culexArgs } from './broker-process.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const shared = resolve(root, '..', 'shared', 'bench');
@@ -32,29 +33,21 @@ function prepareHarness(): void {
   execFileSync('make', ['-s', '-C', scratch], { stdio: 'inherit' });
 }
 
+/** `culex start --workers N` on both cores (run-bench pins its broker to CPU 0; taskset after it widens that again). */
+function culexWorkers(count: number, port: number): Broker {
+  const command = [...culexCommand(port), '--workers', String(count)];
+  return { name: `culex-w${count}`, port, command: ['taskset', '-c', '0,1', ...command] };
+}
+
+function culexCommand(port: number): string[] {
+  return ['node', CULEX_MAIN, ...culexArgs(port, ['--store', 'memory'])];
+}
+
 function brokers(args: string[]): Broker[] {
+  const workers = workersArgument(args);
+  if (workers !== undefined) return [culexWorkers(workers, 18837), culexWorkers(1, 18838)];
   const proto5 = args.join(' ').includes('--proto 5');
-  const culex: Broker = {
-    name: 'culex',
-    port: 18832,
-    command: [
-      'node',
-      join(root, 'dist', 'src', 'cli', 'main.js'),
-      'start',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '18832',
-      '--ws-port',
-      '0',
-      '--store',
-      'memory',
-      '--http-port',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-  };
+  const culex: Broker = { name: 'culex', port: 18832, command: culexCommand(18832) };
   const mosquitto: Broker = {
     name: 'mosquitto',
     port: 18831,
@@ -80,6 +73,12 @@ function brokers(args: string[]): Broker[] {
   // Aedes speaks no MQTT 5.
   const all = proto5 ? [culex, mosquitto] : [culex, mosquitto, aedes];
   return runsConns(args) ? [...all, nodeFloor] : all;
+}
+
+/** `--workers N` (ours, not run-bench's): Culex with N workers against Culex with one. */
+function workersArgument(args: string[]): number | undefined {
+  const at = args.indexOf('--workers');
+  return at < 0 ? undefined : Number(args[at + 1]);
 }
 
 /** Whether the run includes the conns scenario (all do unless --only leaves it out). */
@@ -198,8 +197,16 @@ function report(results: Map<string, Row[]>): void {
   console.log(JSON.stringify(ratios));
 }
 
-const args = process.argv.slice(2);
+const given = process.argv.slice(2);
+const workersAt = given.indexOf('--workers');
+const args = workersAt < 0 ? given : [...given.slice(0, workersAt), ...given.slice(workersAt + 2)];
+if (workersAt >= 0)
+  console.log(
+    'bench --workers: both runs use both cores, shared by the workers, their supervisor, ' +
+      'nats-server and mqttload (pinned to CPU 1); CPU and KiB/conn figures are the supervisor ' +
+      "process's only, connection and message rates are the whole broker's",
+  );
 prepareHarness();
 const results = new Map<string, Row[]>();
-for (const broker of brokers(args)) results.set(broker.name, run(broker, args));
+for (const broker of brokers(given)) results.set(broker.name, run(broker, args));
 report(results);

@@ -8,6 +8,10 @@ export const ErrorCode = {
   DataDirectory: 'CULEX_E_DATA_DIRECTORY',
   ClusterUnavailable: 'CULEX_E_CLUSTER_UNAVAILABLE',
   ClusterNodeNameTaken: 'CULEX_E_CLUSTER_NODE_NAME_TAKEN',
+  /** `--workers` without `--cluster` needs nats-server on PATH. */
+  NatsServerMissing: 'CULEX_E_NATS_SERVER_MISSING',
+  /** A `--workers` process kept failing before it could serve. */
+  WorkerFailed: 'CULEX_E_WORKER_FAILED',
   /** A file a setting names (certificate, key, password or ACL file) cannot be read. */
   FileUnreadable: 'CULEX_E_FILE_UNREADABLE',
   /** A file a setting names was read but its content is not what the setting needs. */

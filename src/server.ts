@@ -1,5 +1,5 @@
 // Composition: a broker with its stores, authentication and listeners, from options or config.
-import { type AdminHttpOptions, type AdminServer, startAdmin } from './admin/index.js';
+import type { AdminHttpOptions, AdminServer } from './admin/index.js';
 import { Broker, type PublishOptions } from './broker/broker.js';
 import { type BrokerHooks, type Logger, silentLogger } from './broker/hooks.js';
 import { type BrokerOptions, defaultBrokerOptions } from './broker/options.js';
@@ -204,6 +204,8 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
         port,
         path: wanted[i]!.path,
       }));
+      // Loaded only with HTTP on (fastify, prom-client): `--workers` serve it from one process.
+      const { startAdmin } = await import('./admin/index.js');
       admin = await startAdmin(broker, {
         listeners: () => views,
         logger: options.logger,

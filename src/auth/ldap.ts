@@ -4,7 +4,8 @@
 // (method: password; {SSHA}, {SHA}, ...). The groups whose filter names the entry become the
 // client's `attributes.ldap.groups`, which the `acl` rules of this section match.
 import { createHash } from 'node:crypto';
-import { Client, InvalidCredentialsError } from 'ldapts';
+import { createRequire } from 'node:module';
+import type { Client } from 'ldapts';
 import type { AuthResult, Authenticator, ConnectRequest } from '../broker/ports.js';
 import { failure } from './database.js';
 import { badCredentials } from './decision.js';
@@ -142,7 +143,7 @@ export class LdapAuthenticator implements Authenticator {
   /** One connection per check: a bind as the user changes who the connection is. */
   private async check(identity: Identity, password: Uint8Array): Promise<Outcome> {
     const { url, timeoutMs } = this.options;
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs });
+    const client = new (load().Client)({ url, timeout: timeoutMs, connectTimeout: timeoutMs });
     try {
       if (this.options.bindDn) await client.bind(this.options.bindDn, this.options.bindPassword);
       const entry = await this.findUser(client, identity);
@@ -198,8 +199,12 @@ export class LdapAuthenticator implements Authenticator {
       await client.bind(entry.dn, Buffer.from(password).toString('utf8'));
       return true;
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) return false;
+      if (error instanceof load().InvalidCredentialsError) return false;
       throw error;
     }
   }
 }
+
+// Loaded on first use: a broker that does not use it does not carry the module's memory
+// (tens of MB, in every process of `culex start --workers`).
+const load = () => createRequire(import.meta.url)('ldapts') as typeof import('ldapts');

@@ -3,7 +3,8 @@
 // such as "x' OR '1'='1" is only ever a value.
 //   query:    SELECT password_hash, salt, is_superuser FROM mqtt_user WHERE username = ${username}
 //   aclQuery: SELECT permission, action, topic FROM mqtt_acl WHERE username = ${username}
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { AclRow, Credentials, DatabaseSource } from './database.js';
 import { isTruthy } from './database.js';
 import { AuthConfigError, optionalInteger, optionalString, type PlainObject } from './options.js';
@@ -37,7 +38,7 @@ export class PostgresSource implements DatabaseSource {
     this.aclQuery = aclQuery
       ? toSqlParameters(aclQuery, `${path}.aclQuery`, ACL_PLACEHOLDERS)
       : NONE;
-    this.pool = new pg.Pool({
+    this.pool = new (load().Pool)({
       connectionString: optionalString(object, 'url', path),
       host: optionalString(object, 'host', path),
       port: optionalInteger(object, 'port', path, 1, 65_535),
@@ -95,3 +96,7 @@ export class PostgresSource implements DatabaseSource {
     return this.pool.end();
   }
 }
+
+// Loaded on first use: a broker that does not use it does not carry the module's memory
+// (tens of MB, in every process of `culex start --workers`).
+const load = () => createRequire(import.meta.url)('pg') as typeof pg;

@@ -3,7 +3,8 @@
 //   aclCommand: HGETALL mqtt_acl:${username}     fields are topic filters, values the action
 // Each argument goes to Redis as one binary-safe bulk string, placeholders filled in, so a
 // user name with blanks or "\r\n" can neither add arguments nor commands.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { AclRow, Credentials, DatabaseSource } from './database.js';
 import { isTruthy } from './database.js';
 import { AuthConfigError, optionalInteger, optionalString, type PlainObject } from './options.js';
@@ -85,7 +86,8 @@ export class RedisSource implements DatabaseSource {
       commandTimeout: timeoutMs,
       retryStrategy: (times: number) => Math.min(times * 100, 1_000),
     };
-    this.client = url ? new Redis(url, options) : new Redis(options);
+    const { Redis: Client } = load();
+    this.client = url ? new Client(url, options) : new Client(options);
     this.client.on('error', () => {}); // reconnection is ioredis' job; queries report failures
     // The first queries wait for the first connection (within the lookup's timeout); later,
     // while Redis is away, they fail at once.
@@ -141,3 +143,7 @@ export class RedisSource implements DatabaseSource {
     this.client.disconnect();
   }
 }
+
+// Loaded on first use: a broker that does not use it does not carry the module's memory
+// (tens of MB, in every process of `culex start --workers`).
+const load = () => createRequire(import.meta.url)('ioredis') as typeof import('ioredis');

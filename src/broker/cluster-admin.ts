@@ -41,6 +41,16 @@ function parseCursor(cursor: string): [string, string] {
   throw new AdminError('bad_request', 'invalid cursor');
 }
 
+/**
+ * `bus.ask`, or undefined when the node does not answer: a node killed a moment ago is still
+ * listed as up until it is reaped, and must not make the whole answer fail.
+ */
+function askAnswering(bus: ClusterBus, node: string, request: NodeRequest): Promise<unknown> {
+  return bus.ask(node, request).catch(() => undefined);
+}
+
+const empty: Page<ClientSummary> = { items: [], total: 0, nextCursor: null };
+
 /** Clients of every node that answers, node by node in name order. */
 export async function clusterClients(
   bus: ClusterBus,
@@ -62,14 +72,15 @@ export async function clusterClients(
     const request: NodeRequest = { op: 'clients', filter, sort, page: { ...page, limit: 1 } };
     if (node < startNode || items.length >= page.limit) {
       // Only its total is wanted.
-      total += ((await bus.ask(node, request)) as Page<ClientSummary>).total;
+      total += (((await askAnswering(bus, node, request)) as Page<ClientSummary>) ?? empty).total;
       continue;
     }
     const cursor = node === startNode ? startCursor || undefined : undefined;
-    const part = (await bus.ask(node, {
-      ...request,
-      page: { ...page, cursor, limit: page.limit - items.length },
-    })) as Page<ClientSummary>;
+    const part =
+      ((await askAnswering(bus, node, {
+        ...request,
+        page: { ...page, cursor, limit: page.limit - items.length },
+      })) as Page<ClientSummary> | undefined) ?? empty;
     total += part.total;
     for (const item of part.items) items.push({ ...item, node });
     if (part.nextCursor !== null) nextCursor = cursorOf(node, part.nextCursor);
@@ -87,6 +98,8 @@ function nextNodeCursor(nodes: string[], node: string): string | null {
 /** Disconnects the client wherever it is connected; false when no node has it. */
 export async function kickAnywhere(bus: ClusterBus, clientId: string): Promise<boolean> {
   const up = bus.nodes().filter((n) => n.state === 'up');
-  const answers = await Promise.all(up.map((n) => bus.ask(n.name, { op: 'kick', clientId })));
+  const answers = await Promise.all(
+    up.map((n) => askAnswering(bus, n.name, { op: 'kick', clientId })),
+  );
   return answers.some((a) => a === true);
 }

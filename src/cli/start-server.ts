@@ -27,7 +27,6 @@ import {
 } from '../server.js';
 import { join } from 'node:path';
 import { MemoryRetainedStore, MemorySessionStore } from '../store/memory.js';
-import { openLmdbStores } from '../store/lmdb.js';
 
 export interface StartFlags {
   config?: string;
@@ -44,7 +43,12 @@ export interface StartFlags {
   nodeName?: string;
 }
 
-export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexConfig {
+/** `localNats`: cluster servers may be missing, `--workers` runs its own nats-server. */
+export function buildConfig(
+  flags: StartFlags,
+  env: NodeJS.ProcessEnv,
+  localNats = false,
+): CulexConfig {
   const config = defaultConfig();
   const file = flags.config ?? env.CULEX_CONFIG;
   if (file) loadConfigFile(config, file);
@@ -52,14 +56,14 @@ export function buildConfig(flags: StartFlags, env: NodeJS.ProcessEnv): CulexCon
   const { config: _file, cluster, nodeName, ...rest } = flags;
   applyFlags(config, rest as Record<string, string | undefined>);
   applyClusterSettings(config, { servers: cluster, nodeName });
-  if (config.cluster !== undefined) nameClusterNode(config);
+  if (config.cluster !== undefined) nameClusterNode(config, localNats);
   return config;
 }
 
 /** A node's name: `cluster.nodeName`, else `broker.nodeName` if set, else the host name. */
-function nameClusterNode(config: CulexConfig): void {
+function nameClusterNode(config: CulexConfig, localNats: boolean): void {
   const cluster = config.cluster!;
-  if (cluster.servers.length === 0)
+  if (cluster.servers.length === 0 && !localNats)
     throw new CulexError(
       ErrorCode.ConfigBadValue,
       `'cluster' needs 'servers' (--cluster nats://host:4222,...)`,
@@ -76,6 +80,8 @@ async function openStore(config: CulexConfig): Promise<StoreChoice> {
   if (config.store === 'memory')
     return { sessions: new MemorySessionStore(), retained: new MemoryRetainedStore() };
   try {
+    // Loaded only when used (its write buffer alone is 16 MB of address space per process).
+    const { openLmdbStores } = await import('../store/lmdb.js');
     return await openLmdbStores({
       dataDir: config.dataDir,
       durability: config.durability,
@@ -105,7 +111,10 @@ export function printableConfig(config: CulexConfig): string {
   return stringify(redact(config));
 }
 
-export async function startServer(config: CulexConfig): Promise<CulexServer> {
+export async function startServer(
+  config: CulexConfig,
+  { banner = true }: { banner?: boolean } = {},
+): Promise<CulexServer> {
   const log = pino({ level: config.logLevel, base: { node: config.broker.nodeName } });
   const listeners = effectiveListeners(config);
   checkListenerFiles(listeners);
@@ -158,7 +167,7 @@ export async function startServer(config: CulexConfig): Promise<CulexServer> {
     },
     'culex started',
   );
-  process.stderr.write(startBanner(config, server.listeners, listeners, server.admin));
+  if (banner) process.stderr.write(startBanner(config, server.listeners, listeners, server.admin));
   return server;
 }
 
