@@ -44,9 +44,22 @@ function runChaos(args: string[]): Promise<{ report: Report; output: string }> {
   });
 }
 
-describe('cluster chaos (short)', { timeout: 120_000 }, () => {
+/**
+ * A run that could not set up (a node slow to start, subscriptions slow to spread on a loaded
+ * machine) reports nothing: that one is run again, once. A run that reports is judged.
+ */
+async function chaos(args: string[]): Promise<{ report: Report; output: string }> {
+  try {
+    return await runChaos(args);
+  } catch (err) {
+    console.error(`chaos check did not set up, running it again: ${err}`);
+    return runChaos(args);
+  }
+}
+
+describe('cluster chaos (short)', { timeout: 200_000 }, () => {
   it('loses no acknowledged message and duplicates no QoS 2 while nodes are killed', async () => {
-    const { report, output } = await runChaos([
+    const { report, output } = await chaos([
       '--seconds',
       '10',
       '--seed',
