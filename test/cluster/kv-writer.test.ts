@@ -2,27 +2,12 @@
 // record deleted before its group goes is never written, and a node confirming messages its
 // subscribers already acknowledged does not wait for the group (flushPuts).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type KV, Kvm } from '@nats-io/kv';
+import { describe, it } from 'node:test';
+import type { KV } from '@nats-io/kv';
 import { KvWriter } from '../../src/cluster/kv-writer.js';
-import { type StandaloneNats, startNats } from './nats.js';
+import { kvBuckets } from './nats.js';
 
-let nats: StandaloneNats;
-let nc: NatsConnection;
-let buckets = 0;
-
-before(async () => {
-  nats = await startNats();
-  nc = await connect({ servers: nats.url });
-});
-
-after(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
-
-const newBucket = () => new Kvm(nc).create(`writer_${process.pid}_${++buckets}`, { history: 1 });
+const newBucket = kvBuckets('writer');
 
 /** Whether `promise` settles within `ms`. */
 const settlesWithin = (promise: Promise<unknown>, ms: number) =>

@@ -1,5 +1,8 @@
 // One standalone nats-server with JetStream on free loopback ports, for tests that need NATS
 // but not a cluster of NATS servers (harness.ts has that).
+import { after, before } from 'node:test';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NatsServers } from '../../bench/nats-servers.js';
 
 export interface StandaloneNats {
@@ -10,4 +13,23 @@ export interface StandaloneNats {
 export async function startNats(): Promise<StandaloneNats> {
   const nats = await NatsServers.start(1);
   return { url: nats.urls, stop: () => nats.close() };
+}
+
+/**
+ * For a test file's KV tests: a standalone nats-server started before them and stopped after,
+ * and a fresh bucket on each call (a store under test starts empty).
+ */
+export function kvBuckets(name: string): () => Promise<KV> {
+  let nats: StandaloneNats | undefined;
+  let nc: NatsConnection | undefined;
+  let buckets = 0;
+  before(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+  return () => new Kvm(nc!).create(`${name}_${process.pid}_${++buckets}`, { history: 1 });
 }

@@ -2,33 +2,15 @@
 // SessionStore passes, against a real nats-server with JetStream; and a session kept by one
 // node can be taken by another, whole, once.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
+import { describe, it } from 'node:test';
 import { KvSessionStore } from '../../src/cluster/session-store.js';
 import { runSessionStoreContract } from '../../src/store/contract.js';
 import { fullSession, outbound } from '../../src/store/contract-records.js';
-import { type StandaloneNats, startNats } from './nats.js';
+import { kvBuckets } from './nats.js';
 
-let nats: StandaloneNats;
-let nc: NatsConnection;
-let buckets = 0;
-
-/** One standalone nats-server with JetStream: the store needs no cluster to be tested. */
-before(async () => {
-  nats = await startNats();
-  nc = await connect({ servers: nats.url });
-});
-
-after(async () => {
-  await nc?.close();
-  await nats?.stop();
-});
-
-/** A fresh bucket per store: the contract expects every new store to start empty. */
-async function newBucket() {
-  return new Kvm(nc).create(`sessions_${process.pid}_${++buckets}`, { history: 1 });
-}
+/** One standalone nats-server with JetStream (the store needs no cluster to be tested), and a
+ * fresh bucket per store: the contract expects every new store to start empty. */
+const newBucket = kvBuckets('sessions');
 
 runSessionStoreContract('cluster KV', async () => {
   const kv = await newBucket();
