@@ -14,7 +14,6 @@ import type {
   TransferredSession,
 } from './ports.js';
 import { Qos2Seen } from './qos2-seen.js';
-import { RecentIds } from './recent-ids.js';
 import { outboundRecord, type Session } from './session.js';
 
 export class ClusterNode implements ClusterSink {
@@ -147,10 +146,6 @@ export class ClusterNode implements ClusterSink {
     if (existing !== undefined) this.core.endSession(existing);
     const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
     session.heldBy = [...(moved.heldBy ?? []), from].slice(-HELD_BY);
-    session.recent = new RecentIds(
-      this.core.now(),
-      moved.outbound.map((o) => o.message.id),
-    );
     const store = this.core.sessionStore;
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);

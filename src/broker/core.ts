@@ -190,7 +190,8 @@ export class BrokerCore {
   ): Session {
     const session = this.newSession(record.clientId);
     session.restore(record, outbound, incomingQos2);
-    // In a cluster a restored session was this node's in its previous run (adopt() says more).
+    // In a cluster a restored session was this node's in its previous run (adopt() says more);
+    // for a while it recognises redeliveries of what it brought and what it gets.
     if (this.cluster !== undefined) {
       session.heldBy = [this.options.nodeName];
       session.recent = new RecentIds(

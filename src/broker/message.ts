@@ -21,10 +21,12 @@ export interface Message extends MessageRecord {
 export function ownPayload(message: Message): void {
   const payload = message.payload;
   if (message.ownsPayload || payload.byteLength === payload.buffer.byteLength) return;
+  // A preset encoding is a view into the same chunk (presetEncoding); encodings made here
+  // are buffers of their own and stay.
+  if (message.encoded?.some((bytes) => bytes?.buffer === payload.buffer))
+    message.encoded = undefined;
   message.payload = Buffer.from(payload);
   message.ownsPayload = true;
-  // A preset encoding is a view into the same chunk (presetEncoding).
-  message.encoded = undefined;
 }
 
 /** What varies per recipient beyond the shared encoding. */

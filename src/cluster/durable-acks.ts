@@ -1,8 +1,8 @@
 // Acknowledgements that wait for the other nodes' stores (durability: sync in a cluster).
-// A node whose persistent sessions subscribe to a filter says so in a KV bucket; every node
-// watches it, so the node that accepts a QoS 1/2 PUBLISH knows which other nodes hold
-// persistent sessions it may reach. It sends the batch with a reply subject and releases the
-// PUBACK / PUBREC only when each of those nodes has answered that its store holds the batch.
+// The node that accepts a QoS 1/2 PUBLISH knows which other nodes hold persistent sessions
+// it may reach (durable-interest.ts). It sends the batch with a reply subject and releases
+// the PUBACK / PUBREC only when each of those nodes has answered that its store holds the
+// batch (or its subscribers acknowledged it).
 import type { ClusterMessage } from '../broker/ports.js';
 
 /** Other nodes did not confirm in time: the publishers waiting for them are closed. */

@@ -42,6 +42,8 @@ function crossingProperties(properties: Properties): Properties {
 interface Prepared {
   message: ClusterMessage;
   publish: PublishPacket;
+  /** 4 when the message has no properties (PLAIN), else 5. */
+  version: 4 | 5;
   sizes: PublishSizes;
   /** The whole envelope. */
   size: number;
@@ -58,12 +60,13 @@ function prepare(message: ClusterMessage): Prepared {
     packetId: message.qos > 0 ? 1 : undefined,
     properties: crossingProperties(message.properties),
   };
-  const sizes = publishSizes(publish, plain(publish.properties) ? 4 : 5);
+  const version = plain(publish.properties) ? 4 : 5;
+  const sizes = publishSizes(publish, version);
   let size = FIXED + sizes.size;
   if (message.expiresAt !== undefined) size += 8;
   if (message.origin !== undefined) size += 2 + Buffer.byteLength(message.origin);
   if (message.id !== undefined) size += 1 + Buffer.byteLength(message.id);
-  return { message, publish, sizes, size };
+  return { message, publish, version, sizes, size };
 }
 
 /** No property at all: 3.1.1 can carry the message. */
@@ -72,10 +75,10 @@ function plain(properties: Properties): boolean {
   return true;
 }
 
-function writeEnvelope(out: Buffer, pos: number, { message, publish, sizes }: Prepared): number {
+function writeEnvelope(out: Buffer, pos: number, prepared: Prepared): number {
+  const { message, publish, version, sizes } = prepared;
   const expiry = message.expiresAt !== undefined;
   const origin = message.origin;
-  const version = plain(publish.properties) ? 4 : 5;
   out[pos] = FORMAT;
   const id = message.id;
   out[pos + 1] =

@@ -1,8 +1,7 @@
 // Which nodes are alive. Each node rewrites its key in the nodes bucket every heartbeat, with
 // its figures; every node watches the bucket. A node silent for longer than the timeout is
-// pinged, and if it does not answer, the surviving nodes race to delete its key
-// (compare-and-set on the revision they saw): the one that wins marks the key as reaped by
-// it, reaps the node (adopting its sessions, sending the wills its clients left) and only
+// pinged, and if it does not answer, the surviving nodes race to mark its key as reaped by
+// them (compare-and-set on the revision they saw): the one that wins reaps the node (adopting its sessions, sending the wills its clients left) and only
 // then deletes the key. So a dead node's wills go out once, from one node, and a node counts
 // as gone only when its sessions are somewhere again (durable acknowledgements wait so long).
 // A reaper that dies while reaping leaves its mark; another node takes the reaping over.
@@ -92,8 +91,9 @@ export class NodeWatch {
 
   /** Being reaped by a node that is itself still there. */
   private beingReaped(seen: Seen): boolean {
-    const reaper = seen.reapedBy && this.seen.get(seen.reapedBy);
-    return reaper !== undefined && reaper !== '' && reaper.reapedBy === undefined;
+    if (seen.reapedBy === undefined) return false;
+    const reaper = this.seen.get(seen.reapedBy);
+    return reaper !== undefined && reaper.reapedBy === undefined;
   }
 
   /**
