@@ -5,38 +5,10 @@ import { parse as parseYaml } from 'yaml';
 import { type BrokerOptions, brokerOptionRanges, defaultBrokerOptions } from './broker/options.js';
 import { type ClusterOptions, defaultClusterOptions } from './cluster/options.js';
 import { CulexError, ErrorCode } from './errors.js';
-import { type GatewayOptions, defaultGatewayOptions } from './gateway/options.js';
+import { type ListenerConfig, type ListenerType, parseListener } from './config-listeners.js';
+import { applySection, checkValue, port, type Rule } from './config-rules.js';
 
-export type ListenerType = 'tcp' | 'ws' | 'tls' | 'wss' | 'mqttsn';
-
-export interface ListenerConfig {
-  type: ListenerType;
-  host: string;
-  port: number;
-  /** WebSocket path (ws, wss). */
-  path?: string;
-  /** TLS (tls, wss): PEM files. */
-  cert?: string;
-  key?: string;
-  ca?: string;
-  verify?: 'none' | 'optional' | 'required';
-  /** MQTT-SN gateway options (mqttsn), flat on the listener. */
-  gatewayId?: number;
-  advertiseInterval?: number;
-  advertiseHost?: string;
-  advertisePort?: number;
-  predefinedTopics?: Record<number, string>;
-  maxClients?: number;
-  maxTopicsPerClient?: number;
-  maxSleepBuffer?: number;
-  datagramRate?: number;
-  maxAddresses?: number;
-  sessionExpiryInterval?: number;
-  retryInterval?: number;
-  allowQosMinusOne?: boolean;
-  username?: string;
-  password?: string;
-}
+export { checkValue, type ListenerConfig, type ListenerType };
 
 export interface CulexConfig {
   host: string;
@@ -70,13 +42,6 @@ export interface HttpConfig {
   tokenTtl: number;
 }
 
-type Rule =
-  | { kind: 'number'; min: number; max: number }
-  | { kind: 'string' }
-  | { kind: 'boolean' }
-  | { kind: 'enum'; values: readonly (string | number)[] };
-
-const port: Rule = { kind: 'number', min: 0, max: 65535 };
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 const topRules: Record<string, Rule> = {
@@ -91,45 +56,6 @@ const topRules: Record<string, Rule> = {
   logLevel: { kind: 'enum', values: LOG_LEVELS },
   httpPort: port,
   httpHost: { kind: 'string' },
-};
-
-/** The MQTT-SN gateway's keys, checked by the type of their default, plus its ranges. */
-const gatewayRanges: Partial<Record<keyof GatewayOptions, [number, number]>> = {
-  gatewayId: [0, 255],
-  advertiseInterval: [0, 65535],
-  advertisePort: [1, 65535],
-  maxClients: [1, 10_000_000],
-  maxTopicsPerClient: [1, 65534],
-  maxSleepBuffer: [1, 65535],
-  datagramRate: [0, 1_000_000],
-  maxAddresses: [1, 10_000_000],
-  sessionExpiryInterval: [0, 0xffffffff],
-  retryInterval: [1, 3600],
-};
-
-const gatewayRules: Record<string, Rule> = {
-  ...Object.fromEntries(
-    Object.entries(gatewayRanges).map(([key, [min, max]]): [string, Rule] => [
-      key,
-      { kind: 'number', min, max },
-    ]),
-  ),
-  advertiseHost: { kind: 'string' },
-  allowQosMinusOne: { kind: 'boolean' },
-  username: { kind: 'string' },
-  password: { kind: 'string' },
-};
-
-const listenerRules: Record<string, Rule> = {
-  ...gatewayRules,
-  type: { kind: 'enum', values: ['tcp', 'ws', 'tls', 'wss', 'mqttsn'] },
-  host: { kind: 'string' },
-  port,
-  path: { kind: 'string' },
-  cert: { kind: 'string' },
-  key: { kind: 'string' },
-  ca: { kind: 'string' },
-  verify: { kind: 'enum', values: ['none', 'optional', 'required'] },
 };
 
 /** Broker options are checked by the type of their default, plus these special cases. */
@@ -181,68 +107,6 @@ function defaultHttpConfig(): HttpConfig {
  */
 function allowedKeys(rules: Record<string, Rule>, defaults: object): string[] {
   return [...new Set([...Object.keys(rules), ...Object.keys(defaults)])];
-}
-
-function describe(rule: Rule): string {
-  switch (rule.kind) {
-    case 'number':
-      return `a whole number from ${rule.min} to ${rule.max}`;
-    case 'enum':
-      return `one of ${rule.values.join(', ')}`;
-    default:
-      return `a ${rule.kind}`;
-  }
-}
-
-/** Checks and converts one value; `fromText` accepts strings for numbers and booleans (env, flags). */
-export function checkValue(where: string, rule: Rule, value: unknown, fromText = false): unknown {
-  let v = value;
-  if (fromText && typeof v === 'string') {
-    if (rule.kind === 'number' || (rule.kind === 'enum' && typeof rule.values[0] === 'number'))
-      v = v.trim() === '' ? Number.NaN : Number(v);
-    else if (rule.kind === 'boolean') v = v === 'true' ? true : v === 'false' ? false : v;
-  }
-  const ok =
-    (rule.kind === 'number' &&
-      typeof v === 'number' &&
-      Number.isInteger(v) &&
-      v >= rule.min &&
-      v <= rule.max) ||
-    (rule.kind === 'string' && typeof v === 'string') ||
-    (rule.kind === 'boolean' && typeof v === 'boolean') ||
-    (rule.kind === 'enum' && rule.values.includes(v as string | number));
-  if (!ok)
-    throw new CulexError(
-      ErrorCode.ConfigBadValue,
-      `invalid value ${JSON.stringify(value)} for '${where}': expected ${describe(rule)}`,
-    );
-  return v;
-}
-
-function applySection(
-  target: Record<string, unknown>,
-  section: unknown,
-  rules: Record<string, Rule>,
-  prefix: string,
-  fromText = false,
-  allowed: readonly string[] = Object.keys(rules),
-): void {
-  if (section === null || typeof section !== 'object' || Array.isArray(section)) {
-    throw new CulexError(
-      ErrorCode.ConfigBadValue,
-      `'${prefix || 'configuration'}' must be a mapping of keys to values`,
-    );
-  }
-  for (const [key, value] of Object.entries(section)) {
-    const rule = rules[key];
-    const where = prefix ? `${prefix}.${key}` : key;
-    if (rule === undefined)
-      throw new CulexError(
-        ErrorCode.ConfigUnknownKey,
-        `unknown setting '${where}' (allowed: ${allowed.join(', ')})`,
-      );
-    target[key] = checkValue(where, rule, value, fromText);
-  }
 }
 
 /** Merges a parsed YAML document into the config. */
@@ -367,55 +231,6 @@ function clusterServers(value: unknown): string[] {
 export function applyClusterSettings(config: CulexConfig, settings: Record<string, unknown>): void {
   const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
   if (Object.keys(given).length > 0) config.cluster = parseCluster(given, config.cluster);
-}
-
-function parseListener(value: unknown, index: number): ListenerConfig {
-  const listener: Record<string, unknown> = { host: '0.0.0.0' };
-  const where = `listeners[${index}]`;
-  const { predefinedTopics, ...rest } = (value ?? {}) as Record<string, unknown>;
-  const allowed = [...Object.keys(listenerRules), 'predefinedTopics'];
-  applySection(listener, value === null ? value : rest, listenerRules, where, false, allowed);
-  if (predefinedTopics !== undefined)
-    listener.predefinedTopics = parsePredefinedTopics(
-      predefinedTopics,
-      `${where}.predefinedTopics`,
-    );
-  const gatewayKeys = Object.keys(listener).filter((k) => k in defaultGatewayOptions);
-  if (listener.type !== 'mqttsn' && gatewayKeys.length > 0)
-    throw new CulexError(
-      ErrorCode.ConfigBadValue,
-      `'${where}.${gatewayKeys[0]}' applies to listeners of type mqttsn only`,
-    );
-  if (listener.type === undefined || listener.port === undefined) {
-    throw new CulexError(ErrorCode.ConfigBadValue, `'listeners[${index}]' needs 'type' and 'port'`);
-  }
-  if ((listener.type === 'tls' || listener.type === 'wss') && (!listener.cert || !listener.key)) {
-    throw new CulexError(
-      ErrorCode.ConfigBadValue,
-      `'listeners[${index}]' of type ${listener.type} needs 'cert' and 'key'`,
-    );
-  }
-  if ((listener.type === 'ws' || listener.type === 'wss') && listener.path === undefined)
-    listener.path = '/mqtt';
-  return listener as unknown as ListenerConfig;
-}
-
-/** MQTT-SN pre-defined topic ids: a mapping of ids 1–65534 to topic names. */
-function parsePredefinedTopics(value: unknown, where: string): Record<number, string> {
-  const bad = (why: string) =>
-    new CulexError(ErrorCode.ConfigBadValue, `invalid value for '${where}': ${why}`);
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw bad('expected a mapping of topic ids (1-65534) to topic names');
-  const table: Record<number, string> = {};
-  for (const [key, name] of Object.entries(value)) {
-    const id = Number(key);
-    if (!Number.isInteger(id) || id < 1 || id > 0xfffe)
-      throw bad(`topic id ${JSON.stringify(key)} is not a number from 1 to 65534`);
-    if (typeof name !== 'string' || name === '' || /[+#]/.test(name))
-      throw bad(`topic ${id} must be a topic name without wildcards`);
-    table[id] = name;
-  }
-  return table;
 }
 
 export function loadConfigFile(config: CulexConfig, file: string): void {
