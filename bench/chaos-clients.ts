@@ -34,10 +34,8 @@ function persistentClient(clientId: string, ports: number[]): MqttClient {
   });
 }
 
-/** ms since the start of the run (makeClients sets it). */
-let runClock = () => 0;
-
-function follow(client: MqttClient): ConnectionLog {
+/** `clock`: ms since the start of the run. */
+function follow(client: MqttClient, clock: () => number): ConnectionLog {
   const log: ConnectionLog = {
     connacks: 0,
     sessionsLost: 0,
@@ -52,7 +50,7 @@ function follow(client: MqttClient): ConnectionLog {
     if (connack.reasonCode !== undefined && connack.reasonCode !== 0) return;
     if (log.connacks++ > 0 && !connack.sessionPresent) {
       log.sessionsLost++;
-      log.lostAt.push(`${(runClock() / 1000).toFixed(2)} s on port ${client.options.port}`);
+      log.lostAt.push(`${(clock() / 1000).toFixed(2)} s on port ${client.options.port}`);
     }
   });
   client.on('disconnect', (packet: IDisconnectPacket) => {
@@ -87,14 +85,16 @@ export class Subscriber {
     ports: number[],
     /** Topic filter → subscription QoS. */
     private readonly filters: Record<string, { qos: Qos }>,
+    /** ms since the start of the run. */
+    clock: () => number,
   ) {
     this.client = persistentClient(clientId, ports);
-    this.log = follow(this.client);
+    this.log = follow(this.client, clock);
     this.client.on('message', (_topic, payload, packet) => {
       const text = payload.toString();
       if (text.startsWith('probe ')) this.probes.add(text);
       else this.received.set(text, (this.received.get(text) ?? 0) + 1);
-      const how = `packet id ${packet.messageId}${packet.dup ? ' DUP' : ''} at ${(runClock() / 1000).toFixed(2)} s on port ${this.client.options.port}`;
+      const how = `packet id ${packet.messageId}${packet.dup ? ' DUP' : ''} at ${(clock() / 1000).toFixed(2)} s on port ${this.client.options.port}`;
       this.deliveries.set(text, [...(this.deliveries.get(text) ?? []), how]);
     });
     // The first CONNACK, and any later one that lost the session, need the subscriptions.
@@ -143,7 +143,7 @@ export class Publisher {
     private readonly clock: () => number,
   ) {
     this.client = persistentClient(clientId, ports);
-    this.log = follow(this.client);
+    this.log = follow(this.client, clock);
   }
 
   get pending(): number {
@@ -188,7 +188,6 @@ export function makeClients(
   maxInFlight: number,
   clock: () => number,
 ): { publishers: Publisher[]; subscribers: Subscriber[]; targets: Target[] } {
-  runClock = clock;
   const ports = (i: number) => nodes.map((_, k) => nodes[(i + k) % nodes.length]!.port);
   const topics = (name: string): [string, string] => [
     `chaos/${run}/${name}/q1`,
@@ -196,10 +195,15 @@ export function makeClients(
   ];
   const subscribers = nodes.map((node, i) => {
     const [q1, q2] = topics(node.name);
-    return new Subscriber(`${run}-sub-${node.name}`, ports(i), {
-      [q1]: { qos: 1 },
-      [q2]: { qos: 2 },
-    });
+    return new Subscriber(
+      `${run}-sub-${node.name}`,
+      ports(i),
+      {
+        [q1]: { qos: 1 },
+        [q2]: { qos: 2 },
+      },
+      clock,
+    );
   });
   const publishers = nodes.map(
     (node, i) => new Publisher(`${run}-pub-${node.name}`, ports(i), maxInFlight, clock),
