@@ -1,14 +1,13 @@
 // Bans are the cluster's: a ban made through any node's API is kept in a KV bucket that every
 // node watches, so each node refuses the client at CONNECT and disconnects it if connected;
 // lifting it anywhere lifts it everywhere. The bucket also gives a restarting node the bans.
-import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type { Ban, BanKind, ClusterSink } from '../broker/ports.js';
+import { followBucket } from './kv-follow.js';
 import { keyToken } from './subject.js';
 
 export class ClusterBans {
-  /** Keys seen, back to what they ban: a deletion carries no value (keys may be hashed). */
-  private readonly keys = new Map<string, { kind: BanKind; value: string }>();
   private stopWatch: (() => void) | undefined;
 
   constructor(
@@ -18,21 +17,16 @@ export class ClusterBans {
 
   /** Applies every ban kept, then follows changes. */
   async start(sink: ClusterSink): Promise<void> {
-    const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
-    this.stopWatch = () => watch.stop();
-    (async () => {
-      for await (const entry of watch) {
-        if (entry.operation === 'PUT') {
-          const ban = entry.json<Ban>();
-          this.keys.set(entry.key, { kind: ban.kind, value: ban.value });
-          sink.banChanged(ban.kind, ban.value, ban);
-          continue;
-        }
-        const known = this.keys.get(entry.key);
-        this.keys.delete(entry.key);
-        if (known !== undefined) sink.banChanged(known.kind, known.value, undefined);
-      }
-    })().catch((err) => this.log.error({ err }, 'cluster: ban watch failed'));
+    this.stopWatch = await followBucket(
+      this.kv,
+      this.log,
+      'ban',
+      (entry) => entry.json<Ban>(),
+      (_key, ban, before) => {
+        if (ban !== undefined) sink.banChanged(ban.kind, ban.value, ban);
+        else if (before !== undefined) sink.banChanged(before.kind, before.value, undefined);
+      },
+    );
   }
 
   private key(kind: BanKind, value: string): string {

@@ -10,10 +10,11 @@
 // a lost node's filters stay until the sessions it held have announced theirs elsewhere.
 // Deletions are compare-and-set on the revision seen: a filter announced again meanwhile
 // stays.
-import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import { SubscriptionIndex } from '../topic/index.js';
 import { encodeToken, keyToken } from './subject.js';
+import { followBucket } from './kv-follow.js';
 import { listKeys } from './kv-keys.js';
 
 /** A node's announced filters as seen at one moment: key → revision. */
@@ -24,8 +25,6 @@ export class DurableInterest {
   private readonly local = new Map<string, number>();
   /** Filters of every node's persistent sessions, by node. */
   private readonly index = new SubscriptionIndex<string>();
-  /** Keys of the filters in the index, so a deletion (which carries no value) finds its filter. */
-  private readonly filters = new Map<string, string>();
   /** Writes on their way to the bucket. */
   private readonly writing = new Set<Promise<unknown>>();
   /** What this node's previous run announced (it was killed): removed after the restore. */
@@ -42,19 +41,16 @@ export class DurableInterest {
 
   async start(): Promise<void> {
     this.stale = await this.announcedBy(this.nodeName);
-    const watch = await this.kv.watch({ include: KvWatchInclude.LastValue });
-    this.stopWatch = () => watch.stop();
-    (async () => {
-      for await (const entry of watch) {
-        const node = entry.key.slice(0, entry.key.indexOf('.'));
-        if (entry.operation !== 'PUT') {
-          this.forget(entry.key);
-          continue;
-        }
-        this.filters.set(entry.key, entry.string());
-        this.index.add(entry.string(), entry.key, node);
-      }
-    })().catch((err) => this.log.error({ err }, 'cluster: durable interest watch failed'));
+    this.stopWatch = await followBucket(
+      this.kv,
+      this.log,
+      'durable interest',
+      (entry) => entry.string(),
+      (key, filter, before) => {
+        if (before !== undefined) this.index.remove(before, key);
+        if (filter !== undefined) this.index.add(filter, key, key.slice(0, key.indexOf('.')));
+      },
+    );
   }
 
   /** The restored sessions have announced their filters: the previous run's others go. */
@@ -63,13 +59,6 @@ export class DurableInterest {
     this.stale = new Map();
     await this.settled();
     await this.remove(stale);
-  }
-
-  private forget(key: string): void {
-    const filter = this.filters.get(key);
-    if (filter === undefined) return;
-    this.filters.delete(key);
-    this.index.remove(filter, key);
   }
 
   /** The filters a node has announced, with their revisions. */
