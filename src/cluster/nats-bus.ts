@@ -213,7 +213,6 @@ export class NatsClusterBus implements ClusterBus {
         this.acks.acked(seq, msg.string());
       },
     });
-    await this.parts.claims.start(sink);
     await this.parts.bans.start(sink);
     // Wills left by this node's previous run (killed, and back before anyone reaped it): its
     // connections are gone, so their wills are due [MQTT-3.1.2-8].
@@ -397,7 +396,6 @@ export class NatsClusterBus implements ClusterBus {
   async close(): Promise<void> {
     this.acks.close();
     this.parts.durable.stop();
-    this.parts.claims.stop();
     this.parts.bans.stop();
     this.parts.watch.stop();
     this.parts.wills.stop();
