@@ -126,7 +126,10 @@ function open(i: number, tries = 0): void {
     socket.write(connectPacket(i));
   });
   socket.on('error', (error: NodeJS.ErrnoException) => {
-    if (opened || error.code !== 'EADDRINUSE' || tries >= 100) return fail(i, error.message);
+    if (opened || error.code !== 'EADDRINUSE' || tries >= 100) {
+      fail(i, error.message);
+      return;
+    }
     socket.removeAllListeners('close');
     open(i, tries + 1);
   });
@@ -162,6 +165,13 @@ process.on('disconnect', () => process.exit(0));
 setInterval(() => {
   const memory = process.memoryUsage().rss;
   const opening = next < count || inProgress > 0;
-  process.send!({ connected, subscribed: subscribedCount, failed, lastError, rss: memory, opening });
+  process.send!({
+    connected,
+    subscribed: subscribedCount,
+    failed,
+    lastError,
+    rss: memory,
+    opening,
+  });
 }, 1_000);
 openMore();

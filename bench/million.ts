@@ -244,7 +244,10 @@ function brokerWarnings(output: string): void {
       counts.set(msg, (counts.get(msg) ?? 0) + 1);
     } catch {}
   }
-  if (counts.size === 0) return console.log('broker warnings: none');
+  if (counts.size === 0) {
+    console.log('broker warnings: none');
+    return;
+  }
   console.log('broker warnings (count, message):');
   for (const [msg, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10))
     console.log(`  ${String(n).padStart(7)}  ${msg}`);
