@@ -17,6 +17,8 @@ const CLAIM_MS = 10_000;
 
 interface Owner {
   node: string;
+  /** The owner before it, whose stored copy of the session stays until `node` has its own. */
+  from?: string;
 }
 
 /** A claim's outcome: the session handed over, and whether a later claim elsewhere won. */
@@ -40,7 +42,8 @@ export class ClientClaims {
     private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly nodeName: string,
-    private readonly surrenderSubject: (node: string) => string,
+    /** A node's subject for a request: 'surrender' (the session, please), 'moved' (stored now). */
+    private readonly nodeSubject: (node: string, verb: 'surrender' | 'moved') => string,
     private readonly previous: {
       /** The client was held by another node before: called with that node. */
       movedFrom(node: string, clientId: string): void;
@@ -59,11 +62,11 @@ export class ClientClaims {
     try {
       // Compare-and-set on the owner read: a node reaping the previous owner may take the
       // client meanwhile, and then it is the one to ask for the session.
-      const value = JSON.stringify({ node: this.nodeName });
       revision = await retrying(async () => {
         const entry = await this.kv.get(key);
         const held = entry !== null && entry.operation === 'PUT';
         previous = held ? entry.json<Owner>() : undefined;
+        const value = JSON.stringify({ node: this.nodeName, from: previous?.node });
         return entry === null
           ? this.kv.create(key, value)
           : this.kv.update(key, value, entry.revision);
@@ -81,7 +84,7 @@ export class ClientClaims {
     let session: TransferredSession | undefined;
     if (previous !== undefined && previous.node !== this.nodeName) {
       this.previous.movedFrom(previous.node, clientId);
-      session = await this.takeSession(previous.node, clientId, resume, revision);
+      session = await this.takeSession(previous, clientId, resume, revision);
     }
     // Or it claimed while the session was being handed over.
     // Asked again when the connection is admitted: a claim seen in between wins too.
@@ -108,7 +111,7 @@ export class ClientClaims {
   private async claimFromLost(clientId: string, lost: string): Promise<boolean> {
     const key = `c.${keyToken(clientId)}`;
     const entry = await this.kv.get(key);
-    const value = JSON.stringify({ node: this.nodeName });
+    const value = JSON.stringify({ node: this.nodeName, from: lost });
     const held = entry !== null && entry.operation === 'PUT';
     if (held && entry.json<Owner>().node !== lost) return false;
     try {
@@ -122,27 +125,39 @@ export class ClientClaims {
     }
   }
 
-  /** Asks the node that held the client for its session; a dead node gives nothing. */
+  /**
+   * Asks the node that held the client for its session. It keeps its stored copy until this
+   * node has stored its own (`release` says so). A dead node's copy is taken from the cluster:
+   * its own, or, when it died before storing the session it had just taken, the copy of the
+   * node it took it from.
+   */
   private async takeSession(
-    node: string,
+    previous: Owner,
     clientId: string,
     resume: boolean,
     revision: number,
   ): Promise<TransferredSession | undefined> {
+    const { node } = previous;
     try {
       const reply = await this.nc.request(
-        this.surrenderSubject(node),
+        this.nodeSubject(node, 'surrender'),
         JSON.stringify({ clientId, resume, revision }),
         { timeout: 2000 },
       );
-      return reply.data.length === 0 ? undefined : decodeSession(reply.data);
+      if (reply.data.length === 0) return undefined;
+      const session = decodeSession(reply.data);
+      session.release = () => this.nc.publish(this.nodeSubject(node, 'moved'), clientId);
+      return session;
     } catch (err) {
       this.log.warn(
         { clientId, previous: node, err: String(err) },
         'cluster: previous node did not answer; taking its session from the cluster',
       );
       // Taken even with Clean Start, so that the old session is gone for good [MQTT-3.1.2-4].
-      const kept = await this.previous.fromLostNode(node, clientId);
+      let kept = await this.previous.fromLostNode(node, clientId);
+      const before = previous.from;
+      if (kept === undefined && before !== undefined && before !== this.nodeName)
+        kept = await this.previous.fromLostNode(before, clientId);
       if (resume && kept === undefined)
         this.log.warn({ clientId, previous: node }, 'cluster: no session kept for the client');
       return resume ? kept : undefined;

@@ -147,7 +147,7 @@ export class NatsClusterBus implements ClusterBus {
         nc,
         await bucket('clients'),
         options.nodeName,
-        (n) => node(n, 'surrender'),
+        (n, verb) => node(n, verb),
         {
           movedFrom: (previous, clientId) => wills.drop(clientId, previous),
           // The previous node is gone: what it kept in the cluster is still there.
@@ -195,6 +195,9 @@ export class NatsClusterBus implements ClusterBus {
       callback: (_err, msg) => {
         msg.respond(this.parts.claims.surrender(msg.data, sink));
       },
+    });
+    this.nc.subscribe(`${node}.moved`, {
+      callback: (_err, msg) => sink.forgetMoved(msg.string()),
     });
     this.nc.subscribe(`${this.options.prefix}.r.*`, {
       callback: (_err, msg) => {
