@@ -92,7 +92,8 @@ function readString(text: string, start: number, tokens: Token[]): number {
   let i = start + 1;
   for (;;) {
     if (i >= text.length) {
-      throw new SqlSyntaxError(text, start, `a closing ${String.fromCharCode(quote)}`, undefined);
+      const closing = String.fromCharCode(quote);
+      throw new SqlSyntaxError(text, start, `${closing} to close the string`, undefined);
     }
     const c = text.charCodeAt(i);
     if (c === quote) break;
