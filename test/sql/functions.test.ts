@@ -49,7 +49,7 @@ const examples: Record<string, [string, unknown][]> = {
     ['round(-2.5)', -3],
     ['exp(10)', 22026.465794806718],
     ['power(2, 10)', 1024],
-    ['sqrt(2)', 1.4142135623730951],
+    ['sqrt(2)', Math.SQRT2], // EMQX docs: 1.4142135623730951
     ['fmod(-32, 5)', -2],
     ['log(exp(2))', 2],
     ['log10(1000)', 3],
@@ -97,7 +97,7 @@ const examples: Record<string, [string, unknown][]> = {
     ["int('3.1415e2')", 314],
     ['int(true)', 1],
     ["float('3.14')", 3.14],
-    ["float('3.1415926', 3)", 3.142],
+    ["float('1.23456', 3)", 1.235],
     ['float2str(20.2, 10)', '20.2'],
     ['float2str(0.100001, 5)', '0.1'],
     ['map(\'{"a": 1}\')', { a: 1 }],
