@@ -38,9 +38,6 @@ export function tokenize(text: string): Token[] {
     const c = text.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10 || c === 13) {
       i++;
-    } else if (c === 45 && text.charCodeAt(i + 1) === 45) {
-      // `-- comment` to the end of the line, as in SQL.
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
     } else if (isIdentStart(c)) {
       const start = i;
       while (i < text.length && isIdentPart(text.charCodeAt(i))) i++;
