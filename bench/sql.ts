@@ -4,6 +4,7 @@
 // Prints one table row per case; a script, never a timed test.
 import { Buffer } from 'node:buffer';
 import { compileRule, compileTemplate, type RuleInput } from '../src/sql/index.js';
+import { measureRoundRobin } from './round-robin.js';
 
 const RUN_MS = Number(process.env.BENCH_MS ?? 1000);
 
@@ -33,24 +34,9 @@ function messages(count: number): RuleInput[] {
   }));
 }
 
-/** Runs `op` over `inputs` round-robin for RUN_MS and returns operations per second. */
-function measure<T>(inputs: readonly T[], op: (input: T) => unknown): number {
-  let count = 0;
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(RUN_MS) * 1_000_000n;
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 1000; i++) {
-      const out = op(inputs[count % inputs.length]!);
-      sink += Array.isArray(out) ? out.length : out ? 1 : 0;
-      count++;
-    }
-    now = process.hrtime.bigint();
-  }
-  if (sink < 0) console.log(sink); // keeps the results alive
-  return count / (Number(now - start) / 1e9);
-}
+/** `op` over `inputs` round-robin for RUN_MS: operations per second. */
+const measure = <T>(inputs: readonly T[], op: (input: T) => unknown) =>
+  measureRoundRobin(inputs, op, RUN_MS);
 
 const RULES: [name: string, sql: string][] = [
   [
