@@ -234,6 +234,11 @@ describe('FOREACH', () => {
     assert.deepEqual(run(sql, { payload }), [{ tag: 'k1' }, { tag: 'k2' }, { tag: 'k3' }]);
   });
 
+  it('a JSON null in an element is null, not missing', () => {
+    const sql = 'FOREACH payload.items AS i DO i.v AS v FROM "t"';
+    assert.deepEqual(run(sql, { payload: '{"items":[{"v":null}]}' }), [{ v: null }]);
+  });
+
   it('over something not an array yields nothing; over too many elements fails', () => {
     assert.deepEqual(run('FOREACH payload.x FROM "t"', { payload }), []);
     const big = JSON.stringify({ a: Array.from({ length: 1001 }, (_, i) => i) });
