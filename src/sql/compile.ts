@@ -64,8 +64,8 @@ export function compileExpr(expr: Expr, text: string): Evaluator {
       const items = expr.items.map((item) => compileExpr(item, text));
       if (items.every((item) => CONSTANTS.has(item))) {
         const values = items.map((item) => item(NO_SCOPE));
-        // A fresh copy each time: functions may hand the list on into an output.
-        return () => values.slice();
+        // A fresh copy each time (the list may end up in an output); nested lists are rebuilt.
+        if (values.every((v) => typeof v !== 'object' || v === null)) return () => values.slice();
       }
       return (s) => items.map((item) => item(s));
     }
