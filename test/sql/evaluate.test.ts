@@ -49,7 +49,7 @@ describe('comparisons follow EMQX', () => {
     assert.equal(value("payload = '{}'"), true);
   });
 
-  it('=~ matches a topic against a filter (src/topic rules, $ topics included)', () => {
+  it('=~ matches a topic against a filter by src/topic rules: # skips $ topics [MQTT-4.7.2-1]', () => {
     assert.equal(value("'sensors/d1/temp' =~ 'sensors/+/temp'"), true);
     assert.equal(value("'sensors/d1/x/temp' =~ 'sensors/+/temp'"), false);
     assert.equal(value("'$SYS/x' =~ '#'"), false); // [MQTT-4.7.2-1]
