@@ -193,7 +193,8 @@ export class BrokerCore {
     // In a cluster a restored session was this node's in its previous run (adopt() says more);
     // for a while it recognises redeliveries of what it brought and what it gets.
     if (this.cluster !== undefined) {
-      session.heldBy = [this.options.nodeName];
+      const before = (record.heldBy ?? []).filter((node) => node !== this.options.nodeName);
+      session.heldBy = [...before, this.options.nodeName];
       session.recent = new RecentIds(
         this.now(),
         outbound.map((o) => o.message.id),

@@ -34,6 +34,11 @@ export interface SessionRecord {
   subscriptions: SubscriptionRecord[];
   /** A will waiting for its Will Delay Interval to pass. */
   delayedWill?: { message: MessageRecord; publishAt: number };
+  /**
+   * In a cluster, the nodes that held the session (latest last), stored with it: a session
+   * taken from a dead node's stored copy still gets the redeliveries for the nodes before.
+   */
+  heldBy?: string[];
 }
 
 /** A message on its way to a client: queued (no packet id yet) or in flight. */

@@ -14,6 +14,14 @@ import { keyToken } from './subject.js';
 
 /** How long a CONNECT waits for the client bucket (a NATS failover takes a few seconds). */
 const CLAIM_MS = 10_000;
+/** How long the claim that replaced this node's is remembered: longer than a CONNECT's claim. */
+const SUCCESSOR_MS = 15_000;
+/** Redirections a surrender request follows (each to a later claim's node). */
+const MAX_HOPS = 3;
+/** A surrender answer: a later claim had replaced the owner this claim replaced. */
+const LOST: unique symbol = Symbol('lost');
+
+const answer = (value: object) => Buffer.from(JSON.stringify(value));
 
 interface Owner {
   node: string;
@@ -35,6 +43,8 @@ export class ClientClaims {
   private readonly owned = new Map<string, number>();
   /** Sessions this node is taking from a lost node, by client id (adoptFromLost). */
   private readonly adopting = new Map<string, Promise<unknown>>();
+  /** Claims that replaced this node's, by client id (surrender). */
+  private readonly successors = new Map<string, { node: string; revision: number; at: number }>();
   /** Claims in progress here: the highest revision a surrender request named meanwhile. */
   private readonly pending = new Map<string, number>();
 
@@ -77,14 +87,18 @@ export class ClientClaims {
     }
     // Another node claimed after us while we waited: it wins.
     if (later > revision) return { session: undefined, lost: () => true };
+    // Owned from here on without a gap: a surrender request arriving now must find it.
+    this.owned.set(clientId, revision);
     // Reaping the lost node that held the client, this node may have taken it (the owner
     // read is then this node) and be adopting its session: resume that, not a new one.
     await this.adopting.get(clientId);
-    this.owned.set(clientId, revision);
     let session: TransferredSession | undefined;
     if (previous !== undefined && previous.node !== this.nodeName) {
       this.previous.movedFrom(previous.node, clientId);
-      session = await this.takeSession(previous, clientId, resume, revision);
+      const taken = await this.takeSession(previous, clientId, resume, revision);
+      // The owner we replaced had been replaced by a later claim already.
+      if (taken === LOST && this.owned.get(clientId) === revision) this.owned.delete(clientId);
+      else if (taken !== LOST) session = taken;
     }
     // Or it claimed while the session was being handed over.
     // Asked again when the connection is admitted: a claim seen in between wins too.
@@ -136,15 +150,21 @@ export class ClientClaims {
     clientId: string,
     resume: boolean,
     revision: number,
-  ): Promise<TransferredSession | undefined> {
+    hops = 0,
+  ): Promise<TransferredSession | undefined | typeof LOST> {
     const { node } = previous;
     try {
       const reply = await this.nc.request(
         this.nodeSubject(node, 'surrender'),
-        JSON.stringify({ clientId, resume, revision }),
+        JSON.stringify({ clientId, resume, revision, node: this.nodeName }),
         { timeout: 2000 },
       );
       if (reply.data.length === 0) return undefined;
+      const said = JSON.parse(reply.string()) as { claim?: 'lost' | 'ask'; node?: string };
+      if (said.claim === 'lost') return LOST;
+      if (said.claim === 'ask' && hops < MAX_HOPS)
+        return this.takeSession({ node: said.node! }, clientId, resume, revision, hops + 1);
+      if (said.claim !== undefined) return undefined;
       const session = decodeSession(reply.data);
       session.release = () => this.nc.publish(this.nodeSubject(node, 'moved'), clientId);
       return session;
@@ -168,9 +188,24 @@ export class ClientClaims {
    * Answers another node's surrender request (subject of this node): the claim of revision
    * `revision` there is later than ours, so our connection goes, or our claim in progress
    * loses. A request that arrives late (this node was slow) still closes the connection.
+   * Two claims may both replace ours (a clustered nats-server 2.9 lets two concurrent
+   * compare-and-set updates of one revision through): the later one is sent on to the
+   * earlier, which hands over in turn; the earlier, asking after the later, has lost.
    */
   surrender(data: Uint8Array, sink: ClusterSink): Uint8Array {
-    const { clientId, resume, revision } = JSON.parse(Buffer.from(data).toString('utf8'));
+    const request = JSON.parse(Buffer.from(data).toString('utf8'));
+    const { clientId, resume, revision } = request as {
+      clientId: string;
+      resume: boolean;
+      revision: number;
+    };
+    const after = this.successors.get(clientId);
+    if (after !== undefined && after.node !== request.node) {
+      if (after.revision > revision) return answer({ claim: 'lost' });
+      this.remember(clientId, request.node, revision);
+      return answer({ claim: 'ask', node: after.node });
+    }
+    this.remember(clientId, request.node, revision);
     const waiting = this.pending.get(clientId);
     if (waiting !== undefined) this.pending.set(clientId, Math.max(waiting, revision));
     const own = this.owned.get(clientId);
@@ -182,6 +217,17 @@ export class ClientClaims {
     }
     const session = sink.surrender(clientId, resume);
     return session === undefined ? new Uint8Array(0) : encodeSession(session);
+  }
+
+  /** The claim that replaced this node's, kept SUCCESSOR_MS (oldest first in the map). */
+  private remember(clientId: string, node: string, revision: number): void {
+    const now = Date.now();
+    for (const [id, s] of this.successors) {
+      if (now - s.at < SUCCESSOR_MS) break;
+      this.successors.delete(id);
+    }
+    this.successors.delete(clientId);
+    this.successors.set(clientId, { node, revision, at: now });
   }
 
   /** The client left for good: drop its key, unless another node claimed it meanwhile. */

@@ -164,7 +164,7 @@ export class KvSessionStore implements SessionStore {
         () => {},
       );
     };
-    return { record, outbound, incomingQos2, release };
+    return { record, outbound, incomingQos2, heldBy: record.heldBy, release };
   }
 
   saveSession(record: SessionRecord): void {
