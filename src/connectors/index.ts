@@ -1,6 +1,7 @@
 // Connectors to outside systems and the sinks rule actions write through (docs/CONNECTORS.md).
 import { ConnectorConfigError } from './config.js';
 import { HttpConnector } from './http.js';
+import { PostgresConnector } from './postgresql.js';
 import type { Connector, ConnectorConfig, ConnectorDeps, ConnectorType } from './types.js';
 
 export { ConnectorConfigError } from './config.js';
@@ -23,7 +24,7 @@ const FACTORIES: Record<
 > = {
   http: (config, deps) => new HttpConnector(config, deps),
   mqtt: unsupported,
-  postgresql: unsupported,
+  postgresql: (config, deps) => new PostgresConnector(config, deps),
   redis: unsupported,
   nats: unsupported,
 };
