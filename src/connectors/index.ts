@@ -2,6 +2,7 @@
 import { ConnectorConfigError } from './config.js';
 import { HttpConnector } from './http.js';
 import { PostgresConnector } from './postgresql.js';
+import { RedisConnector } from './redis.js';
 import type { Connector, ConnectorConfig, ConnectorDeps, ConnectorType } from './types.js';
 
 export { ConnectorConfigError } from './config.js';
@@ -25,7 +26,7 @@ const FACTORIES: Record<
   http: (config, deps) => new HttpConnector(config, deps),
   mqtt: unsupported,
   postgresql: (config, deps) => new PostgresConnector(config, deps),
-  redis: unsupported,
+  redis: (config, deps) => new RedisConnector(config, deps),
   nats: unsupported,
 };
 
