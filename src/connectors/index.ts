@@ -1,6 +1,7 @@
 // Connectors to outside systems and the sinks rule actions write through (docs/CONNECTORS.md).
 import { ConnectorConfigError } from './config.js';
 import { HttpConnector } from './http.js';
+import { NatsConnector } from './nats.js';
 import { PostgresConnector } from './postgresql.js';
 import { RedisConnector } from './redis.js';
 import type { Connector, ConnectorConfig, ConnectorDeps, ConnectorType } from './types.js';
@@ -27,7 +28,7 @@ const FACTORIES: Record<
   mqtt: unsupported,
   postgresql: (config, deps) => new PostgresConnector(config, deps),
   redis: (config, deps) => new RedisConnector(config, deps),
-  nats: unsupported,
+  nats: (config, deps) => new NatsConnector(config, deps),
 };
 
 function unsupported(config: ConnectorConfig): never {
