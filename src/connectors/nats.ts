@@ -15,7 +15,7 @@ import {
   requireString,
 } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
-import { compileTemplate } from './template.js';
+import { template } from './template.js';
 import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'user', 'password', 'token'];
@@ -95,8 +95,8 @@ export class NatsConnector extends ConnectorBase {
   }
 
   #writer(settings: Settings, where: string): SinkWriter<NatsRecord> {
-    const subject = compileTemplate(requireString(settings, 'subject', where));
-    const payload = compileTemplate(readString(settings, 'payload', where) ?? '${.}');
+    const subject = template(requireString(settings, 'subject', where), where, 'subject');
+    const payload = template(readString(settings, 'payload', where) ?? '${.}', where, 'payload');
     const acked = readBoolean(settings, 'jetstream', where, false);
     const timeout = readInt(settings, 'timeoutMs', where, {
       min: 1,

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { ConnectorBase, isConnectionError } from './base.js';
 import { checkKeys, fail, readInt, readUrl, requireString } from './config.js';
 import { Rejected, type SinkWriter, TargetDown } from './delivery.js';
-import { compileSqlTemplate } from './template.js';
+import { sqlTemplate } from './template.js';
 import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'pool', 'connectTimeoutMs'];
@@ -55,7 +55,7 @@ export class PostgresConnector extends ConnectorBase {
 
   #writer(sql: string, id: string, where: string): SinkWriter<Row> {
     if (!/^\s*insert\s/i.test(sql)) fail(where, 'sql must be an INSERT statement');
-    const template = compileSqlTemplate(sql);
+    const template = sqlTemplate(sql, where, 'sql');
     const multiRow = splitValues(template.text);
     // Statement names are per sink and SQL text: a rule edited under the same id prepares anew.
     const name = `culex_${createHash('sha1').update(`${id}\n${sql}`).digest('hex').slice(0, 16)}`;
@@ -144,13 +144,15 @@ export function splitValues(text: string): MultiRow | undefined {
   const close = closingParenthesis(text, open);
   if (close < 0) return undefined;
   const group = text.slice(open, close + 1);
-  const inGroup = (group.match(/\$\d+/g) ?? []).length;
-  const total = (text.match(/\$\d+/g) ?? []).length;
-  if (inGroup !== total) return undefined;
+  const numbers = (part: string) => (part.match(/\$\d+/g) ?? []).map((p) => Number(p.slice(1)));
+  const inGroup = numbers(group);
+  const all = numbers(text);
+  if (inGroup.length !== all.length) return undefined;
   return {
     head: text.slice(0, open),
     tail: text.slice(close + 1),
-    width: total,
+    // A path used twice is one parameter: a row has as many values as the highest number.
+    width: Math.max(0, ...all),
     group: (offset) => group.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`),
   };
 }

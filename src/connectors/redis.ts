@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { ConnectorBase, isConnectionError } from './base.js';
 import { checkKeys, fail, readInt, readUrl, requireString } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
-import { compileTemplate } from './template.js';
+import { template } from './template.js';
 import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'connectTimeoutMs'];
@@ -46,7 +46,7 @@ export class RedisConnector extends ConnectorBase {
   }
 
   #writer(command: string, where: string): SinkWriter<Command> {
-    const words = splitCommand(command, where).map(compileTemplate);
+    const words = splitCommand(command, where).map((word) => template(word, where, 'command'));
     if (!/^[A-Za-z][A-Za-z.]*$/.test(words[0]!.render({}))) {
       fail(where, `command must start with a Redis command name, not '${words[0]!.render({})}'`);
     }

@@ -137,7 +137,12 @@ export async function outageUnderLoad(outage: Outage): Promise<{ pushed: number 
   pushing = false;
   await load;
   const pushed = seq;
-  await waitFor(async () => new Set(await outage.received()).size >= pushed, 20_000, 'all records');
+  const all = async () => new Set(await outage.received()).size >= pushed;
+  await waitFor(all, 20_000).catch((error) => {
+    throw new Error(`not all ${pushed} records arrived: ${JSON.stringify(sink.counters)}`, {
+      cause: error,
+    });
+  });
   const received = await outage.received();
   assertAllInOrder(received, pushed);
   assert.deepEqual(sink.counters.dropped, {});
