@@ -10,13 +10,6 @@ import type {
   SinkConfig,
 } from './types.js';
 
-/** A connector type's part of a sink: its own keys, its writer, its default batch size. */
-export interface SinkPlan<T> {
-  keys: readonly string[];
-  batchSize: number;
-  writer(config: SinkConfig, where: string): SinkWriter<T>;
-}
-
 export abstract class ConnectorBase {
   readonly counters: ConnectorCounters = { connects: 0, disconnects: 0, errors: 0 };
   #status: ConnectorStatus = 'connecting';
@@ -49,18 +42,24 @@ export abstract class ConnectorBase {
     this.setStatus('disconnected', error);
   }
 
-  protected makeSink<T>(config: SinkConfig, id: string, plan: SinkPlan<T>): Sink {
+  /** The sink keys of this connector type, besides the delivery ones (DELIVERY_KEYS). */
+  protected abstract readonly sinkKeys: readonly string[];
+  protected readonly defaultBatchSize: number = 100;
+  /** Reads a sink's own settings (throwing with `where` and the key) into its writer. */
+  protected abstract writer(settings: Settings, where: string, id: string): SinkWriter<unknown>;
+
+  sink(config: SinkConfig, id: string): Sink {
     if (this.closed) throw new Error(`connector '${this.name}' is closed`);
     const where = `sink '${id}' (connector '${this.name}')`;
     if (typeof config !== 'object' || config === null) {
       throw new ConnectorConfigError(`${where}: the sink settings must be a map`);
     }
-    checkKeys(config as Settings, [...DELIVERY_KEYS, ...plan.keys], where);
+    checkKeys(config as Settings, [...DELIVERY_KEYS, ...this.sinkKeys], where);
     const options = readDeliveryOptions(config, where, {
-      batchSize: plan.batchSize,
+      batchSize: this.defaultBatchSize,
       disk: this.deps.dataDir !== undefined,
     });
-    const writer = plan.writer(config, where);
+    const writer = this.writer(config, where, id);
     const sink: Sink = new BufferedSink(id, writer, options, this.deps.log, this.deps.dataDir, () =>
       this.#sinks.delete(sink),
     );

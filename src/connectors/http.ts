@@ -15,7 +15,7 @@ import {
 } from './config.js';
 import { Rejected, type SinkWriter, TargetDown } from './delivery.js';
 import { type Template, template } from './template.js';
-import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'headers', 'timeoutMs'];
 const SINK_KEYS = ['method', 'path', 'url', 'headers', 'body'];
@@ -48,15 +48,10 @@ export class HttpConnector extends ConnectorBase {
     this.#probe();
   }
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: SINK_KEYS,
-      batchSize: 1,
-      writer: (settings, where) => this.#writer(settings, where),
-    });
-  }
+  protected readonly sinkKeys = SINK_KEYS;
+  protected override readonly defaultBatchSize = 1;
 
-  #writer(settings: Settings, where: string): SinkWriter<HttpRecord> {
+  protected writer(settings: Settings, where: string): SinkWriter<HttpRecord> {
     const method = readOneOf(settings, 'method', where, METHODS, 'POST');
     const target = this.#target(settings, where);
     const headers = Object.entries({

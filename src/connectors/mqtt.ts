@@ -21,7 +21,7 @@ import {
 } from './config.js';
 import { BufferedSink, readDeliveryOptions, type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
-import type { Connector, ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { Connector, ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = [
   'name',
@@ -112,13 +112,7 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
     return false;
   }
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: SINK_KEYS,
-      batchSize: 100,
-      writer: (settings, where) => this.#sinkWriter(settings, where),
-    });
-  }
+  protected readonly sinkKeys = SINK_KEYS;
 
   #makeForwarder(config: ConnectorConfig, where: string): BufferedSink<OutgoingMessage> {
     const settings = (config.forward ?? {}) as Settings;
@@ -145,7 +139,7 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
     );
   }
 
-  #sinkWriter(settings: Settings, where: string): SinkWriter<OutgoingMessage> {
+  protected writer(settings: Settings, where: string): SinkWriter<OutgoingMessage> {
     const topic = template(requireString(settings, 'topic', where), where, 'topic');
     const payload = template(readString(settings, 'payload', where) ?? '${.}', where, 'payload');
     const qos = readOneOf(settings, 'qos', where, [0, 1, 2] as const, 0);

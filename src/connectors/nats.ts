@@ -16,7 +16,7 @@ import {
 } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
-import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'user', 'password', 'token'];
 const SINK_KEYS = ['subject', 'payload', 'jetstream', 'timeoutMs'];
@@ -86,15 +86,9 @@ export class NatsConnector extends ConnectorBase {
     return undefined;
   }
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: SINK_KEYS,
-      batchSize: 100,
-      writer: (settings, where) => this.#writer(settings, where),
-    });
-  }
+  protected readonly sinkKeys = SINK_KEYS;
 
-  #writer(settings: Settings, where: string): SinkWriter<NatsRecord> {
+  protected writer(settings: Settings, where: string): SinkWriter<NatsRecord> {
     const subject = template(requireString(settings, 'subject', where), where, 'subject');
     const payload = template(readString(settings, 'payload', where) ?? '${.}', where, 'payload');
     const acked = readBoolean(settings, 'jetstream', where, false);
