@@ -2,6 +2,7 @@
 import { ConnectorConfigError, type Settings, checkKeys } from './config.js';
 import { BufferedSink, DELIVERY_KEYS, readDeliveryOptions, type SinkWriter } from './delivery.js';
 import type {
+  ConnectorConfig,
   ConnectorCounters,
   ConnectorDeps,
   ConnectorStatus,
@@ -16,11 +17,21 @@ export abstract class ConnectorBase {
   readonly #sinks = new Set<Sink>();
   protected closed = false;
 
+  readonly name: string;
+  /** `connector '<name>'`, the start of this connector's config errors. */
+  protected readonly where: string;
+
+  /** Checks the connector's keys against `keys` (the type's own, with name and type). */
   constructor(
-    readonly name: string,
+    config: ConnectorConfig,
     readonly type: ConnectorType,
     protected readonly deps: ConnectorDeps,
-  ) {}
+    keys: readonly string[],
+  ) {
+    this.name = config.name;
+    this.where = `connector '${config.name}'`;
+    checkKeys(config, keys, this.where);
+  }
 
   status(): ConnectorStatus {
     return this.#status;
@@ -34,6 +45,27 @@ export abstract class ConnectorBase {
     if (previous === 'connected') this.counters.disconnects++;
     const detail = error instanceof Error ? error.message : undefined;
     this.deps.log.info({ connector: this.name, status: next, error: detail }, 'connector status');
+  }
+
+  /**
+   * Opens the first connection, trying every FIRST_CONNECT_RETRY_MS until it succeeds or the
+   * connector closes (undefined); after that the client library reconnects by itself.
+   */
+  protected async firstConnection<T>(
+    open: () => Promise<T>,
+    release: (connection: T) => Promise<void>,
+  ): Promise<T | undefined> {
+    while (!this.closed) {
+      try {
+        const connection = await open();
+        if (!this.closed) return connection;
+        await release(connection);
+      } catch (error) {
+        this.connectionLost(error);
+        await new Promise((r) => setTimeout(r, FIRST_CONNECT_RETRY_MS));
+      }
+    }
+    return undefined;
   }
 
   /** Counts an error of the connection (not of one record) and marks the target unreachable. */
@@ -78,6 +110,8 @@ export abstract class ConnectorBase {
 
   protected abstract disconnect(): Promise<void>;
 }
+
+const FIRST_CONNECT_RETRY_MS = 500;
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',

@@ -5,7 +5,6 @@ import { createConnection } from 'node:net';
 import { ConnectorBase, isConnectionError } from './base.js';
 import {
   type Settings,
-  checkKeys,
   fail,
   readInt,
   readOneOf,
@@ -35,9 +34,8 @@ export class HttpConnector extends ConnectorBase {
   readonly #timeoutMs: number;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'http', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'http', deps, CONNECTOR_KEYS);
+    const where = this.where;
     this.#url = readUrl(config, 'url', where, ['http:', 'https:']);
     this.#headers = readStringMap(config, 'headers', where);
     this.#timeoutMs = readInt(config, 'timeoutMs', where, {

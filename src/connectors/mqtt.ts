@@ -38,7 +38,6 @@ const CONNECTOR_KEYS = [
   'publishTimeoutMs',
 ];
 const SINK_KEYS = ['topic', 'qos', 'retain', 'payload'];
-const FIRST_CONNECT_RETRY_MS = 500;
 
 export interface OutgoingMessage {
   topic: string;
@@ -78,9 +77,8 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
   readonly #starting: Promise<void>;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'mqtt', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'mqtt', deps, CONNECTOR_KEYS);
+    const where = this.where;
     const url = readUrl(config, 'url', where, ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']);
     this.#lines = readLines(config, where);
     this.#subscriptions = [...inSubscriptions(this.#lines), ...readIngress(config, where)];
@@ -188,22 +186,19 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
 
   /** Connects (trying until the broker answers; then the client reconnects by itself) and subscribes. */
   async #start(url: URL, options: ConstructorParameters<typeof MqttClient>[1]): Promise<void> {
-    while (!this.closed) {
-      const client = new MqttClient(url, options);
-      this.#watch(client);
-      try {
+    const client = await this.firstConnection(
+      async () => {
+        const client = new MqttClient(url, options);
+        this.#watch(client);
         await client.start();
-      } catch (error) {
-        this.connectionLost(error);
-        await new Promise((r) => setTimeout(r, FIRST_CONNECT_RETRY_MS));
-        continue;
-      }
-      if (this.closed) return void (await client.end({ force: true }));
-      this.#client = client;
-      this.setStatus('connected');
-      await this.#subscribe(client);
-      return;
-    }
+        return client;
+      },
+      (opened) => opened.end({ force: true }),
+    );
+    if (!client) return;
+    this.#client = client;
+    this.setStatus('connected');
+    await this.#subscribe(client);
   }
 
   #watch(client: MqttClient): void {

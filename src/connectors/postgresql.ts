@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ConnectorBase, isConnectionError } from './base.js';
-import { type Settings, checkKeys, fail, readInt, readUrl, requireString } from './config.js';
+import { type Settings, fail, readInt, readUrl, requireString } from './config.js';
 import { Rejected, type SinkWriter, TargetDown } from './delivery.js';
 import { sqlTemplate } from './template.js';
 import type { ConnectorConfig, ConnectorDeps } from './types.js';
@@ -26,9 +26,8 @@ export class PostgresConnector extends ConnectorBase {
   readonly #pool: pg.Pool;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'postgresql', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'postgresql', deps, CONNECTOR_KEYS);
+    const where = this.where;
     const url = readUrl(config, 'url', where, ['postgres:', 'postgresql:']);
     this.#pool = new pg.Pool({
       connectionString: url.href,

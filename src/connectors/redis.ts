@@ -4,7 +4,7 @@
 // holds the records instead.
 import { Redis } from 'ioredis';
 import { ConnectorBase, isConnectionError } from './base.js';
-import { type Settings, checkKeys, fail, readInt, readUrl, requireString } from './config.js';
+import { type Settings, fail, readInt, readUrl, requireString } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
 import type { ConnectorConfig, ConnectorDeps } from './types.js';
@@ -17,9 +17,8 @@ export class RedisConnector extends ConnectorBase {
   readonly #redis: Redis;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'redis', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'redis', deps, CONNECTOR_KEYS);
+    const where = this.where;
     const url = readUrl(config, 'url', where, ['redis:', 'rediss:']);
     this.#redis = new Redis(url.href, {
       connectTimeout: readInt(config, 'connectTimeoutMs', where, {

@@ -175,17 +175,13 @@ describe('mqtt bridge connector', { timeout: 60_000 }, () => {
     await waitFor(() => up.status() === 'connected', 5_000);
     await outageUnderLoad({
       sink,
-      stop: async () => {
-        await mosquitto.stop();
-        await waitFor(() => up.status() !== 'connected', 5_000, 'status not connected');
-      },
+      connector: up,
+      stop: () => mosquitto.stop(),
       start: () => mosquitto.start(),
       received: async () =>
         texts((m) => m.topic === 'remote/outage').map(
           (t) => (JSON.parse(t) as { seq: number }).seq,
         ),
     });
-    assert.equal(up.status(), 'connected');
-    assert.ok(up.counters.disconnects >= 1);
   });
 });
