@@ -2,7 +2,8 @@
 // template, and forward() for local messages matching `out` lines) and ingress (`in` lines
 // and `ingress` subscriptions, handed to deps.ingress). Loop safety: remote subscriptions use
 // No Local (5.0) so the remote broker does not send our own publishes back; messages that
-// came in are marked by the engine and never forwarded out again through the same bridge.
+// came in are marked by the engine and never forwarded out again through the same bridge;
+// over 3.1.1 (no No Local) the bridge drops its own messages coming back (echoes.ts).
 import { MqttClient, type Message } from '../client/index.js';
 import { ProtocolVersion, type QoS } from '../protocol/constants.js';
 import { validateTopicFilter, validateTopicName } from '../topic/index.js';
@@ -21,7 +22,8 @@ import {
 } from './config.js';
 import { BufferedSink, readDeliveryOptions, type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
-import type { Connector, ConnectorConfig, ConnectorDeps } from './types.js';
+import { Echoes } from './echoes.js';
+import type { Connector, ConnectorConfig, ConnectorDeps, SinkCounters } from './types.js';
 
 const CONNECTOR_KEYS = [
   'name',
@@ -58,8 +60,13 @@ export interface MqttBridge extends Connector {
   readonly type: 'mqtt';
   /** Local topic filters of the `out` and `both` lines: messages matching them go to forward(). */
   readonly localFilters: readonly string[];
-  /** Queues a local message for the remote broker if an out line matches; false if none does. */
+  /**
+   * Queues a local message for the remote broker if an out line matches; false if none does.
+   * The payload is kept, not copied: it must not be a view of a buffer that is reused.
+   */
   forward(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): boolean;
+  /** The counters of forward()'s buffer (undefined without out lines). */
+  readonly forwardCounters: SinkCounters | undefined;
 }
 
 export function isMqttBridge(connector: Connector): connector is MqttBridge {
@@ -75,6 +82,8 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
   readonly #publishTimeoutMs: number;
   #client: MqttClient | undefined;
   readonly #starting: Promise<void>;
+  /** Over 3.1.1 only: our own messages the remote broker will send back. */
+  readonly #echoes: Echoes | undefined;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
     super(config, 'mqtt', deps, CONNECTOR_KEYS);
@@ -89,6 +98,9 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
       fallback: 10_000,
     });
     const client = clientOptions(config, where);
+    if (client.protocolVersion !== ProtocolVersion.V5) {
+      this.#echoes = new Echoes(this.#subscriptions.map((s) => s.filter));
+    }
     this.#forwarder = this.localFilters.length > 0 ? this.#makeForwarder(config, where) : undefined;
     this.#starting = this.#start(url, client);
   }
@@ -99,8 +111,9 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
       if (remote === undefined) continue;
       const message = {
         topic: remote,
-        // A copy: the broker's payload may be a view of a larger socket chunk.
-        payload: Buffer.from(payload),
+        payload: Buffer.isBuffer(payload)
+          ? payload
+          : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
         qos: Math.min(qos, line.qos) as QoS,
         retain,
       };
@@ -162,6 +175,7 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
   async #publish(batch: readonly OutgoingMessage[]): Promise<undefined> {
     const client = this.#client;
     if (!client?.connected) throw new TargetDown(`MQTT connector '${this.name}' is not connected`);
+    for (const m of batch) this.#echoes?.sent(m.topic, m.payload);
     const sent = batch.map((m) =>
       client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain }),
     );
@@ -232,7 +246,12 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
     }
   }
 
+  get forwardCounters(): SinkCounters | undefined {
+    return this.#forwarder?.counters;
+  }
+
   #ingress(message: Message): void {
+    if (this.#echoes?.isEcho(message.topic, message.payload)) return;
     for (const subscription of this.#subscriptions) {
       const topic = subscription.local(message.topic);
       if (topic === undefined) continue;

@@ -132,20 +132,24 @@ describe('mqtt bridge connector', { timeout: 60_000 }, () => {
     ]);
   });
 
-  test('both: what the bridge sends out does not come back in (No Local) [MQTT-3.8.3-3]', async () => {
-    const deps = testDeps();
-    const up = bridge({ clientId: 'loop-test', topics: ['loop/# both 1'] }, deps);
-    await waitFor(() => up.status() === 'connected', 5_000);
-    await new Promise((r) => setTimeout(r, 200));
-    up.forward('loop/a', Buffer.from('mine'), 1, false);
-    await remote.publish('loop/b', 'theirs', { qos: 1 });
-    await waitFor(() => deps.ingressed.length >= 1, 5_000);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(
-      deps.ingressed.map((i) => i.message.topic),
-      ['loop/b'],
-    );
-  });
+  for (const version of [5, 4] as const) {
+    const how = version === 5 ? 'No Local [MQTT-3.8.3-3]' : 'own messages dropped on return';
+    test(`both, MQTT ${version}: what the bridge sends does not come back in (${how})`, async () => {
+      const deps = testDeps();
+      const up = bridge({ version, topics: [`loop${version}/# both 1`] }, deps);
+      await waitFor(() => up.status() === 'connected', 5_000);
+      await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE is sent after CONNACK
+      assert.equal(up.forward(`loop${version}/a`, Buffer.from('mine'), 1, false), true);
+      await waitFor(() => up.forwardCounters?.success === 1, 5_000, 'forwarded');
+      await remote.publish(`loop${version}/b`, 'theirs', { qos: 1 });
+      await waitFor(() => deps.ingressed.length >= 1, 5_000);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        deps.ingressed.map((i) => i.message.topic),
+        [`loop${version}/b`],
+      );
+    });
+  }
 
   test('bad config: exact errors naming the key', () => {
     const make = (extra: Record<string, unknown>) => () =>
