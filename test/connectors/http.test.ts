@@ -52,6 +52,7 @@ describe('http connector', { timeout: 60_000 }, () => {
     assert.equal(request!.url, '/ingest/dev1');
     assert.equal(request!.headers.authorization, 'Bearer t');
     assert.equal(request!.headers['x-topic'], 'sensors/1');
+    assert.equal(request!.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(request!.body), { t: 31, c: 'dev1' });
     assert.equal(connector.status(), 'connected');
     assert.equal(connector.counters.connects, 1);
@@ -59,7 +60,10 @@ describe('http connector', { timeout: 60_000 }, () => {
 
   test('batchSize > 1 posts one JSON array per batch, in order', async () => {
     hook.requests.length = 0;
-    const sink = http().sink({ connector: 'hook', batchSize: 10, batchTimeMs: 50 }, 'r2/0');
+    const sink = http().sink(
+      { connector: 'hook', batchSize: 10, batchTimeMs: 50, headers: { 'Content-Type': 'text/x' } },
+      'r2/0',
+    );
     for (let seq = 0; seq < 25; seq++) sink.push({ seq }, 'r2/t');
     await waitFor(() => sink.counters.success === 25, 5_000, 'delivery');
     assert.deepEqual(
@@ -67,6 +71,7 @@ describe('http connector', { timeout: 60_000 }, () => {
       [10, 10, 5],
     );
     assertAllInOrder(seqs(hook), 25);
+    assert.equal(hook.requests[0]!.headers['content-type'], 'text/x');
   });
 
   test('only 2xx counts: 4xx is rejected at once, 5xx retried then given up', async () => {
