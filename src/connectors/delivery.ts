@@ -23,8 +23,9 @@ export class Rejected extends Error {
 export interface SinkWriter<T> {
   /** Renders one rule output into what write() sends; a throw drops it as 'rejected'. */
   prepare(output: Readonly<Record<string, unknown>>): T;
-  /** Writes a batch, in order; resolves with how many the target refused one by one (if any). */
-  write(batch: readonly T[]): Promise<number | undefined>;
+  /** Writes a batch, in order; resolves with the errors of records the target refused one by
+   *  one (Redis answers each command of a pipeline), if any. */
+  write(batch: readonly T[]): Promise<readonly Error[] | undefined>;
 }
 
 export interface DeliveryOptions {
@@ -213,9 +214,9 @@ export class BufferedSink<T> implements Sink {
     let answered = 0; // failures other than TargetDown: only these count against maxRetries
     for (let attempt = 0; ; attempt++) {
       try {
-        const refused = (await this.writer.write(batch)) ?? 0;
-        this.counters.success += batch.length - refused;
-        if (refused > 0) this.#giveUp('rejected', refused);
+        const refused = (await this.writer.write(batch)) ?? [];
+        this.counters.success += batch.length - refused.length;
+        if (refused.length > 0) this.#giveUp('rejected', refused.length, refused[0]);
         return true;
       } catch (error) {
         if (error instanceof Rejected) return this.#refused(batch, error);

@@ -85,7 +85,7 @@ export class HttpConnector extends ConnectorBase {
         const first = batch[0]!;
         const text = batch.length === 1 && !batched ? first.body : jsonArray(batch);
         await this.#request(method, first.url ?? fixed.url, first.headers ?? fixed.headers, text);
-        return 0;
+        return undefined;
       },
     };
   }
