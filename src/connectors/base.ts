@@ -92,9 +92,14 @@ export abstract class ConnectorBase {
       disk: this.deps.dataDir !== undefined,
     });
     const writer = this.writer(config, where, id);
-    const sink: Sink = new BufferedSink(id, writer, options, this.deps.log, this.deps.dataDir, () =>
-      this.#sinks.delete(sink),
-    );
+    let sink: Sink;
+    try {
+      sink = new BufferedSink(id, writer, options, this.deps.log, this.deps.dataDir, () =>
+        this.#sinks.delete(sink),
+      );
+    } catch (error) {
+      throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
+    }
     this.#sinks.add(sink);
     return sink;
   }

@@ -114,7 +114,9 @@ export class BufferedSink<T> implements Sink {
     private readonly onClose: () => void = () => {},
   ) {
     this.#disk =
-      dataDir !== undefined && options.disk > 0 ? DiskQueue.open<T>(dataDir, id) : undefined;
+      dataDir !== undefined && options.disk > 0
+        ? DiskQueue.open<T>(dataDir, id, (error) => this.#lostOnDisk(error))
+        : undefined;
     this.counters.queued = this.#disk?.size ?? 0;
     this.#loop = this.#run();
   }
@@ -135,13 +137,30 @@ export class BufferedSink<T> implements Sink {
     const onDisk = this.#disk?.size ?? 0;
     // Disk records are all newer than memory ones: once spilling, new records follow them.
     if (onDisk === 0 && inMemory < this.options.memory) this.#memory.push(record);
-    else if (this.#disk && onDisk < this.options.disk) this.#disk.push(record);
-    else {
+    else if (this.#disk && onDisk < this.options.disk) {
+      if (!this.#spill(record)) return;
+    } else {
       this.#drop('buffer_full', 1);
       return;
     }
     this.counters.queued++;
     this.#wake?.();
+  }
+
+  /** Appends to the disk part; a write LMDB refuses at once (disk or map full) is a drop. */
+  #spill(record: T): boolean {
+    try {
+      this.#disk!.push(record);
+      return true;
+    } catch (error) {
+      this.#drop('disk_error', 1, error);
+      return false;
+    }
+  }
+
+  #lostOnDisk(error: unknown): void {
+    this.counters.queued--;
+    this.#drop('disk_error', 1, error);
   }
 
   /** Stops the loop; records not delivered go to disk when there is one, else count as 'shutdown'. */
@@ -189,7 +208,9 @@ export class BufferedSink<T> implements Sink {
     }
     if (this.#closed) return [];
     if (this.#memory.length === this.#memoryHead && this.#disk && this.#disk.size > 0) {
-      this.#memory.push(...this.#disk.shift(Math.min(this.options.memory, 10 * batchSize)));
+      for (const record of this.#disk.shift(Math.min(this.options.memory, 10 * batchSize))) {
+        this.#memory.push(record);
+      }
     }
     const batch = this.#takeMemory(batchSize);
     this.counters.queued -= batch.length;

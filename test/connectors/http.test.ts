@@ -1,6 +1,8 @@
 // The HTTP webhook connector and the delivery core (buffer, retries, drops) against a real
 // Node http server on a free port.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Connector, createConnector } from '../../src/connectors/index.js';
 import {
@@ -204,6 +206,20 @@ describe('http connector', { timeout: 60_000 }, () => {
       assertAllInOrder(seqs(target), 310);
     } finally {
       await target.stop();
+      await data.remove();
+    }
+  });
+
+  test('a disk buffer that cannot be opened is an error naming the sink', async () => {
+    const data = await tempDir();
+    try {
+      await writeFile(join(data.dir, 'rules-buffer'), 'a file where the folder goes');
+      assert.throws(() => http({}, testDeps(data.dir)).sink({ connector: 'hook' }, 'r9/0'), {
+        message: new RegExp(
+          `^sink 'r9/0' \\(connector 'hook'\\): cannot open the disk buffer ${data.dir}/rules-buffer/r9%2F0: `,
+        ),
+      });
+    } finally {
       await data.remove();
     }
   });
