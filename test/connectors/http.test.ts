@@ -99,6 +99,40 @@ describe('http connector', { timeout: 60_000 }, () => {
     }
   });
 
+  test('timeouts are answered failures: retried maxRetries times, then given up', async () => {
+    const target = await Webhook.start();
+    target.answer = () => ({ status: 200, delayMs: 1_000 });
+    try {
+      const sink = http({ url: target.url, timeoutMs: 100 }).sink(
+        { connector: 'hook', maxRetries: 1, retryInitialMs: 10 },
+        'r3/2',
+      );
+      sink.push({ a: 1 }, 'k');
+      await waitFor(() => sink.counters.failed === 1, 5_000, 'given up');
+      assert.deepEqual(sink.counters.dropped, { retries_exhausted: 1 });
+      assert.equal(sink.counters.retried, 1);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  test('retries while the target is unreachable do not use up maxRetries', async () => {
+    const target = await Webhook.start();
+    let answers = 0;
+    target.answer = () => ({ status: answers++ === 0 ? 503 : 200 });
+    const sink = http({ url: target.url }).sink(
+      { connector: 'hook', maxRetries: 1, retryInitialMs: 10, retryMaxMs: 20 },
+      'r3/3',
+    );
+    await target.stop();
+    sink.push({ seq: 0 }, 'k');
+    await waitFor(() => sink.counters.retried >= 5, 5_000, 'retries while down');
+    await target.listen();
+    await waitFor(() => sink.counters.success === 1, 5_000, 'delivered after one 503');
+    assert.deepEqual(sink.counters.dropped, {});
+    await target.stop();
+  });
+
   test('a refused record in a batch is dropped alone, the others delivered', async () => {
     const target = await Webhook.start();
     target.answer = (r) => ({ status: r.body.includes('"poison"') ? 422 : 200 });
