@@ -31,6 +31,20 @@ function http(extra: Record<string, unknown> = {}, deps = testDeps()): Connector
   return connector;
 }
 
+/** A webhook answering with `answer` for `body`, stopped after it. */
+async function withTarget(
+  answer: Webhook['answer'],
+  body: (target: Webhook) => Promise<void>,
+): Promise<void> {
+  const target = await Webhook.start();
+  target.answer = answer;
+  try {
+    await body(target);
+  } finally {
+    await target.stop();
+  }
+}
+
 const seqs = (target: Webhook) => target.accepted().map((b) => (b as { seq: number }).seq);
 
 describe('http connector', { timeout: 60_000 }, () => {
@@ -77,43 +91,41 @@ describe('http connector', { timeout: 60_000 }, () => {
   });
 
   test('only 2xx counts: 4xx is rejected at once, 5xx retried then given up', async () => {
-    const target = await Webhook.start();
-    target.answer = (r) => ({ status: r.url === '/bad' ? 400 : 503 });
-    try {
-      const connector = http({ url: target.url });
-      const bad = connector.sink({ connector: 'hook', path: '/bad' }, 'r3/0');
-      const busy = connector.sink(
-        { connector: 'hook', path: '/busy', maxRetries: 2, retryInitialMs: 10 },
-        'r3/1',
-      );
-      bad.push({ a: 1 }, 'k');
-      busy.push({ a: 1 }, 'k');
-      await waitFor(() => bad.counters.failed === 1 && busy.counters.failed === 1, 5_000);
-      assert.deepEqual(bad.counters.dropped, { rejected: 1 });
-      assert.equal(bad.counters.retried, 0);
-      assert.deepEqual(busy.counters.dropped, { retries_exhausted: 1 });
-      assert.equal(busy.counters.retried, 2);
-      assert.equal(busy.counters.success + bad.counters.success, 0);
-    } finally {
-      await target.stop();
-    }
+    await withTarget(
+      (r) => ({ status: r.url === '/bad' ? 400 : 503 }),
+      async (target) => {
+        const connector = http({ url: target.url });
+        const bad = connector.sink({ connector: 'hook', path: '/bad' }, 'r3/0');
+        const busy = connector.sink(
+          { connector: 'hook', path: '/busy', maxRetries: 2, retryInitialMs: 10 },
+          'r3/1',
+        );
+        bad.push({ a: 1 }, 'k');
+        busy.push({ a: 1 }, 'k');
+        await waitFor(() => bad.counters.failed === 1 && busy.counters.failed === 1, 5_000);
+        assert.deepEqual(bad.counters.dropped, { rejected: 1 });
+        assert.equal(bad.counters.retried, 0);
+        assert.deepEqual(busy.counters.dropped, { retries_exhausted: 1 });
+        assert.equal(busy.counters.retried, 2);
+        assert.equal(busy.counters.success + bad.counters.success, 0);
+      },
+    );
   });
 
   test('timeouts are answered failures: retried maxRetries times, then given up', async () => {
-    const target = await Webhook.start();
-    target.answer = () => ({ status: 200, delayMs: 1_000 });
-    try {
-      const sink = http({ url: target.url, timeoutMs: 100 }).sink(
-        { connector: 'hook', maxRetries: 1, retryInitialMs: 10 },
-        'r3/2',
-      );
-      sink.push({ a: 1 }, 'k');
-      await waitFor(() => sink.counters.failed === 1, 5_000, 'given up');
-      assert.deepEqual(sink.counters.dropped, { retries_exhausted: 1 });
-      assert.equal(sink.counters.retried, 1);
-    } finally {
-      await target.stop();
-    }
+    await withTarget(
+      () => ({ status: 200, delayMs: 1_000 }),
+      async (target) => {
+        const sink = http({ url: target.url, timeoutMs: 100 }).sink(
+          { connector: 'hook', maxRetries: 1, retryInitialMs: 10 },
+          'r3/2',
+        );
+        sink.push({ a: 1 }, 'k');
+        await waitFor(() => sink.counters.failed === 1, 5_000, 'given up');
+        assert.deepEqual(sink.counters.dropped, { retries_exhausted: 1 });
+        assert.equal(sink.counters.retried, 1);
+      },
+    );
   });
 
   test('retries while the target is unreachable do not use up maxRetries', async () => {
@@ -134,21 +146,20 @@ describe('http connector', { timeout: 60_000 }, () => {
   });
 
   test('a refused record in a batch is dropped alone, the others delivered', async () => {
-    const target = await Webhook.start();
-    target.answer = (r) => ({ status: r.body.includes('"poison"') ? 422 : 200 });
-    try {
-      const sink = http({ url: target.url }).sink(
-        { connector: 'hook', batchSize: 5, batchTimeMs: 50 },
-        'r4/0',
-      );
-      for (let seq = 0; seq < 5; seq++) sink.push(seq === 2 ? { seq, poison: 1 } : { seq }, 'k');
-      await waitFor(() => sink.counters.success + sink.counters.failed === 5, 5_000);
-      assert.equal(sink.counters.success, 4);
-      assert.deepEqual(sink.counters.dropped, { rejected: 1 });
-      assert.deepEqual(seqs(target), [0, 1, 3, 4]);
-    } finally {
-      await target.stop();
-    }
+    await withTarget(
+      (r) => ({ status: r.body.includes('"poison"') ? 422 : 200 }),
+      async (target) => {
+        const sink = http({ url: target.url }).sink(
+          { connector: 'hook', batchSize: 5, batchTimeMs: 50 },
+          'r4/0',
+        );
+        for (let seq = 0; seq < 5; seq++) sink.push(seq === 2 ? { seq, poison: 1 } : { seq }, 'k');
+        await waitFor(() => sink.counters.success + sink.counters.failed === 5, 5_000);
+        assert.equal(sink.counters.success, 4);
+        assert.deepEqual(sink.counters.dropped, { rejected: 1 });
+        assert.deepEqual(seqs(target), [0, 1, 3, 4]);
+      },
+    );
   });
 
   test('bad config: exact errors naming the key', () => {
@@ -259,23 +270,25 @@ describe('http connector', { timeout: 60_000 }, () => {
   });
 
   test('a slow webhook does not slow another sink or the caller', async () => {
-    const slow = await Webhook.start();
-    slow.answer = () => ({ status: 200, delayMs: 2_000 });
-    try {
-      const slowSink = http({ url: slow.url }).sink({ connector: 'hook' }, 'r8/slow');
-      const fastSink = http().sink({ connector: 'hook' }, 'r8/fast');
-      const started = performance.now();
-      for (let seq = 0; seq < 200; seq++) {
-        slowSink.push({ seq }, 'k');
-        fastSink.push({ seq }, 'k');
-      }
-      const pushMs = performance.now() - started;
-      assert.ok(pushMs < 100, `400 pushes took ${pushMs.toFixed(1)} ms`);
-      await waitFor(() => fastSink.counters.success === 200, 5_000, 'the fast sink');
-      assert.ok(performance.now() - started < 2_000, 'the fast sink did not wait for the slow one');
-      assert.equal(slowSink.counters.success, 0);
-    } finally {
-      await slow.stop();
-    }
+    await withTarget(
+      () => ({ status: 200, delayMs: 2_000 }),
+      async (slow) => {
+        const slowSink = http({ url: slow.url }).sink({ connector: 'hook' }, 'r8/slow');
+        const fastSink = http().sink({ connector: 'hook' }, 'r8/fast');
+        const started = performance.now();
+        for (let seq = 0; seq < 200; seq++) {
+          slowSink.push({ seq }, 'k');
+          fastSink.push({ seq }, 'k');
+        }
+        const pushMs = performance.now() - started;
+        assert.ok(pushMs < 100, `400 pushes took ${pushMs.toFixed(1)} ms`);
+        await waitFor(() => fastSink.counters.success === 200, 5_000, 'the fast sink');
+        assert.ok(
+          performance.now() - started < 2_000,
+          'the fast sink did not wait for the slow one',
+        );
+        assert.equal(slowSink.counters.success, 0);
+      },
+    );
   });
 });
