@@ -246,13 +246,14 @@ export class BrokerCore {
     this.sessionStore.saveSession(session.toRecord());
   }
 
-  /** Ends a session: its subscriptions leave the router and the store forgets it. */
-  endSession(session: Session): void {
+  /** Ends a session: its subscriptions leave the router and the store forgets it (unless kept). */
+  endSession(session: Session, keepStored = false): void {
     if (this.sessions.get(session.clientId) !== session) return;
     this.sessions.delete(session.clientId);
     this.unsubscribeAll(session);
     // A session whose expiry dropped to 0 at DISCONNECT was stored before: forget it too.
-    if (session.persistent || session.stored) this.sessionStore.deleteSession(session.clientId);
+    if ((session.persistent || session.stored) && !keepStored)
+      this.sessionStore.deleteSession(session.clientId);
     this.wills.sessionEnded(session.clientId);
   }
 

@@ -172,6 +172,11 @@ export interface TransferredSession {
   incomingQos2: number[];
   /** Nodes that held the session before (latest last): redeliveries for them reach it. */
   heldBy?: string[];
+  /**
+   * Removes the copy the session came from. The new node calls it once its own copy is
+   * stored: until then a node that dies holding the session only in memory loses nothing.
+   */
+  release?(): Promise<void> | void;
 }
 
 /** What the broker does for the cluster: the bus calls it for what other nodes send. */
@@ -184,6 +189,8 @@ export interface ClusterSink {
   takenOver(clientId: string): void;
   /** Another node's client resumes this session: give it up (and return it when wanted). */
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
+  /** A session surrendered with its stored copy kept is stored on its new node now. */
+  forgetMoved(clientId: string): void;
   /** A lost node's offline session, now this node's. */
   adopt(moved: TransferredSession, from: string): unknown;
   /** Messages that may have missed the sessions `from` held: deliver to those, now here. */

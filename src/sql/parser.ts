@@ -115,19 +115,15 @@ class Parser {
   }
 
   expr(): Expr {
-    let left = this.and();
-    while (this.keyword('or')) {
-      const offset = this.next().offset;
-      left = { kind: 'binary', op: 'or', left, right: this.and(), offset };
-    }
-    return left;
+    return this.logical('or', () => this.logical('and', () => this.not()));
   }
 
-  private and(): Expr {
-    let left = this.not();
-    while (this.keyword('and')) {
+  /** `operand (word operand)*`, left-associative, for AND and OR. */
+  private logical(word: 'and' | 'or', operand: () => Expr): Expr {
+    let left = operand();
+    while (this.keyword(word)) {
       const offset = this.next().offset;
-      left = { kind: 'binary', op: 'and', left, right: this.not(), offset };
+      left = { kind: 'binary', op: word, left, right: operand(), offset };
     }
     return left;
   }

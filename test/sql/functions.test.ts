@@ -2,6 +2,7 @@
 // (rule-sql-builtin-functions.md), else from EMQX's behaviour.
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { compileRule, FUNCTIONS, SqlEvalError } from '../../src/sql/index.js';
 
@@ -279,6 +280,15 @@ describe('built-in functions, with EMQX examples', () => {
       (name) => !name.startsWith('$') && !new RegExp(`\\b${name}\\(`).test(tried),
     );
     assert.deepEqual(untried, []);
+  });
+
+  it('every function is documented in docs/RULES-SQL.md', () => {
+    // Compiled to dist/test/sql/, so the repository is three levels up.
+    const docs = readFileSync(new URL('../../../docs/RULES-SQL.md', import.meta.url), 'utf8');
+    const undocumented = [...FUNCTIONS.keys()].filter(
+      (name) => !name.startsWith('$') && !new RegExp(`\\b${name}\\b[^|]*\\(`).test(docs),
+    );
+    assert.deepEqual(undocumented, []);
   });
 
   it('binary results stay bytes: base64_decode of non-UTF-8 gives a Buffer', () => {
