@@ -28,9 +28,25 @@ export class ClusterNode implements ClusterSink {
     readonly bus: ClusterBus,
   ) {}
 
+  /**
+   * Routes a message to this node's subscribers; a QoS 2 message this node routed already,
+   * sent again by its publisher (qos2-seen.ts), only to the sessions that came here since
+   * and do not have it.
+   */
+  routeHere(message: Message): number {
+    const at = message.qos === 2 ? this.qos2.firstRoutedAt(message.id, this.core.now()) : undefined;
+    if (at === undefined) return this.core.router.route(message);
+    const id = message.id!;
+    return this.core.router.routeTo(
+      message,
+      (session) =>
+        session.recent !== undefined && session.recent.arrivedAt > at && !session.holds(id),
+    );
+  }
+
   /** A QoS 2 message this node routed already, sent again by its publisher (qos2-seen.ts). */
-  repeated(message: Message): boolean {
-    return message.qos === 2 && this.qos2.repeated(message.id, this.core.now());
+  private repeated(message: Message): boolean {
+    return message.qos === 2 && this.qos2.firstRoutedAt(message.id, this.core.now()) !== undefined;
   }
 
   newId(): string {
@@ -44,7 +60,7 @@ export class ClusterNode implements ClusterSink {
     // Another node's $SYS figures are kept like this node's own: in memory, for new subscribers.
     if (message.retain && message.topic.startsWith('$SYS/'))
       this.core.retained.setVolatile(message);
-    if (!this.repeated(message as Message)) this.core.router.route(message as Message);
+    this.routeHere(message as Message);
   }
 
   routeShared(group: string, filter: string, message: ClusterMessage): void {

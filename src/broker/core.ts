@@ -219,7 +219,8 @@ export class BrokerCore {
     this.hooks.onMessage?.(message, client);
     // One id everywhere, this node's sessions included: a redelivery is recognised by it.
     if (this.cluster !== undefined && message.qos > 0) message.id ??= this.cluster.newId();
-    const delivered = this.cluster?.repeated(message) ? 0 : this.router.route(message);
+    const delivered =
+      this.cluster !== undefined ? this.cluster.routeHere(message) : this.router.route(message);
     // Other nodes' persistent sessions count as store writes: the acknowledgement waits for them.
     if (this.cluster?.bus.forward(message) && this.gate !== undefined) this.gate.writes++;
     return delivered;

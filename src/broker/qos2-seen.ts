@@ -2,8 +2,8 @@
 // client id, packet id and a digest of topic and payload. A publisher whose node died after
 // the message left it, but before its PUBREC state reached the cluster's store, sends the
 // PUBLISH again (DUP) to another node, which cannot tell it was delivered: the nodes that
-// routed the first copy recognise the second and drop it, so it is not delivered twice
-// [MQTT-4.3.3-12]. Only a possible resend is checked (DUP set, or sent in the first seconds
+// routed the first copy recognise the second and deliver it only to the sessions that came to
+// them since (the first copy missed those), so it is not delivered twice [MQTT-4.3.3-12]. Only a possible resend is checked (DUP set, or sent in the first seconds
 // after the session moved: MQTT.js resends without DUP): a new message may reuse a packet id.
 import { createHash } from 'node:crypto';
 import type { Message } from './message.js';
@@ -30,19 +30,24 @@ export class Qos2Seen {
   private readonly seen = new Map<string, number>();
 
   /**
-   * Records a first copy; true for a possible resend whose first copy was routed here (a
-   * resend itself is not recorded: only a first copy proves what this node delivered).
+   * Records a first copy; for a possible resend whose first copy was routed here, when that
+   * was (a resend itself is not recorded: only a first copy proves what this node delivered).
    */
-  repeated(id: string | undefined, now: number): boolean {
-    if (id === undefined || (id[0] !== 'Q' && id[0] !== 'R')) return false;
+  firstRoutedAt(id: string | undefined, now: number): number | undefined {
+    if (id === undefined || (id[0] !== 'Q' && id[0] !== 'R')) return undefined;
     const key = id.slice(1);
     if (id[0] === 'R') {
       const at = this.seen.get(key);
-      return at !== undefined && now - at < WINDOW_MS;
+      return at !== undefined && now - at < WINDOW_MS ? at : undefined;
     }
     this.seen.delete(key);
     if (this.seen.size >= MAX_IDS) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, now);
-    return false;
+    return undefined;
+  }
+
+  /** The id of the first copy of a possible resend: both are one message to a session. */
+  static sameMessage(id: string): string {
+    return id[0] === 'R' ? `Q${id.slice(1)}` : id;
   }
 }

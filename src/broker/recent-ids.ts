@@ -4,6 +4,7 @@
 // also reached it the normal way and the client has already acknowledged it, only this
 // memory tells, so a QoS 2 message is not delivered twice [MQTT-4.3.3-12]. Redeliveries
 // come within seconds, so the memory is short and bounded.
+import { Qos2Seen } from './qos2-seen.js';
 
 /** How long after the move redeliveries are expected. */
 const WINDOW_MS = 60_000;
@@ -32,7 +33,13 @@ export class RecentIds {
     return now - this.since < RESEND_MS;
   }
 
+  /** When the session came to this node. */
+  get arrivedAt(): number {
+    return this.since;
+  }
+
   add(id: string, now: number): void {
+    id = Qos2Seen.sameMessage(id);
     const ids = this.ids;
     if (ids === undefined) return;
     if (now > this.until) {
@@ -44,6 +51,6 @@ export class RecentIds {
   }
 
   has(id: string): boolean {
-    return this.ids?.has(id) === true;
+    return this.ids?.has(Qos2Seen.sameMessage(id)) === true;
   }
 }

@@ -32,26 +32,37 @@ describe('QoS 2 resends through another node [MQTT-4.3.3-12]', () => {
     );
   });
 
-  it('drops a resend of a copy routed here, and only that', () => {
+  it('knows when the first copy of a resend was routed here, and only that', () => {
     const seen = new Qos2Seen();
     const first = qos2Id(message('x'), 7, false);
     const resend = qos2Id(message('x'), 7, true);
-    assert.equal(seen.repeated(resend, 0), false, 'a resend never seen here is delivered');
-    assert.equal(seen.repeated(resend, 1), false, 'a resend is no proof of delivery');
+    assert.equal(seen.firstRoutedAt(resend, 0), undefined, 'a resend never seen here is routed');
+    assert.equal(seen.firstRoutedAt(resend, 1), undefined, 'a resend is no proof of delivery');
     const other = new Qos2Seen();
-    assert.equal(other.repeated(first, 1000), false);
-    assert.equal(other.repeated(resend, 2000), true, 'the resend of a routed copy is dropped');
-    assert.equal(other.repeated(first, 3000), false, 'a new message reusing the id is delivered');
-    assert.equal(other.repeated(undefined, 3000), false);
-    assert.equal(other.repeated('abc:1', 3000), false, 'other ids are not QoS 2 resends');
+    assert.equal(other.firstRoutedAt(first, 1000), undefined);
+    assert.equal(other.firstRoutedAt(resend, 2000), 1000, 'the resend of a routed copy is known');
+    assert.equal(other.firstRoutedAt(first, 3000), undefined, 'a new message reusing the id');
+    assert.equal(other.firstRoutedAt(resend, 3500), 3000, 'its resend dates from the new one');
+    assert.equal(other.firstRoutedAt(undefined, 3000), undefined);
+    assert.equal(other.firstRoutedAt('abc:1', 3000), undefined, 'other ids are not QoS 2 resends');
   });
 
   it('forgets after half a minute', () => {
     const seen = new Qos2Seen();
-    seen.repeated(qos2Id(message('x'), 7, false), 0);
-    assert.equal(seen.repeated(qos2Id(message('x'), 7, true), 29_000), true);
-    seen.repeated(qos2Id(message('y'), 7, false), 0);
-    assert.equal(seen.repeated(qos2Id(message('y'), 7, true), 31_000), false);
+    seen.firstRoutedAt(qos2Id(message('x'), 7, false), 0);
+    assert.equal(seen.firstRoutedAt(qos2Id(message('x'), 7, true), 29_000), 0);
+    seen.firstRoutedAt(qos2Id(message('y'), 7, false), 0);
+    assert.equal(seen.firstRoutedAt(qos2Id(message('y'), 7, true), 31_000), undefined);
+  });
+
+  it('a session that got the first copy also has its resend (one message) [MQTT-4.3.3-12]', () => {
+    const recent = new RecentIds(0);
+    recent.add(qos2Id(message('x'), 7, false), 10);
+    assert.equal(recent.has(qos2Id(message('x'), 7, true)), true);
+    const other = new RecentIds(0);
+    other.add(qos2Id(message('y'), 9, true), 10);
+    assert.equal(other.has(qos2Id(message('y'), 9, false)), true, 'and the other way round');
+    assert.equal(other.arrivedAt, 0);
   });
 });
 
