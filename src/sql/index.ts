@@ -1,0 +1,9 @@
+// The rule SQL layer: EMQX's rule SQL dialect (lexer, parser, closures, built-in functions)
+// and `${...}` templates. No I/O: the rule engine (src/rules) feeds it inputs.
+export type { Expr, Field, Statement } from './ast.js';
+export { SqlEvalError, SqlSyntaxError } from './errors.js';
+export { FUNCTIONS } from './functions/index.js';
+export { parseStatement } from './parser.js';
+export { type CompiledRule, compileRule, MAX_FOREACH, type RuleInput } from './rule.js';
+export { compileSqlTemplate, compileTemplate, renderValue, type Template } from './template.js';
+export { str, toJson } from './values.js';
