@@ -14,6 +14,7 @@ import type {
   SessionStore,
 } from './broker/ports.js';
 import type { ListenerConfig, ListenerType } from './config.js';
+import type { RulesOptions, RulesService } from './rules/index.js';
 import { MemoryRetainedStore, MemorySessionStore } from './store/memory.js';
 import { NatsClusterBus } from './cluster/nats-bus.js';
 import type { ClusterOptions } from './cluster/options.js';
@@ -56,6 +57,11 @@ export interface CreateBrokerOptions {
    * `cluster.nodeName` is the broker's `nodeName` too.
    */
   cluster?: ClusterOptions;
+  /**
+   * The rule engine (docs/RULES.md): rules and connectors to start with; API changes are kept
+   * in `dataDir` when given. Absent: no rule engine (and no rules API).
+   */
+  rules?: Omit<RulesOptions, 'log'>;
 }
 
 export interface OpenListener {
@@ -71,6 +77,7 @@ export class CulexServer {
     readonly listeners: OpenListener[],
     private readonly store: StoreChoice,
     readonly admin?: AdminServer,
+    readonly rules?: RulesService,
   ) {}
 
   /** The first listener of a type, e.g. `server.address('tcp').port`. */
@@ -97,6 +104,7 @@ export class CulexServer {
 
   async close(): Promise<void> {
     await this.admin?.close();
+    await this.rules?.close();
     // Stop accepting first, but await the listeners only after the broker has closed the
     // open connections: a net.Server's close waits for every connection to end.
     const listenersClosed = Promise.all(this.listeners.map((l) => l.listening.close()));
@@ -195,7 +203,13 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   const listeners: OpenListener[] = [];
   const wanted = options.listeners ?? [{ type: 'tcp', port: 1883 }];
   let admin: AdminServer | undefined;
+  let rules: RulesService | undefined;
   try {
+    // Before the listeners: the first client's messages and events meet the rules.
+    if (options.rules) {
+      const { RulesService } = await import('./rules/index.js');
+      rules = await RulesService.open(broker, { ...options.rules, log });
+    }
     for (const l of wanted) listeners.push(await openListener(broker, l));
     if (options.http) {
       const views = listeners.map(({ type, host, port }, i) => ({
@@ -209,15 +223,17 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
       admin = await startAdmin(broker, {
         listeners: () => views,
         logger: options.logger,
+        rules,
         ...options.http,
       });
     }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.listening.close()));
+    await rules?.close();
     await broker.close();
     throw error;
   }
-  return new CulexServer(broker, listeners, store, admin);
+  return new CulexServer(broker, listeners, store, admin, rules);
 }
 
 /** What a cluster node tells the others about itself in each heartbeat. */
