@@ -5,7 +5,6 @@ import type { Logger } from '../broker/hooks.js';
 import type { Connector, Sink } from '../connectors/index.js';
 import type { UserProperty } from '../protocol/packets.js';
 import { compileTemplate, type Template } from '../sql/index.js';
-import { validateTopicName } from '../topic/index.js';
 import type { ActionConfig, RepublishAction, SinkAction } from './config.js';
 import { type Fields, jsonText } from './fields.js';
 import type { ActionCounters } from './metrics.js';
@@ -79,8 +78,9 @@ class RepublishRun extends Counted implements Action {
 
   run(output: Fields): void {
     const topic = this.topic.render(output);
-    // A template can render a name no PUBLISH could carry: refuse it like the broker would.
-    if (topic === '' || validateTopicName(topic, {}) !== undefined) {
+    // A template can render a name no PUBLISH could carry: refuse it like the broker would
+    // [MQTT-4.7.3-1] [MQTT-4.7.3-2] [MQTT-4.7.1-1] [MQTT-1.5.4-1].
+    if (!isTopicName(topic)) {
       this.count.failed++;
       this.context.log.warn({ rule: this.context.ruleId, topic }, 'republish: invalid topic');
       return;
@@ -158,4 +158,23 @@ class SinkRun implements Action {
   close(): Promise<void> {
     return this.sink.close();
   }
+}
+
+/**
+ * Not empty, no wildcard or U+0000, no lone surrogate (so well-formed UTF-8), at most 65535
+ * bytes of UTF-8. A loop: this runs for every republished message.
+ */
+function isTopicName(topic: string): boolean {
+  const length = topic.length;
+  if (length === 0 || (length > 21845 && Buffer.byteLength(topic) > 65535)) return false;
+  for (let i = 0; i < length; i++) {
+    const c = topic.charCodeAt(i);
+    if (c === 0x2b || c === 0x23 || c === 0) return false;
+    if (c < 0xd800 || c > 0xdfff) continue;
+    // A high surrogate followed by a low one is one code point; anything else is lone.
+    if (c > 0xdbff || i + 1 === length) return false;
+    const next = topic.charCodeAt(++i);
+    if (next < 0xdc00 || next > 0xdfff) return false;
+  }
+  return true;
 }

@@ -8,14 +8,16 @@ import { ReasonCode } from '../protocol/constants.js';
 export type Fields = Record<string, unknown>;
 
 let sequence = 0;
-const bootId = Date.now().toString(16).padStart(12, '0');
+// Unique per process run: the start time, then a counter (hex, as EMQX's ids).
+const bootId = `${Date.now().toString(16)}${process.pid.toString(16)}`;
 
 /** EMQX gives every message a unique hex id; ours is the cluster id when it has one. */
 export function messageId(message: Message): string {
-  if (message.id !== undefined) return message.id;
-  sequence = (sequence + 1) % 0x100000000;
-  return bootId + sequence.toString(16).padStart(8, '0');
+  return message.id ?? bootId + (++sequence).toString(16);
 }
+
+/** Shared by every input without properties: inputs are never mutated (src/sql's contract). */
+const NO_FIELDS: Fields = Object.freeze({});
 
 /** A Buffer over the payload's bytes, no copy (the SQL layer reads Buffers as raw bytes). */
 export function payloadOf(message: Message): Buffer {
@@ -25,6 +27,7 @@ export function payloadOf(message: Message): Buffer {
 
 /** MQTT 5.0 properties as EMQX names them (`User-Property` as a map, `Message-Expiry-Interval` …). */
 export function emqxProperties(properties: Properties): Fields {
+  if (isEmpty(properties)) return NO_FIELDS;
   const out: Fields = {};
   for (const [key, value] of Object.entries(properties)) {
     if (value === undefined || key === 'topicAlias' || key === 'subscriptionIdentifiers') continue;
@@ -36,6 +39,11 @@ export function emqxProperties(properties: Properties): Fields {
     else out[propertyName(key)] = value;
   }
   return out;
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
 }
 
 /** messageExpiryInterval → Message-Expiry-Interval. */
