@@ -1,6 +1,7 @@
 // Micro benchmark of the topic layer: `npx tsc -p tsconfig.json && node dist/bench/topic.js`.
 // Prints one table row per case; a script, never a timed test.
 import { SubscriptionIndex, topicMatches, validateTopicFilter } from '../src/topic/index.js';
+import { measureRoundRobin } from './round-robin.js';
 
 const SUBSCRIPTIONS = 100_000;
 const TOPICS = 10_000;
@@ -43,24 +44,9 @@ interface Row {
   note: string;
 }
 
-/** Runs `op` over `inputs` round-robin for RUN_MS and returns operations per second. */
-function measure<T>(inputs: readonly T[], op: (input: T) => unknown): number {
-  let count = 0;
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(RUN_MS) * 1_000_000n;
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 1000; i++) {
-      const out = op(inputs[count % inputs.length]!);
-      sink += Array.isArray(out) ? out.length : out ? 1 : 0;
-      count++;
-    }
-    now = process.hrtime.bigint();
-  }
-  if (sink < 0) console.log(sink); // keeps the results alive
-  return count / (Number(now - start) / 1e9);
-}
+/** `op` over `inputs` round-robin for RUN_MS: operations per second. */
+const measure = <T>(inputs: readonly T[], op: (input: T) => unknown) =>
+  measureRoundRobin(inputs, op, RUN_MS);
 
 function buildIndex(cacheSize: number): { index: SubscriptionIndex<number>; ms: number } {
   const index = new SubscriptionIndex<number>({ cacheSize });

@@ -193,7 +193,8 @@ function compileCall(name: string, argExprs: readonly Expr[], offset: number, te
   if (argExprs.length < fn.min || argExprs.length > fn.max) {
     const count = fn.min === fn.max ? `${fn.min}` : `${fn.min} to ${fn.max}`;
     const expected = `${count} argument${fn.max === 1 ? '' : 's'} to ${name.toLowerCase()}()`;
-    throw new SqlSyntaxError(text, offset, expected, `${argExprs.length}`);
+    const found = `${argExprs.length} argument${argExprs.length === 1 ? '' : 's'}`;
+    throw new SqlSyntaxError(text, offset, expected, found, false);
   }
   const args = argExprs.map((arg) => compileExpr(arg, text));
   const label = `${name.toLowerCase()}()`;

@@ -21,15 +21,19 @@ export class SqlSyntaxError extends Error {
   readonly line: number;
   readonly column: number;
 
-  /** `found` is the offending text as written, or undefined at the end of the input. */
+  /**
+   * `found` is the offending text as written (quoted in the message unless `quote` is false),
+   * or undefined at the end of the input.
+   */
   constructor(
     text: string,
     readonly offset: number,
     readonly expected: string,
     found: string | undefined,
+    quote = true,
   ) {
     const { line, column } = positionOf(text, offset);
-    const what = found === undefined ? 'end of input' : `'${found}'`;
+    const what = found === undefined ? 'end of input' : quote ? `'${found}'` : found;
     super(`line ${line}, column ${column}: expected ${expected}, found ${what}`);
     this.name = 'SqlSyntaxError';
     this.line = line;

@@ -3,7 +3,7 @@
 export type { Expr, Field, Statement } from './ast.js';
 export { SqlEvalError, SqlSyntaxError } from './errors.js';
 export { FUNCTIONS } from './functions/index.js';
-export { parseStatement } from './parser.js';
+export { EVENTS, parseStatement } from './parser.js';
 export { type CompiledRule, compileRule, MAX_FOREACH, type RuleInput } from './rule.js';
 export { compileSqlTemplate, compileTemplate, renderValue, type Template } from './template.js';
 export { str, toJson } from './values.js';

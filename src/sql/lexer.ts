@@ -38,9 +38,6 @@ export function tokenize(text: string): Token[] {
     const c = text.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10 || c === 13) {
       i++;
-    } else if (c === 45 && text.charCodeAt(i + 1) === 45) {
-      // `-- comment` to the end of the line, as in SQL.
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
     } else if (isIdentStart(c)) {
       const start = i;
       while (i < text.length && isIdentPart(text.charCodeAt(i))) i++;
@@ -92,7 +89,8 @@ function readString(text: string, start: number, tokens: Token[]): number {
   let i = start + 1;
   for (;;) {
     if (i >= text.length) {
-      throw new SqlSyntaxError(text, start, `a closing ${String.fromCharCode(quote)}`, undefined);
+      const closing = String.fromCharCode(quote);
+      throw new SqlSyntaxError(text, start, `${closing} to close the string`, undefined);
     }
     const c = text.charCodeAt(i);
     if (c === quote) break;

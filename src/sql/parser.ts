@@ -1,6 +1,7 @@
 import type { BinaryOperator, Expr, Field, Statement, Step } from './ast.js';
 import { SqlSyntaxError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
+import { validateTopicFilter } from '../topic/index.js';
 
 /**
  * Recursive-descent parser of EMQX's rule SQL:
@@ -13,6 +14,34 @@ import { type Token, tokenize } from './lexer.js';
  */
 export function parseStatement(text: string): Statement {
   return new Parser(text).statement();
+}
+
+/** The events a rule may select from, as `"$events/<name>"` (EMQX's names). */
+export const EVENTS: readonly string[] = [
+  'client_connected',
+  'client_disconnected',
+  'client_connack',
+  'client_check_authn_complete',
+  'client_check_authz_complete',
+  'session_subscribed',
+  'session_unsubscribed',
+  'message_delivered',
+  'message_acked',
+  'message_dropped',
+  'delivery_dropped',
+];
+
+/** What a FROM entry should have been, or undefined when it is a valid source. */
+function sourceProblem(source: string): string | undefined {
+  if (source.startsWith('$events/')) {
+    return EVENTS.includes(source.slice(8)) ? undefined : `one of the events ${EVENTS.join(', ')}`;
+  }
+  if (source.startsWith('$bridges/')) {
+    return /^\$bridges\/mqtt:[^/#+]+$/.test(source)
+      ? undefined
+      : '"$bridges/mqtt:<connector name>"';
+  }
+  return validateTopicFilter(source) === undefined ? undefined : 'a valid topic filter';
 }
 
 const COMPARISONS = new Set(['=', '!=', '<>', '<', '<=', '>', '>=', '=~']);
@@ -77,7 +106,8 @@ class Parser {
     do {
       const token = this.peek();
       if (token.kind !== 'dstring') this.fail('a topic filter or event in double quotes');
-      if (token.text === '') this.fail('a topic filter or event');
+      const problem = sourceProblem(token.text);
+      if (problem !== undefined) this.fail(problem);
       this.position++;
       sources.push(token.text);
     } while (this.acceptOp(','));
@@ -85,19 +115,15 @@ class Parser {
   }
 
   expr(): Expr {
-    let left = this.and();
-    while (this.keyword('or')) {
-      const offset = this.next().offset;
-      left = { kind: 'binary', op: 'or', left, right: this.and(), offset };
-    }
-    return left;
+    return this.logical('or', () => this.logical('and', () => this.not()));
   }
 
-  private and(): Expr {
-    let left = this.not();
-    while (this.keyword('and')) {
+  /** `operand (word operand)*`, left-associative, for AND and OR. */
+  private logical(word: 'and' | 'or', operand: () => Expr): Expr {
+    let left = operand();
+    while (this.keyword(word)) {
       const offset = this.next().offset;
-      left = { kind: 'binary', op: 'and', left, right: this.not(), offset };
+      left = { kind: 'binary', op: word, left, right: operand(), offset };
     }
     return left;
   }
@@ -116,7 +142,12 @@ class Parser {
     if (token.kind === 'op' && COMPARISONS.has(token.text)) {
       this.position++;
       const op = (token.text === '<>' ? '!=' : token.text) as BinaryOperator;
-      return { kind: 'binary', op, left, right: this.additive(), offset: token.offset };
+      const right = this.additive();
+      const after = this.peek();
+      if (after.kind === 'op' && COMPARISONS.has(after.text)) {
+        this.fail('AND or OR between comparisons (they do not chain)');
+      }
+      return { kind: 'binary', op, left, right, offset: token.offset };
     }
     const negated = this.keyword('not') && this.isKeyword(this.tokens[this.position + 1], 'in');
     if (negated) this.position++;
@@ -296,7 +327,7 @@ class Parser {
 
   private name(what: string): string {
     const token = this.peek();
-    if (token.kind !== 'ident') this.fail(what);
+    if (token.kind !== 'ident' || CLAUSE_WORDS.has(token.text.toLowerCase())) this.fail(what);
     this.position++;
     return token.text;
   }

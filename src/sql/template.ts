@@ -33,9 +33,11 @@ function parsePath(path: string, text: string, offset: number): (string | number
     } else if (m[2] !== undefined) {
       steps.push(Number(m[2]));
     } else {
+      if (expectKey) throw new SqlSyntaxError(text, offset + at, 'a key', '.');
       expectKey = true;
     }
   }
+  if (expectKey) throw new SqlSyntaxError(text, offset + path.length, 'a key', undefined);
   return steps;
 }
 

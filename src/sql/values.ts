@@ -34,7 +34,7 @@ export const toJson = (v: unknown): string => JSON.stringify(v, jsonReplacer) ??
 
 function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
   // JSON.stringify has already called Buffer#toJSON: read the original from the holder.
-  const original = key === '' ? value : (this as Record<string, unknown>)[key];
+  const original = (this as Record<string, unknown>)[key];
   return Buffer.isBuffer(original) ? original.toString('utf8') : value;
 }
 
