@@ -210,6 +210,7 @@ export class BufferedSink<T> implements Sink {
 
   /** Writes until the target takes the batch, refuses it, or retries run out; false if closed first. */
   async #deliver(batch: readonly T[]): Promise<boolean> {
+    let answered = 0; // failures other than TargetDown: only these count against maxRetries
     for (let attempt = 0; ; attempt++) {
       try {
         const refused = (await this.writer.write(batch)) ?? 0;
@@ -218,7 +219,7 @@ export class BufferedSink<T> implements Sink {
         return true;
       } catch (error) {
         if (error instanceof Rejected) return this.#refused(batch, error);
-        if (!(error instanceof TargetDown) && attempt >= this.options.maxRetries) {
+        if (!(error instanceof TargetDown) && answered++ >= this.options.maxRetries) {
           this.#giveUp('retries_exhausted', batch.length, error);
           return true;
         }

@@ -14,7 +14,7 @@ import {
   readUrl,
 } from './config.js';
 import { Rejected, type SinkWriter, TargetDown } from './delivery.js';
-import { compileTemplate, type Template } from './template.js';
+import { type Template, template } from './template.js';
 import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'headers', 'timeoutMs'];
@@ -63,7 +63,9 @@ export class HttpConnector extends ConnectorBase {
       ...this.#headers,
       ...readStringMap(settings, 'headers', where),
     });
-    const headerTemplates = headers.map(([name, value]) => [name, compileTemplate(value)] as const);
+    const headerTemplates = headers.map(
+      ([name, value]) => [name, template(value, where, `headers.${name}`)] as const,
+    );
     const templated =
       target.fields.length > 0 || headerTemplates.some(([, t]) => t.fields.length > 0);
     const batched = ((settings.batchSize as number | undefined) ?? 1) > 1;
@@ -73,7 +75,7 @@ export class HttpConnector extends ConnectorBase {
         'with batchSize > 1, url, path and headers cannot hold ${...} (one request per batch)',
       );
     }
-    const body = compileTemplate(readString(settings, 'body', where) ?? '${.}');
+    const body = template(readString(settings, 'body', where) ?? '${.}', where, 'body');
     const fixed = { url: target.render({}), headers: Object.fromEntries(headers) };
     return {
       prepare: (output) => {
@@ -102,11 +104,11 @@ export class HttpConnector extends ConnectorBase {
     if (url !== undefined && path !== undefined) fail(where, 'give url or path, not both');
     if (url !== undefined) {
       if (!/^https?:\/\//.test(url)) fail(where, 'url must start with http:// or https://');
-      return compileTemplate(url);
+      return template(url, where, 'url');
     }
     const base = this.#url.href.replace(/\/$/, '');
-    if (path === undefined) return compileTemplate(this.#url.href);
-    return compileTemplate(`${base}${path.startsWith('/') ? '' : '/'}${path}`);
+    if (path === undefined) return template(this.#url.href, where, 'url');
+    return template(`${base}${path.startsWith('/') ? '' : '/'}${path}`, where, 'path');
   }
 
   async #request(method: string, url: string, headers: Record<string, string>, body: string) {

@@ -1,6 +1,9 @@
 // Connectors to outside systems and the sinks rule actions write through (docs/CONNECTORS.md).
 import { ConnectorConfigError } from './config.js';
 import { HttpConnector } from './http.js';
+import { NatsConnector } from './nats.js';
+import { PostgresConnector } from './postgresql.js';
+import { RedisConnector } from './redis.js';
 import type { Connector, ConnectorConfig, ConnectorDeps, ConnectorType } from './types.js';
 
 export { ConnectorConfigError } from './config.js';
@@ -23,9 +26,9 @@ const FACTORIES: Record<
 > = {
   http: (config, deps) => new HttpConnector(config, deps),
   mqtt: unsupported,
-  postgresql: unsupported,
-  redis: unsupported,
-  nats: unsupported,
+  postgresql: (config, deps) => new PostgresConnector(config, deps),
+  redis: (config, deps) => new RedisConnector(config, deps),
+  nats: (config, deps) => new NatsConnector(config, deps),
 };
 
 function unsupported(config: ConnectorConfig): never {

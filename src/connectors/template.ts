@@ -1,82 +1,22 @@
-// The `${...}` templates sinks render (topic, body, SQL, Redis command). The rule SQL layer
-// (src/sql) owns them; this file is the one place connectors take them from.
-// TODO(rules-sql): re-export compileTemplate/compileSqlTemplate from '../sql/index.js' once
-// that branch lands; until then this minimal version follows the same contract.
+// The `${...}` templates sinks render (topic, body, SQL, Redis command) come from the rule SQL
+// layer; here a bad one becomes a config error naming the sink and the key.
+import { compileSqlTemplate, compileTemplate, type Template } from '../sql/index.js';
+import { fail, type Where } from './config.js';
 
-export interface Template {
-  render(data: Readonly<Record<string, unknown>>): string;
-  readonly fields: readonly string[];
-}
+export type { Template };
 
-const PLACEHOLDER = /\$\{([^}]*)\}/g;
-
-function lookup(data: Readonly<Record<string, unknown>>, path: string): unknown {
-  if (path === '.' || path === '') return data;
-  let value: unknown = data;
-  for (const part of path.split('.')) {
-    if (typeof value === 'string' || value instanceof Uint8Array) value = parseJson(value);
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-function parseJson(text: string | Uint8Array): unknown {
+export function template(text: string, where: Where, key: string): Template {
   try {
-    return JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString());
-  } catch {
-    return undefined;
+    return compileTemplate(text);
+  } catch (error) {
+    fail(where, `${key}: ${(error as Error).message}`);
   }
 }
 
-function toText(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return Buffer.from(value).toString();
-  if (typeof value === 'object') return JSON.stringify(value, jsonBuffers);
-  return String(value);
-}
-
-function jsonBuffers(_key: string, value: unknown): unknown {
-  if (value && (value as { type?: string }).type === 'Buffer') {
-    return Buffer.from((value as { data: number[] }).data).toString();
+export function sqlTemplate(text: string, where: Where, key: string) {
+  try {
+    return compileSqlTemplate(text);
+  } catch (error) {
+    fail(where, `${key}: ${(error as Error).message}`);
   }
-  return value;
-}
-
-export function compileTemplate(text: string): Template {
-  const fields = [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!.trim());
-  const parts = text.split(PLACEHOLDER);
-  return {
-    fields,
-    render(data) {
-      let out = '';
-      for (let i = 0; i < parts.length; i++) {
-        out += i % 2 === 0 ? parts[i] : toText(lookup(data, parts[i]!.trim()));
-      }
-      return out;
-    },
-  };
-}
-
-/** `INSERT INTO t(a) VALUES (${a})` → `INSERT INTO t(a) VALUES ($1)` and the parameter values. */
-export function compileSqlTemplate(text: string): {
-  text: string;
-  params(data: Readonly<Record<string, unknown>>): unknown[];
-} {
-  const fields: string[] = [];
-  const sql = text.replace(PLACEHOLDER, (_m, path: string) => {
-    fields.push(path.trim());
-    return `$${fields.length}`;
-  });
-  return {
-    text: sql,
-    params: (data) =>
-      fields.map((path) => {
-        const value = lookup(data, path);
-        if (value === undefined) return null;
-        if (typeof value === 'object' && value !== null) return toText(value);
-        return value;
-      }),
-  };
 }

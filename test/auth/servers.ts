@@ -154,7 +154,8 @@ async function untilPostgresAnswers(url: string, ms = 15_000): Promise<void> {
   }
 }
 
-export async function startRedis(): Promise<ManagedServer> {
+/** `persist`: an append-only file, so what was written survives a stop and start. */
+export async function startRedis(persist = false): Promise<ManagedServer> {
   const dir = await tempDir('redis');
   const port = await freePort();
   const server = new ManagedServer('redis', port, dir, () => ({
@@ -167,7 +168,7 @@ export async function startRedis(): Promise<ManagedServer> {
       '--save',
       '',
       '--appendonly',
-      'no',
+      persist ? 'yes' : 'no',
       '--dir',
       dir,
     ],

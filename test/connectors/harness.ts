@@ -107,6 +107,8 @@ export interface Outage {
   downMs?: number;
   /** Records pushed per 10 ms tick. */
   perTick?: number;
+  /** The record carrying sequence number `seq`; default {seq}. */
+  record?: (seq: number) => Record<string, unknown>;
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 10));
@@ -117,12 +119,12 @@ const tick = () => new Promise((r) => setTimeout(r, 10));
  * once), and nothing is dropped.
  */
 export async function outageUnderLoad(outage: Outage): Promise<{ pushed: number }> {
-  const { sink, perTick = 5, downMs = 10_000 } = outage;
+  const { sink, perTick = 5, downMs = 10_000, record = (seq) => ({ seq }) } = outage;
   let seq = 0;
   let pushing = true;
   const load = (async () => {
     while (pushing) {
-      for (let i = 0; i < perTick; i++) sink.push({ seq: seq++ }, 'rule/topic');
+      for (let i = 0; i < perTick; i++) sink.push(record(seq++), 'rule/topic');
       await tick();
     }
   })();
@@ -135,7 +137,12 @@ export async function outageUnderLoad(outage: Outage): Promise<{ pushed: number 
   pushing = false;
   await load;
   const pushed = seq;
-  await waitFor(async () => new Set(await outage.received()).size >= pushed, 20_000, 'all records');
+  const all = async () => new Set(await outage.received()).size >= pushed;
+  await waitFor(all, 20_000).catch((error) => {
+    throw new Error(`not all ${pushed} records arrived: ${JSON.stringify(sink.counters)}`, {
+      cause: error,
+    });
+  });
   const received = await outage.received();
   assertAllInOrder(received, pushed);
   assert.deepEqual(sink.counters.dropped, {});
