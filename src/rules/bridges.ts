@@ -2,28 +2,21 @@
 // `out` (or `both`) topic line is forwarded to the remote broker; what the connector brings in
 // is published here and fed to `$bridges/mqtt:<name>` rules. A message that came in through a
 // bridge never goes back out through the same bridge (loop safety, with No Local remotely).
-import type { Message } from '../broker/message.js';
+import { type Message, ownPayload } from '../broker/message.js';
 import type { Connector } from '../connectors/index.js';
 import { SubscriptionIndex } from '../topic/index.js';
-import { payloadOf } from './fields.js';
 
-/** An mqtt connector with egress: forward() sends a local message out (it maps the topic). */
+/** An mqtt connector with egress (src/connectors' MqttBridge): its `out` lines' local filters. */
 export interface Forwarding {
-  forward(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): void;
+  readonly localFilters: readonly string[];
+  forward(topic: string, payload: Uint8Array, qos: 0 | 1 | 2, retain: boolean): boolean;
 }
 
-/** The local topic filters of `topic` lines that go out: `pattern [in|out|both] [qos] [local-prefix] [remote-prefix]`. */
-export function egressFilters(lines: unknown): string[] {
-  if (!Array.isArray(lines)) return [];
-  const filters: string[] = [];
-  for (const line of lines) {
-    if (typeof line !== 'string') continue;
-    const [pattern, direction = 'out', , localPrefix = ''] = line.trim().split(/\s+/);
-    if (pattern === undefined || (direction !== 'out' && direction !== 'both')) continue;
-    // Mosquitto: "" stands for no prefix.
-    filters.push((localPrefix === '""' ? '' : localPrefix) + pattern);
-  }
-  return filters;
+function forwarding(connector: Connector): (Connector & Forwarding) | undefined {
+  const bridge = connector as Connector & Partial<Forwarding>;
+  return typeof bridge.forward === 'function' && Array.isArray(bridge.localFilters)
+    ? (bridge as Connector & Forwarding)
+    : undefined;
 }
 
 export class Bridges {
@@ -35,15 +28,17 @@ export class Bridges {
     return this.index.size > 0;
   }
 
-  /** Adds a connector's out lines, when it is an mqtt connector that can forward. */
-  add(connector: Connector, topics: unknown): void {
-    if (typeof (connector as Partial<Forwarding>).forward !== 'function') return;
-    for (const filter of egressFilters(topics))
-      this.index.add(filter, connector.name, connector as Connector & Forwarding);
+  /** Adds a connector's out lines, when it is an mqtt connector that forwards. */
+  add(connector: Connector): void {
+    const bridge = forwarding(connector);
+    if (bridge === undefined) return;
+    for (const filter of bridge.localFilters) this.index.add(filter, bridge.name, bridge);
   }
 
-  remove(connector: Connector, topics: unknown): void {
-    for (const filter of egressFilters(topics)) this.index.remove(filter, connector.name);
+  remove(connector: Connector): void {
+    const bridge = forwarding(connector);
+    if (bridge === undefined) return;
+    for (const filter of bridge.localFilters) this.index.remove(filter, bridge.name);
   }
 
   forward(message: Message): void {
@@ -53,7 +48,9 @@ export class Bridges {
       const bridge = targets[i]!;
       // Two out lines of one bridge may both match: forward once.
       if (bridge.name === this.incomingFrom || targets.indexOf(bridge) < i) continue;
-      bridge.forward(message.topic, payloadOf(message), message.qos, message.retain);
+      // The bridge queues it: a payload that is a view of a socket chunk is copied, once.
+      ownPayload(message);
+      bridge.forward(message.topic, message.payload, message.qos, message.retain);
     }
   }
 

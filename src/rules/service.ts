@@ -229,7 +229,7 @@ export class RulesService {
       }),
     );
     this.connectors.set(config.name, { config, connector });
-    this.bridges.add(connector, config.topics);
+    this.bridges.add(connector);
     this.engine.listen();
   }
 
@@ -237,7 +237,7 @@ export class RulesService {
     const entry = this.connectors.get(name);
     if (entry === undefined) return;
     this.connectors.delete(name);
-    this.bridges.remove(entry.connector, entry.config.topics);
+    this.bridges.remove(entry.connector);
     this.engine.listen();
     await entry.connector.close();
   }
