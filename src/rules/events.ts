@@ -6,22 +6,12 @@ import type { BrokerEvents } from '../broker/hooks.js';
 import type { Message } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
 import type { ConnectPacket } from '../protocol/packets.js';
+import { EVENTS } from '../sql/index.js';
 import { emqxProperties, type Fields, messageId, payloadOf, reasonName } from './fields.js';
 
-export const EVENT_NAMES = [
-  'client_connected',
-  'client_disconnected',
-  'client_connack',
-  'client_check_authn_complete',
-  'client_check_authz_complete',
-  'session_subscribed',
-  'session_unsubscribed',
-  'message_delivered',
-  'message_acked',
-  'message_dropped',
-  'delivery_dropped',
-] as const;
-export type EventName = (typeof EVENT_NAMES)[number];
+/** The events a rule may read, as `"$events/<name>"`: the SQL layer's list (it checks FROM). */
+export const EVENT_NAMES = EVENTS;
+export type EventName = string;
 
 export const EVENT_PREFIX = '$events/';
 

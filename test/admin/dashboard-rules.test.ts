@@ -4,20 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { Webhook } from '../connectors/harness.js';
-import { type Browser, DASHBOARD, openBrowser } from './browser.js';
+import { type Browser, DASHBOARD, logIn, openBrowser } from './browser.js';
 import { startHarness } from './helpers.js';
 
 const h = await startHarness({ http: { dashboardDir: DASHBOARD }, rules: {} });
 const hook = await Webhook.start();
 after(() => hook.stop());
-
-async function logIn(page: Page): Promise<void> {
-  await page.goto(`${h.base}/`);
-  await page.fill('input[name=username]', 'admin');
-  await page.fill('input[name=password]', 'secret-pw');
-  await page.click('button[type=submit]');
-  await page.getByTestId('status').waitFor();
-}
 
 describe('dashboard: rules and connectors, in headless Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
@@ -27,7 +19,7 @@ describe('dashboard: rules and connectors, in headless Chromium', { timeout: 120
     browser = await openBrowser();
     page = browser.page;
     page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
-    await logIn(page);
+    await logIn(page, h.base);
   });
   after(() => browser?.close());
 
