@@ -76,11 +76,21 @@ class RepublishRun extends Counted implements Action {
     ]);
   }
 
+  /** Topics this action rendered and found valid (most rules render a few, again and again). */
+  private readonly checked = new Set<string>();
+
+  private check(topic: string): boolean {
+    if (!isTopicName(topic)) return false;
+    if (this.checked.size >= 1024) this.checked.clear();
+    this.checked.add(topic);
+    return true;
+  }
+
   run(output: Fields): void {
     const topic = this.topic.render(output);
     // A template can render a name no PUBLISH could carry: refuse it like the broker would
     // [MQTT-4.7.3-1] [MQTT-4.7.3-2] [MQTT-4.7.1-1] [MQTT-1.5.4-1].
-    if (!isTopicName(topic)) {
+    if (!this.checked.has(topic) && !this.check(topic)) {
       this.count.failed++;
       this.context.log.warn({ rule: this.context.ruleId, topic }, 'republish: invalid topic');
       return;

@@ -7,7 +7,14 @@ import type { Message } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
 import type { ConnectPacket } from '../protocol/packets.js';
 import { EVENTS } from '../sql/index.js';
-import { emqxProperties, type Fields, messageId, payloadOf, reasonName } from './fields.js';
+import {
+  emqxProperties,
+  type Fields,
+  flagsOf,
+  messageId,
+  payloadOf,
+  reasonName,
+} from './fields.js';
 
 /** The events a rule may read, as `"$events/<name>"`: the SQL layer's list (it checks FROM). */
 export const EVENT_NAMES = EVENTS;
@@ -153,7 +160,7 @@ function messageCore(message: Message): Fields {
     payload: payloadOf(message),
     topic: message.topic,
     qos: message.qos,
-    flags: { retain: message.retain, dup: false },
+    flags: flagsOf(message),
     pub_props: emqxProperties(message.properties),
     publish_received_at: undefined,
   };

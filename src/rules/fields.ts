@@ -18,6 +18,11 @@ export function messageId(message: Message): string {
 
 /** Shared by every input without properties: inputs are never mutated (src/sql's contract). */
 const NO_FIELDS: Fields = Object.freeze({});
+const RETAINED = Object.freeze({ retain: true, dup: false });
+const NOT_RETAINED = Object.freeze({ retain: false, dup: false });
+
+/** EMQX's `flags` of a message: a shared record per value (dup is never set on arrival here). */
+export const flagsOf = (message: Message) => (message.retain ? RETAINED : NOT_RETAINED);
 
 /** A Buffer over the payload's bytes, no copy (the SQL layer reads Buffers as raw bytes). */
 export function payloadOf(message: Message): Buffer {
@@ -69,7 +74,7 @@ export function messageFields(
     peerhost: client?.remoteAddress,
     topic: message.topic,
     qos: message.qos,
-    flags: { retain: message.retain, dup: false },
+    flags: flagsOf(message),
     pub_props: emqxProperties(message.properties),
     timestamp: now,
     publish_received_at: now,
