@@ -2,6 +2,7 @@
 import { ConnectorConfigError, type Settings, checkKeys } from './config.js';
 import { BufferedSink, DELIVERY_KEYS, readDeliveryOptions, type SinkWriter } from './delivery.js';
 import type {
+  ConnectorConfig,
   ConnectorCounters,
   ConnectorDeps,
   ConnectorStatus,
@@ -10,24 +11,27 @@ import type {
   SinkConfig,
 } from './types.js';
 
-/** A connector type's part of a sink: its own keys, its writer, its default batch size. */
-export interface SinkPlan<T> {
-  keys: readonly string[];
-  batchSize: number;
-  writer(config: SinkConfig, where: string): SinkWriter<T>;
-}
-
 export abstract class ConnectorBase {
   readonly counters: ConnectorCounters = { connects: 0, disconnects: 0, errors: 0 };
   #status: ConnectorStatus = 'connecting';
   readonly #sinks = new Set<Sink>();
   protected closed = false;
 
+  readonly name: string;
+  /** `connector '<name>'`, the start of this connector's config errors. */
+  protected readonly where: string;
+
+  /** Checks the connector's keys against `keys` (the type's own, with name and type). */
   constructor(
-    readonly name: string,
+    config: ConnectorConfig,
     readonly type: ConnectorType,
     protected readonly deps: ConnectorDeps,
-  ) {}
+    keys: readonly string[],
+  ) {
+    this.name = config.name;
+    this.where = `connector '${config.name}'`;
+    checkKeys(config, keys, this.where);
+  }
 
   status(): ConnectorStatus {
     return this.#status;
@@ -43,24 +47,51 @@ export abstract class ConnectorBase {
     this.deps.log.info({ connector: this.name, status: next, error: detail }, 'connector status');
   }
 
+  /**
+   * Opens the first connection, trying every FIRST_CONNECT_RETRY_MS until it succeeds or the
+   * connector closes (undefined); after that the client library reconnects by itself.
+   */
+  protected async firstConnection<T>(
+    open: () => Promise<T>,
+    release: (connection: T) => Promise<void>,
+  ): Promise<T | undefined> {
+    while (!this.closed) {
+      try {
+        const connection = await open();
+        if (!this.closed) return connection;
+        await release(connection);
+      } catch (error) {
+        this.connectionLost(error);
+        await new Promise((r) => setTimeout(r, FIRST_CONNECT_RETRY_MS));
+      }
+    }
+    return undefined;
+  }
+
   /** Counts an error of the connection (not of one record) and marks the target unreachable. */
   protected connectionLost(error: unknown): void {
     this.counters.errors++;
     this.setStatus('disconnected', error);
   }
 
-  protected makeSink<T>(config: SinkConfig, id: string, plan: SinkPlan<T>): Sink {
+  /** The sink keys of this connector type, besides the delivery ones (DELIVERY_KEYS). */
+  protected abstract readonly sinkKeys: readonly string[];
+  protected readonly defaultBatchSize: number = 100;
+  /** Reads a sink's own settings (throwing with `where` and the key) into its writer. */
+  protected abstract writer(settings: Settings, where: string, id: string): SinkWriter<unknown>;
+
+  sink(config: SinkConfig, id: string): Sink {
     if (this.closed) throw new Error(`connector '${this.name}' is closed`);
     const where = `sink '${id}' (connector '${this.name}')`;
     if (typeof config !== 'object' || config === null) {
       throw new ConnectorConfigError(`${where}: the sink settings must be a map`);
     }
-    checkKeys(config as Settings, [...DELIVERY_KEYS, ...plan.keys], where);
+    checkKeys(config as Settings, [...DELIVERY_KEYS, ...this.sinkKeys], where);
     const options = readDeliveryOptions(config, where, {
-      batchSize: plan.batchSize,
+      batchSize: this.defaultBatchSize,
       disk: this.deps.dataDir !== undefined,
     });
-    const writer = plan.writer(config, where);
+    const writer = this.writer(config, where, id);
     const sink: Sink = new BufferedSink(id, writer, options, this.deps.log, this.deps.dataDir, () =>
       this.#sinks.delete(sink),
     );
@@ -79,6 +110,8 @@ export abstract class ConnectorBase {
 
   protected abstract disconnect(): Promise<void>;
 }
+
+const FIRST_CONNECT_RETRY_MS = 500;
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',

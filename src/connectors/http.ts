@@ -5,7 +5,6 @@ import { createConnection } from 'node:net';
 import { ConnectorBase, isConnectionError } from './base.js';
 import {
   type Settings,
-  checkKeys,
   fail,
   readInt,
   readOneOf,
@@ -15,7 +14,7 @@ import {
 } from './config.js';
 import { Rejected, type SinkWriter, TargetDown } from './delivery.js';
 import { type Template, template } from './template.js';
-import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'headers', 'timeoutMs'];
 const SINK_KEYS = ['method', 'path', 'url', 'headers', 'body'];
@@ -35,9 +34,8 @@ export class HttpConnector extends ConnectorBase {
   readonly #timeoutMs: number;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'http', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'http', deps, CONNECTOR_KEYS);
+    const where = this.where;
     this.#url = readUrl(config, 'url', where, ['http:', 'https:']);
     this.#headers = readStringMap(config, 'headers', where);
     this.#timeoutMs = readInt(config, 'timeoutMs', where, {
@@ -48,15 +46,10 @@ export class HttpConnector extends ConnectorBase {
     this.#probe();
   }
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: SINK_KEYS,
-      batchSize: 1,
-      writer: (settings, where) => this.#writer(settings, where),
-    });
-  }
+  protected readonly sinkKeys = SINK_KEYS;
+  protected override readonly defaultBatchSize = 1;
 
-  #writer(settings: Settings, where: string): SinkWriter<HttpRecord> {
+  protected writer(settings: Settings, where: string): SinkWriter<HttpRecord> {
     const method = readOneOf(settings, 'method', where, METHODS, 'POST');
     const target = this.#target(settings, where);
     const headers = Object.entries({

@@ -1,12 +1,15 @@
 // Connectors to outside systems and the sinks rule actions write through (docs/CONNECTORS.md).
 import { ConnectorConfigError } from './config.js';
 import { HttpConnector } from './http.js';
+import { MqttConnector } from './mqtt.js';
 import { NatsConnector } from './nats.js';
 import { PostgresConnector } from './postgresql.js';
 import { RedisConnector } from './redis.js';
 import type { Connector, ConnectorConfig, ConnectorDeps, ConnectorType } from './types.js';
 
+export { type BridgeLine, parseBridgeLine } from './bridge-lines.js';
 export { ConnectorConfigError } from './config.js';
+export { isMqttBridge, type MqttBridge } from './mqtt.js';
 export type {
   Connector,
   ConnectorConfig,
@@ -25,17 +28,11 @@ const FACTORIES: Record<
   (config: ConnectorConfig, deps: ConnectorDeps) => Connector
 > = {
   http: (config, deps) => new HttpConnector(config, deps),
-  mqtt: unsupported,
+  mqtt: (config, deps) => new MqttConnector(config, deps),
   postgresql: (config, deps) => new PostgresConnector(config, deps),
   redis: (config, deps) => new RedisConnector(config, deps),
   nats: (config, deps) => new NatsConnector(config, deps),
 };
-
-function unsupported(config: ConnectorConfig): never {
-  throw new ConnectorConfigError(
-    `connector '${config.name}': type ${config.type} is not built yet`,
-  );
-}
 
 /** Creates a connector; throws ConnectorConfigError naming the key when the config is wrong. */
 export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): Connector {

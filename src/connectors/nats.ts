@@ -5,25 +5,16 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { type ConnectionOptions, connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConnectorBase } from './base.js';
-import {
-  type Settings,
-  checkKeys,
-  fail,
-  readBoolean,
-  readInt,
-  readString,
-  requireString,
-} from './config.js';
+import { type Settings, fail, readBoolean, readInt, readString, requireString } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
-import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'user', 'password', 'token'];
 const SINK_KEYS = ['subject', 'payload', 'jetstream', 'timeoutMs'];
 /** A subject to publish to: tokens of visible characters, no wildcards. */
 const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 const CLOSE_MS = 2_000;
-const FIRST_CONNECT_RETRY_MS = 500;
 
 interface NatsRecord {
   subject: string;
@@ -36,9 +27,8 @@ export class NatsConnector extends ConnectorBase {
   readonly #connecting: Promise<void>;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'nats', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'nats', deps, CONNECTOR_KEYS);
+    const where = this.where;
     const url = requireString(config, 'url', where);
     const servers = url.split(',').map((s) => s.trim());
     for (const server of servers) {
@@ -59,7 +49,10 @@ export class NatsConnector extends ConnectorBase {
   }
 
   async #connect(options: ConnectionOptions): Promise<void> {
-    const nc = await this.#firstConnection(options);
+    const nc = await this.firstConnection(
+      () => connect(options),
+      (opened) => opened.close(),
+    );
     if (!nc) return;
     this.#nc = nc;
     this.#js = jetstream(nc);
@@ -71,30 +64,9 @@ export class NatsConnector extends ConnectorBase {
     }
   }
 
-  /** Tries until a server answers (nats.js then reconnects by itself), or the connector closes. */
-  async #firstConnection(options: ConnectionOptions) {
-    while (!this.closed) {
-      try {
-        const nc = await connect(options);
-        if (!this.closed) return nc;
-        await nc.close();
-      } catch (error) {
-        this.connectionLost(error);
-        await new Promise((r) => setTimeout(r, FIRST_CONNECT_RETRY_MS));
-      }
-    }
-    return undefined;
-  }
+  protected readonly sinkKeys = SINK_KEYS;
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: SINK_KEYS,
-      batchSize: 100,
-      writer: (settings, where) => this.#writer(settings, where),
-    });
-  }
-
-  #writer(settings: Settings, where: string): SinkWriter<NatsRecord> {
+  protected writer(settings: Settings, where: string): SinkWriter<NatsRecord> {
     const subject = template(requireString(settings, 'subject', where), where, 'subject');
     const payload = template(readString(settings, 'payload', where) ?? '${.}', where, 'payload');
     const acked = readBoolean(settings, 'jetstream', where, false);

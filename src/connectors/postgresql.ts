@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ConnectorBase, isConnectionError } from './base.js';
-import { checkKeys, fail, readInt, readUrl, requireString } from './config.js';
+import { type Settings, fail, readInt, readUrl, requireString } from './config.js';
 import { Rejected, type SinkWriter, TargetDown } from './delivery.js';
 import { sqlTemplate } from './template.js';
-import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'pool', 'connectTimeoutMs'];
 /** PostgreSQL's limit of parameters in one statement. */
@@ -26,9 +26,8 @@ export class PostgresConnector extends ConnectorBase {
   readonly #pool: pg.Pool;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'postgresql', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'postgresql', deps, CONNECTOR_KEYS);
+    const where = this.where;
     const url = readUrl(config, 'url', where, ['postgres:', 'postgresql:']);
     this.#pool = new pg.Pool({
       connectionString: url.href,
@@ -45,15 +44,10 @@ export class PostgresConnector extends ConnectorBase {
     this.#pool.query('SELECT 1').catch((error) => this.connectionLost(error));
   }
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: ['sql'],
-      batchSize: 100,
-      writer: (settings, where) => this.#writer(requireString(settings, 'sql', where), id, where),
-    });
-  }
+  protected readonly sinkKeys = ['sql'];
 
-  #writer(sql: string, id: string, where: string): SinkWriter<Row> {
+  protected writer(settings: Settings, where: string, id: string): SinkWriter<Row> {
+    const sql = requireString(settings, 'sql', where);
     if (!/^\s*insert\s/i.test(sql)) fail(where, 'sql must be an INSERT statement');
     const template = sqlTemplate(sql, where, 'sql');
     const multiRow = splitValues(template.text);

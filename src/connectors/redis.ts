@@ -4,10 +4,10 @@
 // holds the records instead.
 import { Redis } from 'ioredis';
 import { ConnectorBase, isConnectionError } from './base.js';
-import { checkKeys, fail, readInt, readUrl, requireString } from './config.js';
+import { type Settings, fail, readInt, readUrl, requireString } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
-import type { ConnectorConfig, ConnectorDeps, Sink, SinkConfig } from './types.js';
+import type { ConnectorConfig, ConnectorDeps } from './types.js';
 
 const CONNECTOR_KEYS = ['name', 'type', 'url', 'connectTimeoutMs'];
 
@@ -17,9 +17,8 @@ export class RedisConnector extends ConnectorBase {
   readonly #redis: Redis;
 
   constructor(config: ConnectorConfig, deps: ConnectorDeps) {
-    super(config.name, 'redis', deps);
-    const where = `connector '${config.name}'`;
-    checkKeys(config, CONNECTOR_KEYS, where);
+    super(config, 'redis', deps, CONNECTOR_KEYS);
+    const where = this.where;
     const url = readUrl(config, 'url', where, ['redis:', 'rediss:']);
     this.#redis = new Redis(url.href, {
       connectTimeout: readInt(config, 'connectTimeoutMs', where, {
@@ -37,15 +36,10 @@ export class RedisConnector extends ConnectorBase {
     this.#redis.on('error', (error) => this.connectionLost(error));
   }
 
-  sink(config: SinkConfig, id: string): Sink {
-    return this.makeSink(config, id, {
-      keys: ['command'],
-      batchSize: 100,
-      writer: (settings, where) => this.#writer(requireString(settings, 'command', where), where),
-    });
-  }
+  protected readonly sinkKeys = ['command'];
 
-  #writer(command: string, where: string): SinkWriter<Command> {
+  protected writer(settings: Settings, where: string): SinkWriter<Command> {
+    const command = requireString(settings, 'command', where);
     const words = splitCommand(command, where).map((word) => template(word, where, 'command'));
     if (!/^[A-Za-z][A-Za-z.]*$/.test(words[0]!.render({}))) {
       fail(where, `command must start with a Redis command name, not '${words[0]!.render({})}'`);

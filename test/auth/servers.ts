@@ -177,6 +177,30 @@ export async function startRedis(persist = false): Promise<ManagedServer> {
   return server;
 }
 
+/**
+ * mosquitto on a free port with `settings` (lines of mosquitto.conf); with `persistence true`
+ * in them, its store is in the temp dir, so sessions and queued messages outlive a restart.
+ */
+export async function startMosquittoServer(settings: string[] = []): Promise<ManagedServer> {
+  const dir = await tempDir('mosquitto');
+  const port = await freePort();
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    `persistence_location ${dir}/`,
+    ...settings,
+  ];
+  // As root, mosquitto would switch to its own user, which cannot read our private temp dir.
+  if (process.getuid?.() === 0) lines.push('user root');
+  await writeFile(join(dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);
+  const server = new ManagedServer('mosquitto', port, dir, () => ({
+    file: 'mosquitto',
+    args: ['-c', join(dir, 'mosquitto.conf')],
+  }));
+  await server.start();
+  return server;
+}
+
 export const LDAP_SUFFIX = 'dc=example,dc=org';
 export const LDAP_ADMIN = `cn=admin,${LDAP_SUFFIX}`;
 export const LDAP_ADMIN_PASSWORD = 'admin-secret';

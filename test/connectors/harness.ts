@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectorDeps, IngressMessage, Sink } from '../../src/connectors/index.js';
+import type { Connector, ConnectorDeps, IngressMessage, Sink } from '../../src/connectors/index.js';
 import { waitFor } from '../admin/helpers.js';
 
 export { waitFor };
@@ -100,6 +100,8 @@ export class Webhook {
 
 export interface Outage {
   sink: Sink;
+  /** The sink's connector: seen disconnected after the stop, connected again at the end. */
+  connector?: Connector;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** The sequence numbers the target holds, in the order it got them. */
@@ -130,6 +132,10 @@ export async function outageUnderLoad(outage: Outage): Promise<{ pushed: number 
   })();
   await new Promise((r) => setTimeout(r, 300));
   await outage.stop();
+  const { connector } = outage;
+  if (connector) {
+    await waitFor(() => connector.status() !== 'connected', 5_000, 'status not connected');
+  }
   await new Promise((r) => setTimeout(r, downMs));
   assert.ok(sink.counters.queued > 0, 'records wait in the buffer while the target is down');
   await outage.start();
@@ -146,7 +152,11 @@ export async function outageUnderLoad(outage: Outage): Promise<{ pushed: number 
   const received = await outage.received();
   assertAllInOrder(received, pushed);
   assert.deepEqual(sink.counters.dropped, {});
-  assert.equal(sink.counters.success >= pushed, true);
+  await waitFor(() => sink.counters.success >= pushed, 5_000, 'success counted');
+  if (connector) {
+    assert.equal(connector.status(), 'connected');
+    assert.ok(connector.counters.disconnects >= 1);
+  }
   return { pushed };
 }
 

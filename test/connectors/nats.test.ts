@@ -101,14 +101,10 @@ describe('nats connector', { timeout: 60_000 }, () => {
     );
     await outageUnderLoad({
       sink,
-      stop: async () => {
-        await nats.kill(0);
-        await waitFor(() => nt.status() !== 'connected', 5_000, 'status not connected');
-      },
+      connector: nt,
+      stop: () => nats.kill(0),
       start: () => nats.restart(0),
       received: () => streamSeqs('OUTAGE').catch(() => []),
     });
-    assert.equal(nt.status(), 'connected');
-    assert.ok(nt.counters.disconnects >= 1);
   });
 });

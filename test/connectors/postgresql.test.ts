@@ -124,14 +124,10 @@ describe('postgresql connector', { timeout: 90_000 }, () => {
     await outageUnderLoad({
       sink,
       record: (seq) => ({ seq: seq + base }),
-      stop: async () => {
-        await server.stop();
-        await waitFor(() => connector.status() === 'disconnected', 5_000, 'status disconnected');
-      },
+      connector: connector,
+      stop: () => server.stop(),
       start: () => server.start(),
       received: () => seqs(base, base + 1_000_000),
     });
-    assert.equal(connector.status(), 'connected');
-    assert.ok(connector.counters.disconnects >= 1);
   });
 });

@@ -1,0 +1,339 @@
+// MQTT bridge connector, over our own client library: egress (rule sinks with a remote topic
+// template, and forward() for local messages matching `out` lines) and ingress (`in` lines
+// and `ingress` subscriptions, handed to deps.ingress). Loop safety: remote subscriptions use
+// No Local (5.0) so the remote broker does not send our own publishes back; messages that
+// came in are marked by the engine and never forwarded out again through the same bridge;
+// over 3.1.1 (no No Local) the bridge drops its own messages coming back (echoes.ts).
+import { MqttClient, type Message } from '../client/index.js';
+import { ProtocolVersion, type QoS } from '../protocol/constants.js';
+import { validateTopicFilter, validateTopicName } from '../topic/index.js';
+import { ConnectorBase } from './base.js';
+import { type BridgeLine, incomingTopic, outgoingTopic, parseBridgeLine } from './bridge-lines.js';
+import {
+  type Settings,
+  checkKeys,
+  fail,
+  readBoolean,
+  readInt,
+  readOneOf,
+  readString,
+  readUrl,
+  requireString,
+} from './config.js';
+import { BufferedSink, readDeliveryOptions, type SinkWriter, TargetDown } from './delivery.js';
+import { template } from './template.js';
+import { Echoes } from './echoes.js';
+import type { Connector, ConnectorConfig, ConnectorDeps, SinkCounters } from './types.js';
+
+const CONNECTOR_KEYS = [
+  'name',
+  'type',
+  'url',
+  'clientId',
+  'username',
+  'password',
+  'version',
+  'keepAlive',
+  'topics',
+  'ingress',
+  'forward',
+  'publishTimeoutMs',
+];
+const SINK_KEYS = ['topic', 'qos', 'retain', 'payload'];
+
+export interface OutgoingMessage {
+  topic: string;
+  payload: Buffer | string;
+  qos: QoS;
+  retain: boolean;
+}
+
+interface Subscription {
+  filter: string;
+  qos: QoS;
+  /** The local topic of a remote message; undefined when this subscription does not match it. */
+  local(topic: string): string | undefined;
+}
+
+/** What the rule engine uses of an mqtt connector beyond the common Connector. */
+export interface MqttBridge extends Connector {
+  readonly type: 'mqtt';
+  /** Local topic filters of the `out` and `both` lines: messages matching them go to forward(). */
+  readonly localFilters: readonly string[];
+  /**
+   * Queues a local message for the remote broker if an out line matches; false if none does.
+   * The payload is kept, not copied: it must not be a view of a buffer that is reused.
+   */
+  forward(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): boolean;
+  /** The counters of forward()'s buffer (undefined without out lines). */
+  readonly forwardCounters: SinkCounters | undefined;
+}
+
+export function isMqttBridge(connector: Connector): connector is MqttBridge {
+  return connector.type === 'mqtt';
+}
+
+export class MqttConnector extends ConnectorBase implements MqttBridge {
+  declare readonly type: 'mqtt';
+  readonly localFilters: readonly string[];
+  readonly #lines: readonly BridgeLine[];
+  readonly #subscriptions: readonly Subscription[];
+  readonly #forwarder: BufferedSink<OutgoingMessage> | undefined;
+  readonly #publishTimeoutMs: number;
+  #client: MqttClient | undefined;
+  readonly #starting: Promise<void>;
+  /** Over 3.1.1 only: our own messages the remote broker will send back. */
+  readonly #echoes: Echoes | undefined;
+
+  constructor(config: ConnectorConfig, deps: ConnectorDeps) {
+    super(config, 'mqtt', deps, CONNECTOR_KEYS);
+    const where = this.where;
+    const url = readUrl(config, 'url', where, ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']);
+    this.#lines = readLines(config, where);
+    this.#subscriptions = [...inSubscriptions(this.#lines), ...readIngress(config, where)];
+    this.localFilters = this.#lines.filter((l) => l.direction !== 'in').map((l) => l.localFilter);
+    this.#publishTimeoutMs = readInt(config, 'publishTimeoutMs', where, {
+      min: 1,
+      max: 3_600_000,
+      fallback: 10_000,
+    });
+    const client = clientOptions(config, where);
+    if (client.protocolVersion !== ProtocolVersion.V5) {
+      this.#echoes = new Echoes(this.#subscriptions.map((s) => s.filter));
+    }
+    this.#forwarder = this.localFilters.length > 0 ? this.#makeForwarder(config, where) : undefined;
+    this.#starting = this.#start(url, client);
+  }
+
+  forward(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): boolean {
+    for (const line of this.#lines) {
+      const remote = outgoingTopic(line, topic);
+      if (remote === undefined) continue;
+      const message = {
+        topic: remote,
+        payload: Buffer.isBuffer(payload)
+          ? payload
+          : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        qos: Math.min(qos, line.qos) as QoS,
+        retain,
+      };
+      this.#forwarder!.push(message as unknown as Record<string, unknown>, topic);
+      return true;
+    }
+    return false;
+  }
+
+  protected readonly sinkKeys = SINK_KEYS;
+
+  #makeForwarder(config: ConnectorConfig, where: string): BufferedSink<OutgoingMessage> {
+    const settings = (config.forward ?? {}) as Settings;
+    const forwardWhere = `${where} forward`;
+    checkKeys(
+      settings,
+      ['buffer', 'batchSize', 'batchTimeMs', 'maxRetries', 'retryInitialMs', 'retryMaxMs'],
+      forwardWhere,
+    );
+    const options = readDeliveryOptions({ connector: this.name, ...settings }, forwardWhere, {
+      batchSize: 100,
+      disk: this.deps.dataDir !== undefined,
+    });
+    const writer: SinkWriter<OutgoingMessage> = {
+      prepare: (output) => output as unknown as OutgoingMessage,
+      write: (batch) => this.#publish(batch),
+    };
+    return new BufferedSink(
+      `${this.name}/forward`,
+      writer,
+      options,
+      this.deps.log,
+      this.deps.dataDir,
+    );
+  }
+
+  protected writer(settings: Settings, where: string): SinkWriter<OutgoingMessage> {
+    const topic = template(requireString(settings, 'topic', where), where, 'topic');
+    const payload = template(readString(settings, 'payload', where) ?? '${.}', where, 'payload');
+    const qos = readOneOf(settings, 'qos', where, [0, 1, 2] as const, 0);
+    const retain = readBoolean(settings, 'retain', where, false);
+    return {
+      prepare: (output) => {
+        const message = {
+          topic: topic.render(output),
+          payload: payload.render(output),
+          qos,
+          retain,
+        };
+        const problem = validateTopicName(message.topic);
+        if (problem) throw new Error(`not a topic name: '${message.topic}' (${problem.message})`);
+        return message;
+      },
+      write: (batch) => this.#publish(batch),
+    };
+  }
+
+  /** Publishes a batch (QoS 1 and 2 waiting for their acks); refused while disconnected. */
+  async #publish(batch: readonly OutgoingMessage[]): Promise<undefined> {
+    const client = this.#client;
+    if (!client?.connected) throw new TargetDown(`MQTT connector '${this.name}' is not connected`);
+    for (const m of batch) this.#echoes?.sent(m.topic, m.payload);
+    const sent = batch.map((m) =>
+      client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_r, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`publish not acknowledged in ${this.#publishTimeoutMs} ms`)),
+        this.#publishTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([Promise.all(sent), late]);
+    } catch (error) {
+      if (!client.connected)
+        throw new TargetDown(`MQTT: ${(error as Error).message}`, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return undefined;
+  }
+
+  /** Connects (trying until the broker answers; then the client reconnects by itself) and subscribes. */
+  async #start(url: URL, options: ConstructorParameters<typeof MqttClient>[1]): Promise<void> {
+    const client = await this.firstConnection(
+      async () => {
+        const client = new MqttClient(url, options);
+        this.#watch(client);
+        await client.start();
+        return client;
+      },
+      (opened) => opened.end({ force: true }),
+    );
+    if (!client) return;
+    this.#client = client;
+    this.setStatus('connected');
+    await this.#subscribe(client);
+  }
+
+  #watch(client: MqttClient): void {
+    client.on('connect', () => {
+      if (this.#client === client) this.setStatus('connected');
+    });
+    client.on('offline', (cause) => this.connectionLost(cause));
+    client.on('reconnect', () => this.setStatus('connecting'));
+    client.on('error', () => {
+      this.counters.errors++;
+    });
+    client.on('message', (message) => this.#ingress(message));
+  }
+
+  async #subscribe(client: MqttClient): Promise<void> {
+    if (this.#subscriptions.length === 0) return;
+    const noLocal = client.protocolVersion === ProtocolVersion.V5;
+    const requests = this.#subscriptions.map((s) => ({
+      topicFilter: s.filter,
+      qos: s.qos,
+      noLocal,
+    }));
+    try {
+      await client.subscribe(requests);
+    } catch (error) {
+      this.counters.errors++;
+      this.deps.log.error(
+        { connector: this.name, error: (error as Error).message },
+        'bridge subscribe failed',
+      );
+    }
+  }
+
+  get forwardCounters(): SinkCounters | undefined {
+    return this.#forwarder?.counters;
+  }
+
+  #ingress(message: Message): void {
+    if (this.#echoes?.isEcho(message.topic, message.payload)) return;
+    for (const subscription of this.#subscriptions) {
+      const topic = subscription.local(message.topic);
+      if (topic === undefined) continue;
+      this.deps.ingress(this.name, {
+        topic,
+        payload: Buffer.from(
+          message.payload.buffer,
+          message.payload.byteOffset,
+          message.payload.byteLength,
+        ),
+        qos: message.qos,
+        retain: message.retain,
+        properties: message.properties,
+      });
+      return;
+    }
+  }
+
+  override async close(): Promise<void> {
+    await this.#forwarder?.close();
+    await super.close();
+  }
+
+  protected async disconnect(): Promise<void> {
+    await this.#starting;
+    await this.#client?.end({ timeout: 2_000 }).catch(() => {});
+  }
+}
+
+function readLines(config: Settings, where: string): BridgeLine[] {
+  const topics = config.topics ?? [];
+  if (!Array.isArray(topics)) fail(where, 'topics must be a list of bridge lines');
+  return topics.map((line, i) => {
+    if (typeof line !== 'string') fail(where, `topics[${i}] must be a string`);
+    return parseOrFail(() => parseBridgeLine(line), where, `topics[${i}]`);
+  });
+}
+
+function parseOrFail<T>(parse: () => T, where: string, key: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    return fail(where, `${key}: ${(error as Error).message}`);
+  }
+}
+
+function inSubscriptions(lines: readonly BridgeLine[]): Subscription[] {
+  return lines
+    .filter((line) => line.direction !== 'out')
+    .map((line) => ({
+      filter: line.remoteFilter,
+      qos: line.qos,
+      local: (topic) => incomingTopic(line, topic),
+    }));
+}
+
+/** `ingress: [{remote: 'x/#', qos: 1}]`: remote messages kept under their own topic. */
+function readIngress(config: Settings, where: string): Subscription[] {
+  const entries = config.ingress ?? [];
+  if (!Array.isArray(entries)) fail(where, 'ingress must be a list of {remote, qos}');
+  return entries.map((entry: Settings, i) => {
+    const at = `${where} ingress[${i}]`;
+    if (typeof entry !== 'object' || entry === null) fail(at, 'must be a map {remote, qos}');
+    checkKeys(entry, ['remote', 'qos'], at);
+    const filter = requireString(entry, 'remote', at);
+    const problem = validateTopicFilter(filter);
+    if (problem) fail(at, `remote '${filter}' is not a topic filter (${problem.message})`);
+    const qos = readOneOf(entry, 'qos', at, [0, 1, 2] as const, 0);
+    return { filter, qos, local: (topic) => topic };
+  });
+}
+
+function clientOptions(config: Settings, where: string) {
+  const version = readOneOf(config, 'version', where, [4, 5] as const, 5);
+  return {
+    protocolVersion: version === 5 ? ProtocolVersion.V5 : ProtocolVersion.V311,
+    clientId: readString(config, 'clientId', where) ?? `culex-bridge-${config.name as string}`,
+    username: readString(config, 'username', where),
+    password: readString(config, 'password', where),
+    keepAlive: readInt(config, 'keepAlive', where, { min: 0, max: 65_535, fallback: 30 }),
+    reconnect: { initialDelay: 100, maxDelay: 2_000 },
+    connectTimeout: 5_000,
+    queueQoS0: false,
+  };
+}
