@@ -10,13 +10,17 @@
 // (built in .tmp/rules-baseline): the broker's hot path with no rule, before and after.
 // Prints a table, then one JSON line: msg/s and msg per broker CPU-second per scenario, and
 // their ratios to `none`.
+// Then the connectors' figures from bench/connectors.ts (runConnectorBench: PostgreSQL sink
+// rows/s batched, MQTT egress bridge msgs/s to a Mosquitto), the bridge also as a ratio of
+// the no-rule fan-in rate; `--connectors no` skips them.
 // Options: --baseline REF, --duration S (5), --warmup S (1), --reps N (3), --window N (1000),
-// --publishers N (10).
+// --publishers N (10), --connectors no.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ConnectorBenchResult, runConnectorBench } from './connectors.js';
 import {
   type Build,
   buildBaseline,
@@ -41,6 +45,7 @@ import {
 const args = parseArgs(process.argv);
 const options = loadOptions(args, { duration: 5, reps: 3 });
 const BASELINE = args.get('--baseline');
+const CONNECTORS = args.get('--connectors') !== 'no';
 const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 
 type Scenario = 'none' | 'one' | 'hundred';
@@ -142,7 +147,10 @@ async function main(): Promise<void> {
     const results: Result[] = [];
     for (let rep = 0; rep < options.reps; rep++)
       for (const broker of brokers) results.push(await fanIn(broker, rep));
-    report(results, brokers);
+    const ran = [...brokers];
+    // The connector targets get the CPU the brokers had.
+    for (const b of brokers.splice(0)) await b.stop();
+    report(results, ran, CONNECTORS ? await runConnectorBench() : undefined);
   } finally {
     for (const b of brokers) await b.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -153,7 +161,11 @@ async function main(): Promise<void> {
  * msg/s, and msg per broker CPU-second: on a host whose cores other work shares, the broker
  * does not always get its core, and the second figure moves less with that.
  */
-function report(results: Result[], brokers: Broker[]): void {
+function report(
+  results: Result[],
+  brokers: Broker[],
+  connectors: ConnectorBenchResult | undefined,
+): void {
   console.log('');
   console.log('| scenario | messages | seconds | msg/s | broker CPU | msg per CPU-s | load CPU |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
@@ -184,7 +196,14 @@ function report(results: Result[], brokers: Broker[]): void {
     JSON.stringify({
       rate: figures((r) => r.rate),
       perCpuSecond: figures(perCpu),
-      targets: { one: 0.7, hundred: 0.5 },
+      connectors: connectors && {
+        ...connectors,
+        // The issue's yardstick: the egress bridge against this broker's own fan-in rate.
+        mqttEgressToFanin: Number(
+          (connectors.mqttEgressPerSecond / of('none', (r) => r.rate)).toFixed(3),
+        ),
+      },
+      targets: { one: 0.7, hundred: 0.5, postgresRowsPerSecond: 20_000, mqttEgressToFanin: 0.5 },
     }),
   );
 }
