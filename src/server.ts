@@ -14,7 +14,8 @@ import type {
   SessionStore,
 } from './broker/ports.js';
 import type { ListenerConfig, ListenerType } from './config.js';
-import type { RulesOptions, RulesService } from './rules/index.js';
+import { RulesHost } from './rules/host.js';
+import type { RulesOptions, RulesService } from './rules/service.js';
 import { MemoryRetainedStore, MemorySessionStore } from './store/memory.js';
 import { NatsClusterBus } from './cluster/nats-bus.js';
 import type { ClusterOptions } from './cluster/options.js';
@@ -77,8 +78,13 @@ export class CulexServer {
     readonly listeners: OpenListener[],
     private readonly store: StoreChoice,
     readonly admin?: AdminServer,
-    readonly rules?: RulesService,
+    private readonly rulesHost?: RulesHost,
   ) {}
+
+  /** The rule engine's service, once open (see RulesHost: at start, or on first API use). */
+  get rules(): RulesService | undefined {
+    return this.rulesHost?.current;
+  }
 
   /** The first listener of a type, e.g. `server.address('tcp').port`. */
   address(type: ListenerType = 'tcp'): { host: string; port: number } {
@@ -104,7 +110,7 @@ export class CulexServer {
 
   async close(): Promise<void> {
     await this.admin?.close();
-    await this.rules?.close();
+    await this.rulesHost?.close();
     // Stop accepting first, but await the listeners only after the broker has closed the
     // open connections: a net.Server's close waits for every connection to end.
     const listenersClosed = Promise.all(this.listeners.map((l) => l.listening.close()));
@@ -203,13 +209,10 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   const listeners: OpenListener[] = [];
   const wanted = options.listeners ?? [{ type: 'tcp', port: 1883 }];
   let admin: AdminServer | undefined;
-  let rules: RulesService | undefined;
+  const rules = options.rules && new RulesHost(broker, { ...options.rules, log });
   try {
     // Before the listeners: the first client's messages and events meet the rules.
-    if (options.rules) {
-      const { RulesService } = await import('./rules/index.js');
-      rules = await RulesService.open(broker, { ...options.rules, log });
-    }
+    await rules?.start();
     for (const l of wanted) listeners.push(await openListener(broker, l));
     if (options.http) {
       const views = listeners.map(({ type, host, port }, i) => ({

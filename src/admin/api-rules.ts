@@ -1,6 +1,8 @@
 // Rules and connectors (docs/RULES.md): CRUD, enable/disable, reset metrics, and the SQL test
 // that runs a rule against a sample input without side effects.
-import { RulesError, type RulesService } from '../rules/index.js';
+import type { RulesHost } from '../rules/host.js';
+import { RulesError } from '../rules/errors.js';
+import type { RulesService } from '../rules/service.js';
 import { HttpError, type RouteTable, type Schema } from './routes.js';
 import * as S from './schemas.js';
 
@@ -28,12 +30,12 @@ const connectorView: Schema = {
   description: 'The connector (secrets hidden), its status, counters and the rules using it',
 };
 
-export function ruleRoutes(table: RouteTable, rules: RulesService): void {
+export function ruleRoutes(table: RouteTable, host: RulesHost): void {
   const route = (
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     summary: string,
-    handler: (params: Record<string, string>, body: unknown) => unknown,
+    handler: (rules: RulesService, params: Record<string, string>, body: unknown) => unknown,
     extra: { body?: boolean; status?: number; item?: 'rule' | 'connector' } = {},
   ) =>
     table.add({
@@ -51,15 +53,16 @@ export function ruleRoutes(table: RouteTable, rules: RulesService): void {
         404: { description: 'No such rule or connector' },
       },
       handler: async (req, reply) => {
-        const result = await call(() => handler(req.params, req.body));
+        const rules = await host.get();
+        const result = await call(() => handler(rules, req.params, req.body));
         reply.code(extra.status ?? 200);
         return result ?? reply.send();
       },
     });
-  route('GET', '/api/v1/rules', 'List rules with their metrics', () => ({
+  route('GET', '/api/v1/rules', 'List rules with their metrics', (rules) => ({
     data: rules.listRules(),
   }));
-  route('POST', '/api/v1/rules', 'Create a rule', (_, b) => rules.createRule(b), {
+  route('POST', '/api/v1/rules', 'Create a rule', (rules, _, b) => rules.createRule(b), {
     body: true,
     status: 201,
   });
@@ -67,27 +70,27 @@ export function ruleRoutes(table: RouteTable, rules: RulesService): void {
     'POST',
     '/api/v1/rules/test',
     'Run SQL against a sample message or event: the outputs, no actions, no counters',
-    (_, b) => rules.test(b as { sql: string }),
+    (rules, _, b) => rules.test(b as { sql: string }),
     { body: true },
   );
-  route('GET', '/api/v1/rules/:id', 'One rule', (p) => rules.getRule(p.id!));
+  route('GET', '/api/v1/rules/:id', 'One rule', (rules, p) => rules.getRule(p.id!));
   route(
     'PUT',
     '/api/v1/rules/:id',
     'Change a rule (the keys given)',
-    (p, b) => rules.updateRule(p.id!, b),
+    (rules, p, b) => rules.updateRule(p.id!, b),
     { body: true },
   );
-  route('DELETE', '/api/v1/rules/:id', 'Delete a rule', (p) => rules.deleteRule(p.id!), {
+  route('DELETE', '/api/v1/rules/:id', 'Delete a rule', (rules, p) => rules.deleteRule(p.id!), {
     status: 204,
   });
-  route('POST', '/api/v1/rules/:id/enable', 'Enable a rule', (p) =>
+  route('POST', '/api/v1/rules/:id/enable', 'Enable a rule', (rules, p) =>
     rules.updateRule(p.id!, { enabled: true }),
   );
-  route('POST', '/api/v1/rules/:id/disable', 'Disable a rule', (p) =>
+  route('POST', '/api/v1/rules/:id/disable', 'Disable a rule', (rules, p) =>
     rules.updateRule(p.id!, { enabled: false }),
   );
-  route('POST', '/api/v1/rules/:id/metrics/reset', "Reset a rule's metrics", (p) =>
+  route('POST', '/api/v1/rules/:id/metrics/reset', "Reset a rule's metrics", (rules, p) =>
     rules.resetMetrics(p.id!),
   );
   const connector = { item: 'connector' as const };
@@ -95,35 +98,41 @@ export function ruleRoutes(table: RouteTable, rules: RulesService): void {
     'GET',
     '/api/v1/connectors',
     'List connectors with status and counters',
-    () => ({
+    (rules) => ({
       data: rules.listConnectors(),
     }),
     connector,
   );
-  route('POST', '/api/v1/connectors', 'Create a connector', (_, b) => rules.createConnector(b), {
-    ...connector,
-    body: true,
-    status: 201,
-  });
+  route(
+    'POST',
+    '/api/v1/connectors',
+    'Create a connector',
+    (rules, _, b) => rules.createConnector(b),
+    {
+      ...connector,
+      body: true,
+      status: 201,
+    },
+  );
   route(
     'GET',
     '/api/v1/connectors/:name',
     'One connector',
-    (p) => rules.getConnector(p.name!),
+    (rules, p) => rules.getConnector(p.name!),
     connector,
   );
   route(
     'PUT',
     '/api/v1/connectors/:name',
     'Change a connector (the keys given)',
-    (p, b) => rules.updateConnector(p.name!, b),
+    (rules, p, b) => rules.updateConnector(p.name!, b),
     { ...connector, body: true },
   );
   route(
     'DELETE',
     '/api/v1/connectors/:name',
     'Delete a connector no rule uses',
-    (p) => rules.deleteConnector(p.name!),
+    (rules, p) => rules.deleteConnector(p.name!),
     { ...connector, status: 204 },
   );
 }

@@ -1,7 +1,8 @@
 // Prometheus figures of the rule engine: per rule (matched, passed, failed by kind, actions by
 // outcome, rate) and per connector (status, connects, disconnects, errors).
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ConnectorView, RuleView, RulesService } from '../rules/index.js';
+import type { RulesHost } from '../rules/host.js';
+import type { ConnectorView, RuleView } from '../rules/index.js';
 
 type RuleValue = (r: RuleView) => number;
 
@@ -32,8 +33,13 @@ const CONNECTOR_COUNTERS: [string, string, (c: ConnectorView) => number][] = [
 
 const STATUSES = ['connected', 'connecting', 'disconnected'];
 
-export function defineRuleMetrics(registry: Registry, rules: RulesService): void {
+/** Figures of the rules and connectors; none until the engine is open (RulesHost). */
+export function defineRuleMetrics(registry: Registry, host: RulesHost): void {
   const registers = [registry];
+  const rules = {
+    listRules: (): RuleView[] => host.current?.listRules() ?? [],
+    listConnectors: (): ConnectorView[] => host.current?.listConnectors() ?? [],
+  };
   for (const [name, help, value] of RULE_COUNTERS)
     new Counter({
       name: `culex_rule_${name}_total`,

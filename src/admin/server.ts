@@ -11,7 +11,7 @@ import { type ListenerView, systemRoutes } from './api-system.js';
 import { clusterRoutes } from './api-cluster.js';
 import { ruleRoutes } from './api-rules.js';
 import { defineRuleMetrics } from './metrics-rules.js';
-import type { RulesService } from '../rules/index.js';
+import type { RulesHost } from '../rules/host.js';
 import { ApiAuth, type AuthOptions } from './auth.js';
 import { Metrics, type MetricsOptions } from './metrics.js';
 import { errorName, HttpError, RouteTable } from './routes.js';
@@ -39,7 +39,7 @@ export interface AdminHttpOptions extends AuthOptions {
   bodyLimit?: number;
   logger?: Logger;
   /** The rule engine: its API (/api/v1/rules, /api/v1/connectors) and metrics. */
-  rules?: RulesService;
+  rules?: RulesHost;
 }
 
 export class AdminServer {

@@ -10,6 +10,8 @@ export {
 } from './config.js';
 export { EVENT_NAMES, type EventName } from './events.js';
 export { RuleEngine, type RuleView } from './engine.js';
+export { RulesHost } from './host.js';
 export type { RuleFigures } from './metrics.js';
-export { type ConnectorView, RulesError, type RulesOptions, RulesService } from './service.js';
+export { RulesError } from './errors.js';
+export { type ConnectorView, type RulesOptions, RulesService } from './service.js';
 export type { RuleTestRequest } from './test-rule.js';

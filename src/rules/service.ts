@@ -10,21 +10,14 @@ import {
 } from '../connectors/index.js';
 import type { Properties } from '../protocol/packets.js';
 import { Bridges } from './bridges.js';
+import { RulesError } from './errors.js';
 import { parseConnector, parseRule, type RuleConfig } from './config.js';
 import { RuleEngine, type RuleView } from './engine.js';
 import type { Fields } from './fields.js';
 import { RulesFile, type StoredRules, emptyStored } from './store.js';
 import { type RuleTestRequest, testRule } from './test-rule.js';
 
-export class RulesError extends Error {
-  constructor(
-    readonly kind: 'bad_request' | 'not_found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RulesError';
-  }
-}
+export { RulesError };
 
 export interface RulesOptions {
   rules?: RuleConfig[];
