@@ -21,9 +21,7 @@ export function testRule(request: RuleTestRequest, node: string): { outputs: Fie
   const topic = input.topic;
   // A message must come from one of the FROM sources, as it would in the broker.
   const fits = sources.some(
-    (s) =>
-      s.kind !== 'topic' ||
-      (typeof topic === 'string' && (topicMatches(s.filter, topic) || 'event' in context)),
+    (s) => s.kind !== 'topic' || (typeof topic === 'string' && topicMatches(s.filter, topic)),
   );
   if (!fits)
     throw new Error(
