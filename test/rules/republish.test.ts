@@ -43,6 +43,12 @@ const rules: RuleConfig[] = [
     actions: [{ type: 'republish', topic: 'loop/again', payload: 'x' }],
   },
   {
+    id: 'math',
+    sql: 'SELECT power(payload.x, 2) AS p FROM "math/#"',
+    enabled: true,
+    actions: [{ type: 'republish', topic: 'squares/x', payload: '${p}' }],
+  },
+  {
     id: 'broken',
     sql: 'SELECT * FROM "bad/#"',
     enabled: true,
@@ -118,6 +124,19 @@ describe('rules: republish', () => {
     assert.equal(view.metrics.actions.success, 8);
     assert.equal(view.metrics.actions.dropped, 1);
     assert.equal(h.server.rules!.engine.loopDropped, 1);
+  });
+
+  it('an input the SQL fails on counts as failed.exception; the next one passes', async () => {
+    const sub = await h.connected({ clientId: 'math-sub' });
+    await sub.subscribe(['squares/#']);
+    await publisher.publish('math/1', '{"x":1e300}', { qos: 1 });
+    await publisher.publish('math/1', '{"x":3}', { qos: 1 });
+    assert.equal(text(await sub.receive()), '9');
+    const view = h.server.rules!.getRule('math');
+    assert.deepEqual(
+      [view.metrics.matched, view.metrics.failed.exception, view.metrics.passed],
+      [2, 1, 1],
+    );
   });
 
   it('a template that renders an invalid topic fails the action, the broker goes on', async () => {
