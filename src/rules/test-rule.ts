@@ -14,6 +14,11 @@ export interface RuleTestRequest {
 
 /** Outputs as JSON would show them (payload bytes as text). */
 export function testRule(request: RuleTestRequest, node: string): { outputs: Fields[] } {
+  if (typeof request?.sql !== 'string' || request.sql === '')
+    throw new Error("'sql' must be a string: the rule's SQL");
+  const given = request.context;
+  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given)))
+    throw new Error("'context' must be a mapping of input fields to values");
   const compiled = compileRule(request.sql);
   const sources = compiled.sources.map(parseSource);
   const context = request.context ?? {};

@@ -101,6 +101,14 @@ describe('rules API', () => {
     });
     assert.equal(elsewhere.status, 400);
     assert.match(elsewhere.body.message, /matches no FROM/);
+    const noSql = await h.api('POST', '/api/v1/rules/test', { context: {} });
+    assert.equal(noSql.status, 400);
+    assert.equal(noSql.body.message, "'sql' must be a string: the rule's SQL");
+    const badContext = await h.api('POST', '/api/v1/rules/test', {
+      sql: 'SELECT * FROM "t"',
+      context: [1],
+    });
+    assert.equal(badContext.body.message, "'context' must be a mapping of input fields to values");
     assert.equal(h.server.rules!.listRules().length, 1);
   });
 
