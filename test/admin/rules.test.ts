@@ -25,7 +25,7 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('rules API', () => {
+describe('rules API', { timeout: 60_000 }, () => {
   it('creates, lists, reads, changes and deletes a rule', async () => {
     const rule = {
       id: 'r1',

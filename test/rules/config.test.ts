@@ -100,20 +100,17 @@ test('every key is checked, the message names it', () => {
   );
 });
 
-test('culex start runs the configured rules; bad SQL stops it with the position', async () => {
+test('culex start runs the configured rules; bad SQL stops it with the position', {
+  timeout: 60_000,
+}, async () => {
   const main = resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'store: memory\nhttpPort: 0\nrules: [{ id: a, sql: "SELECT * FORM t" }]\n');
-  const failed = spawn(process.execPath, [
-    main,
-    'start',
-    '-c',
-    bad,
-    '--port',
-    '0',
-    '--ws-port',
-    '0',
-  ]);
+  const failed = spawn(
+    process.execPath,
+    [main, 'start', '-c', bad, '--port', '0', '--ws-port', '0'],
+    { timeout: 20_000 },
+  );
   let stderr = '';
   failed.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise((r) => failed.on('exit', r));

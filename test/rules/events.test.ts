@@ -23,7 +23,7 @@ export function eventRules(): RuleConfig[] {
   }));
 }
 
-describe('rules: broker events', () => {
+describe('rules: broker events', { timeout: 60_000 }, () => {
   let h: Harness;
   let watcher: RawClient;
   const seen = new Map<string, Record<string, unknown>[]>();
@@ -184,7 +184,7 @@ describe('rules: broker events', () => {
   });
 });
 
-describe('rules: events cost nothing when no rule listens', () => {
+describe('rules: events cost nothing when no rule listens', { timeout: 60_000 }, () => {
   it('the broker event slots are set only while a rule reads the event', async () => {
     const h = await Harness.start({
       rules: { rules: [eventRules().find((r) => r.id === 'ev-client_connected')!] },

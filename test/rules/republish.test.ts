@@ -56,7 +56,7 @@ const rules: RuleConfig[] = [
   },
 ];
 
-describe('rules: republish', () => {
+describe('rules: republish', { timeout: 60_000 }, () => {
   let h: Harness;
   let publisher: MqttClient;
   const url = () => `mqtt://127.0.0.1:${h.port}`;
