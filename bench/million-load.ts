@@ -9,7 +9,8 @@ const [host, portText, source, loaderText, countText, inProgressText] = process.
 const port = Number(portText);
 const loader = Number(loaderText);
 const count = Number(countText);
-const maxInProgress = Number(inProgressText ?? 100);
+/** CONNECTs in flight at once: bench/million.ts shares its budget among the loaders still opening. */
+let maxInProgress = Number(inProgressText ?? 100);
 
 /** Per connection: 0 opening, 1 connected, 2 subscribed, 3 gone. */
 const state = new Uint8Array(count);
@@ -102,17 +103,40 @@ function fail(i: number, reason: string): void {
   openMore();
 }
 
-function open(i: number): void {
-  inProgress++;
-  const socket = connect({ host, port, localAddress: source, noDelay: true });
+/** Local ports 1024-65535, taken in turn: see open(). */
+const LOCAL_PORTS = 64_512;
+let nextLocalPort = 0;
+
+/**
+ * Opens connection i from `source`, on a local port chosen here: letting the kernel pick one
+ * for a bound source address scans the ports in use on it (and those in TIME_WAIT from an
+ * earlier run), which made the load generator, not the broker, the bottleneck past ~10,000
+ * connections (its CPU was almost all system time). A port still in use fails at once with
+ * EADDRINUSE, and the next one is tried.
+ */
+function open(i: number, tries = 0): void {
+  if (tries === 0) inProgress++;
+  const localPort = 1024 + (nextLocalPort++ % LOCAL_PORTS);
+  const socket = connect({ host, port, localAddress: source, localPort, noDelay: true });
   sockets[i] = socket;
   let pending: Buffer | undefined;
-  socket.once('connect', () => socket.write(connectPacket(i)));
+  let opened = false;
+  socket.once('connect', () => {
+    opened = true;
+    socket.write(connectPacket(i));
+  });
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (opened || error.code !== 'EADDRINUSE' || tries >= 100) {
+      fail(i, error.message);
+      return;
+    }
+    socket.removeAllListeners('close');
+    open(i, tries + 1);
+  });
   socket.on('data', (chunk: Buffer) => {
     pending = read(i, pending ? Buffer.concat([pending, chunk]) : chunk);
     if (pending.length === 0) pending = undefined;
   });
-  socket.on('error', (error) => fail(i, error.message));
   socket.on('close', () => fail(i, 'closed by the broker'));
 }
 
@@ -130,12 +154,24 @@ function sample(size: number): string[] {
   return [...topics];
 }
 
-process.on('message', (message: { sample?: number }) => {
+process.on('message', (message: { sample?: number; inProgress?: number }) => {
   if (message.sample !== undefined) process.send!({ sampled: sample(message.sample) });
+  if (message.inProgress !== undefined) {
+    maxInProgress = message.inProgress;
+    openMore();
+  }
 });
 process.on('disconnect', () => process.exit(0));
 setInterval(() => {
   const memory = process.memoryUsage().rss;
-  process.send!({ connected, subscribed: subscribedCount, failed, lastError, rss: memory });
+  const opening = next < count || inProgress > 0;
+  process.send!({
+    connected,
+    subscribed: subscribedCount,
+    failed,
+    lastError,
+    rss: memory,
+    opening,
+  });
 }, 1_000);
 openMore();

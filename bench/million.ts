@@ -28,6 +28,8 @@ const IN_PROGRESS = arg('in-progress', 1_000);
 const MEMORY_FLOOR_KIB = 1.5 * 1024 * 1024;
 
 interface Progress {
+  /** Whether the loader still has connections to open or in flight. */
+  opening: boolean;
   connected: number;
   subscribed: number;
   failed: number;
@@ -118,7 +120,7 @@ function startLoaders(port: number, count: number, progress: Progress[], got: Se
     const script = join(import.meta.dirname, 'million-load.js');
     const args = ['127.0.0.1', String(port), source, String(i), String(share), String(perLoader)];
     const child = fork(script, args, { execArgv: ['--max-semi-space-size=1'] });
-    progress[i] = { connected: 0, subscribed: 0, failed: 0, lastError: '', rss: 0 };
+    progress[i] = { opening: true, connected: 0, subscribed: 0, failed: 0, lastError: '', rss: 0 };
     child.on('message', (m: Progress & { got?: string }) => {
       if (m.got !== undefined) got.add(m.got);
       else if ('connected' in m) progress[i] = m;
@@ -131,8 +133,18 @@ function startLoaders(port: number, count: number, progress: Progress[], got: Se
 const sum = (progress: Progress[], key: 'connected' | 'subscribed' | 'failed') =>
   progress.reduce((total, p) => total + p[key], 0);
 
+/** The in-flight budget shared among the loaders still opening, so the last ones go as fast. */
+function shareBudget(loaders: ChildProcess[], progress: Progress[]): void {
+  const opening = progress.filter((p) => p.opening).length;
+  const share = Math.max(4, Math.floor(IN_PROGRESS / Math.max(opening, 1)));
+  loaders.forEach((loader, i) => {
+    if (progress[i]!.opening && loader.connected) loader.send({ inProgress: share });
+  });
+}
+
 /** Waits for every connection to subscribe; prints the rate every 5 s. Returns why it ended. */
 async function holdConnections(
+  loaders: ChildProcess[],
   progress: Progress[],
   started: number,
   interrupted: () => boolean,
@@ -144,6 +156,7 @@ async function holdConnections(
   console.log('   s  subscribed  conn/s (last 5 s)  failed  MemAvailable');
   for (;;) {
     await sleep(5_000);
+    shareBudget(loaders, progress);
     const now = Date.now();
     const subscribed = sum(progress, 'subscribed');
     const rate = ((subscribed - last) * 1000) / (now - lastAt);
@@ -221,6 +234,25 @@ function memoryTable(brokerPid: number, connections: number): void {
   );
 }
 
+/** What the workers logged (level warn and above), by message, most frequent first. */
+function brokerWarnings(output: string): void {
+  const counts = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const msg = String(JSON.parse(line).msg);
+      counts.set(msg, (counts.get(msg) ?? 0) + 1);
+    } catch {}
+  }
+  if (counts.size === 0) {
+    console.log('broker warnings: none');
+    return;
+  }
+  console.log('broker warnings (count, message):');
+  for (const [msg, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10))
+    console.log(`  ${String(n).padStart(7)}  ${msg}`);
+}
+
 async function main(): Promise<void> {
   console.log(
     `bench:million: ${TARGET} connections, ${PER_PROCESS} per process, bound ${MINUTES} min`,
@@ -244,7 +276,7 @@ async function main(): Promise<void> {
   try {
     const started = Date.now();
     loaders.push(...startLoaders(port, TARGET, progress, got));
-    const why = await holdConnections(progress, started, () => interrupted);
+    const why = await holdConnections(loaders, progress, started, () => interrupted);
     const held = sum(progress, 'subscribed');
     console.log(
       `${why}: ${held} connections subscribed in ${((Date.now() - started) / 1000).toFixed(0)} s (${sum(progress, 'failed')} failed${progress.find((p) => p.lastError)?.lastError ? `, e.g. ${progress.find((p) => p.lastError)!.lastError}` : ''})`,
@@ -254,6 +286,7 @@ async function main(): Promise<void> {
       `delivery check: ${check.arrived}/${check.sent} messages arrived (${check.sent - check.arrived} missing) in ${(check.ms / 1000).toFixed(1)} s`,
     );
     memoryTable(broker.child.pid!, held);
+    brokerWarnings(broker.output());
     const loaderRss = progress.reduce((t, p) => t + p.rss, 0);
     console.log(
       `load generators: ${loaders.length} processes, RSS ${(loaderRss / 2 ** 30).toFixed(2)} GiB; machine MemAvailable ${(memoryAtStart / 1048576).toFixed(1)} -> ${(memAvailableKib() / 1048576).toFixed(1)} GiB`,

@@ -1,6 +1,7 @@
 // `npm test`'s reporter for humans (node:test custom reporter): one line per test file as it
 // finishes, then every failure again in full, then the totals. `node scripts/test.mjs --tap`
 // prints node's TAP instead, every test on its own lines.
+import { inspect } from 'node:util';
 
 const relative = (file) => (file ?? '').replace(/^.*?(dist\/)/, '$1');
 const seconds = (ms) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
@@ -8,10 +9,19 @@ const indent = (text) => text.replace(/^/gm, '    ');
 /** Failures that only echo another one: a suite's failed children, tests its failure cancelled. */
 const ECHOES = new Set(['subtestsFailed', 'cancelledByParent']);
 
+/** Any value as text: an object without a primitive form (null prototype) is inspected. */
+function text(value) {
+  try {
+    return String(value);
+  } catch {
+    return inspect(value);
+  }
+}
+
 /** The error's message and the first stack frame in the compiled tests or sources. */
 function describeError(error) {
   const cause = error?.cause ?? error;
-  const message = String(cause?.message ?? cause ?? 'failed').trimEnd();
+  const message = text(cause?.message ?? cause ?? 'failed').trimEnd();
   const frame = String(cause?.stack ?? '')
     .split('\n')
     .find((line) => /dist\/(test|src|bench)\//.test(line));

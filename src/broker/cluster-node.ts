@@ -69,8 +69,14 @@ export class ClusterNode implements ClusterSink {
     if (session === undefined) return undefined;
     const moved = wanted && session.persistent ? transferOf(session) : undefined;
     this.core.wills.cancel(clientId);
-    this.core.endSession(session);
+    // The stored copy stays until the new node has its own (forgetMoved).
+    this.core.endSession(session, moved !== undefined);
     return moved;
+  }
+
+  /** A session this node surrendered is stored on its new node: drop this node's copy. */
+  forgetMoved(clientId: string): void {
+    if (!this.core.sessions.has(clientId)) this.core.sessionStore.deleteSession(clientId);
   }
 
   stored(): Promise<void> {
@@ -150,6 +156,7 @@ export class ClusterNode implements ClusterSink {
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);
     for (const id of moved.incomingQos2) store.saveIncomingQos2(session.clientId, id);
+    if (moved.release !== undefined) store.flush().then(moved.release, () => {});
     return session;
   }
 }

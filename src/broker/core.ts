@@ -195,7 +195,8 @@ export class BrokerCore {
     // In a cluster a restored session was this node's in its previous run (adopt() says more);
     // for a while it recognises redeliveries of what it brought and what it gets.
     if (this.cluster !== undefined) {
-      session.heldBy = [this.options.nodeName];
+      const before = (record.heldBy ?? []).filter((node) => node !== this.options.nodeName);
+      session.heldBy = [...before, this.options.nodeName];
       session.recent = new RecentIds(
         this.now(),
         outbound.map((o) => o.message.id),
@@ -256,13 +257,14 @@ export class BrokerCore {
     this.sessionStore.saveSession(session.toRecord());
   }
 
-  /** Ends a session: its subscriptions leave the router and the store forgets it. */
-  endSession(session: Session): void {
+  /** Ends a session: its subscriptions leave the router and the store forgets it (unless kept). */
+  endSession(session: Session, keepStored = false): void {
     if (this.sessions.get(session.clientId) !== session) return;
     this.sessions.delete(session.clientId);
     this.unsubscribeAll(session);
     // A session whose expiry dropped to 0 at DISCONNECT was stored before: forget it too.
-    if (session.persistent || session.stored) this.sessionStore.deleteSession(session.clientId);
+    if ((session.persistent || session.stored) && !keepStored)
+      this.sessionStore.deleteSession(session.clientId);
     this.wills.sessionEnded(session.clientId);
   }
 

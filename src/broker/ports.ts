@@ -34,6 +34,11 @@ export interface SessionRecord {
   subscriptions: SubscriptionRecord[];
   /** A will waiting for its Will Delay Interval to pass. */
   delayedWill?: { message: MessageRecord; publishAt: number };
+  /**
+   * In a cluster, the nodes that held the session (latest last), stored with it: a session
+   * taken from a dead node's stored copy still gets the redeliveries for the nodes before.
+   */
+  heldBy?: string[];
 }
 
 /** A message on its way to a client: queued (no packet id yet) or in flight. */
@@ -172,6 +177,11 @@ export interface TransferredSession {
   incomingQos2: number[];
   /** Nodes that held the session before (latest last): redeliveries for them reach it. */
   heldBy?: string[];
+  /**
+   * Removes the copy the session came from. The new node calls it once its own copy is
+   * stored: until then a node that dies holding the session only in memory loses nothing.
+   */
+  release?(): Promise<void> | void;
 }
 
 /** What the broker does for the cluster: the bus calls it for what other nodes send. */
@@ -184,6 +194,8 @@ export interface ClusterSink {
   takenOver(clientId: string): void;
   /** Another node's client resumes this session: give it up (and return it when wanted). */
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
+  /** A session surrendered with its stored copy kept is stored on its new node now. */
+  forgetMoved(clientId: string): void;
   /** A lost node's offline session, now this node's. */
   adopt(moved: TransferredSession, from: string): unknown;
   /** Messages that may have missed the sessions `from` held: deliver to those, now here. */

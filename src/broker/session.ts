@@ -275,6 +275,7 @@ export class Session {
         message: storedWill(this.delayedWill.message),
         publishAt: this.delayedWill.publishAt,
       },
+      heldBy: this.heldBy,
     };
   }
 

@@ -1,9 +1,11 @@
 // One connection per client id in the whole cluster [MQTT-3.1.4-3]. A CONNECT writes the
-// client's key in a JetStream KV bucket; the bucket's revision orders every claim, so when
-// two nodes claim one id at once the later revision wins and the other node closes its
-// connection (0x8E). The previous owner named in the key hands over the session.
+// client's key in a JetStream KV bucket by compare-and-set on the owner it read; the
+// bucket's revision orders every claim, and the later claimer asks the owner it replaced to
+// surrender (naming its revision): that node closes its connection (0x8E), or loses its own
+// claim in progress, and hands over the session. No node watches the bucket: a CONNECT costs
+// the same with 2 nodes or 50.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type KV, KvWatchInclude } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { ClusterSink, TransferredSession } from '../broker/ports.js';
 import type { Logger } from '../broker/hooks.js';
 import { decodeSession, encodeSession } from './session-codec.js';
@@ -12,9 +14,19 @@ import { keyToken } from './subject.js';
 
 /** How long a CONNECT waits for the client bucket (a NATS failover takes a few seconds). */
 const CLAIM_MS = 10_000;
+/** How long the claim that replaced this node's is remembered: longer than a CONNECT's claim. */
+const SUCCESSOR_MS = 15_000;
+/** Redirections a surrender request follows (each to a later claim's node). */
+const MAX_HOPS = 3;
+/** A surrender answer: a later claim had replaced the owner this claim replaced. */
+const LOST: unique symbol = Symbol('lost');
+
+const answer = (value: object) => Buffer.from(JSON.stringify(value));
 
 interface Owner {
   node: string;
+  /** The owner before it, whose stored copy of the session stays until `node` has its own. */
+  from?: string;
 }
 
 /** A claim's outcome: the session handed over, and whether a later claim elsewhere won. */
@@ -31,15 +43,17 @@ export class ClientClaims {
   private readonly owned = new Map<string, number>();
   /** Sessions this node is taking from a lost node, by client id (adoptFromLost). */
   private readonly adopting = new Map<string, Promise<unknown>>();
-  /** Claims in progress here: the highest revision another node wrote meanwhile. */
+  /** Claims that replaced this node's, by client id (surrender). */
+  private readonly successors = new Map<string, { node: string; revision: number; at: number }>();
+  /** Claims in progress here: the highest revision a surrender request named meanwhile. */
   private readonly pending = new Map<string, number>();
-  private stopWatch: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly nodeName: string,
-    private readonly surrenderSubject: (node: string) => string,
+    /** A node's subject for a request: 'surrender' (the session, please), 'moved' (stored now). */
+    private readonly nodeSubject: (node: string, verb: 'surrender' | 'moved') => string,
     private readonly previous: {
       /** The client was held by another node before: called with that node. */
       movedFrom(node: string, clientId: string): void;
@@ -49,40 +63,8 @@ export class ClientClaims {
     private readonly log: Logger,
   ) {}
 
-  async start(sink: ClusterSink): Promise<void> {
-    const watch = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
-    this.stopWatch = () => watch.stop();
-    (async () => {
-      for await (const entry of watch) {
-        if (entry.operation !== 'PUT') continue;
-        const owner = entry.json<Owner>();
-        if (owner.node === this.nodeName) continue;
-        this.claimedElsewhere(entry.key, entry.revision, sink);
-      }
-    })().catch((err) => this.log.error({ err }, 'cluster: client claim watch failed'));
-  }
-
-  private claimedElsewhere(key: string, revision: number, sink: ClusterSink): void {
-    const clientId = this.keys.get(key);
-    if (clientId === undefined) return;
-    const waiting = this.pending.get(clientId);
-    if (waiting !== undefined) {
-      this.pending.set(clientId, Math.max(waiting, revision));
-      return;
-    }
-    const own = this.owned.get(clientId);
-    if (own === undefined || own > revision) return;
-    this.owned.delete(clientId);
-    this.keys.delete(key);
-    sink.takenOver(clientId);
-  }
-
-  /** Keys of the clients known here, back to their ids (keys are escaped ids). */
-  private readonly keys = new Map<string, string>();
-
   async claim(clientId: string, resume: boolean): Promise<Claim> {
     const key = `c.${keyToken(clientId)}`;
-    this.keys.set(key, clientId);
     this.pending.set(clientId, 0);
     let revision: number;
     let previous: Owner | undefined;
@@ -90,11 +72,11 @@ export class ClientClaims {
     try {
       // Compare-and-set on the owner read: a node reaping the previous owner may take the
       // client meanwhile, and then it is the one to ask for the session.
-      const value = JSON.stringify({ node: this.nodeName });
       revision = await retrying(async () => {
         const entry = await this.kv.get(key);
         const held = entry !== null && entry.operation === 'PUT';
         previous = held ? entry.json<Owner>() : undefined;
+        const value = JSON.stringify({ node: this.nodeName, from: previous?.node });
         return entry === null
           ? this.kv.create(key, value)
           : this.kv.update(key, value, entry.revision);
@@ -105,14 +87,18 @@ export class ClientClaims {
     }
     // Another node claimed after us while we waited: it wins.
     if (later > revision) return { session: undefined, lost: () => true };
+    // Owned from here on without a gap: a surrender request arriving now must find it.
+    this.owned.set(clientId, revision);
     // Reaping the lost node that held the client, this node may have taken it (the owner
     // read is then this node) and be adopting its session: resume that, not a new one.
     await this.adopting.get(clientId);
-    this.owned.set(clientId, revision);
     let session: TransferredSession | undefined;
     if (previous !== undefined && previous.node !== this.nodeName) {
       this.previous.movedFrom(previous.node, clientId);
-      session = await this.takeSession(previous.node, clientId, resume);
+      const taken = await this.takeSession(previous, clientId, resume, revision);
+      // The owner we replaced had been replaced by a later claim already.
+      if (taken === LOST && this.owned.get(clientId) === revision) this.owned.delete(clientId);
+      else if (taken !== LOST) session = taken;
     }
     // Or it claimed while the session was being handed over.
     // Asked again when the connection is admitted: a claim seen in between wins too.
@@ -139,14 +125,13 @@ export class ClientClaims {
   private async claimFromLost(clientId: string, lost: string): Promise<boolean> {
     const key = `c.${keyToken(clientId)}`;
     const entry = await this.kv.get(key);
-    const value = JSON.stringify({ node: this.nodeName });
+    const value = JSON.stringify({ node: this.nodeName, from: lost });
     const held = entry !== null && entry.operation === 'PUT';
     if (held && entry.json<Owner>().node !== lost) return false;
     try {
       const revision = held
         ? await this.kv.update(key, value, entry.revision)
         : await this.kv.create(key, value);
-      this.keys.set(key, clientId);
       this.owned.set(clientId, revision);
       return true;
     } catch {
@@ -154,36 +139,78 @@ export class ClientClaims {
     }
   }
 
-  /** Asks the node that held the client for its session; a dead node gives nothing. */
+  /**
+   * Asks the node that held the client for its session. It keeps its stored copy until this
+   * node has stored its own (`release` says so). A dead node's copy is taken from the cluster:
+   * its own, or, when it died before storing the session it had just taken, the copy of the
+   * node it took it from.
+   */
   private async takeSession(
-    node: string,
+    previous: Owner,
     clientId: string,
     resume: boolean,
-  ): Promise<TransferredSession | undefined> {
+    revision: number,
+    hops = 0,
+  ): Promise<TransferredSession | undefined | typeof LOST> {
+    const { node } = previous;
     try {
       const reply = await this.nc.request(
-        this.surrenderSubject(node),
-        JSON.stringify({ clientId, resume }),
+        this.nodeSubject(node, 'surrender'),
+        JSON.stringify({ clientId, resume, revision, node: this.nodeName }),
         { timeout: 2000 },
       );
-      return reply.data.length === 0 ? undefined : decodeSession(reply.data);
+      if (reply.data.length === 0) return undefined;
+      const said = JSON.parse(reply.string()) as { claim?: 'lost' | 'ask'; node?: string };
+      if (said.claim === 'lost') return LOST;
+      if (said.claim === 'ask' && hops < MAX_HOPS)
+        return this.takeSession({ node: said.node! }, clientId, resume, revision, hops + 1);
+      if (said.claim !== undefined) return undefined;
+      const session = decodeSession(reply.data);
+      session.release = () => this.nc.publish(this.nodeSubject(node, 'moved'), clientId);
+      return session;
     } catch (err) {
       this.log.warn(
         { clientId, previous: node, err: String(err) },
         'cluster: previous node did not answer; taking its session from the cluster',
       );
       // Taken even with Clean Start, so that the old session is gone for good [MQTT-3.1.2-4].
-      const kept = await this.previous.fromLostNode(node, clientId);
+      let kept = await this.previous.fromLostNode(node, clientId);
+      const before = previous.from;
+      if (kept === undefined && before !== undefined && before !== this.nodeName)
+        kept = await this.previous.fromLostNode(before, clientId);
       if (resume && kept === undefined)
         this.log.warn({ clientId, previous: node }, 'cluster: no session kept for the client');
       return resume ? kept : undefined;
     }
   }
 
-  /** Answers another node's surrender request (subject of this node). */
+  /**
+   * Answers another node's surrender request (subject of this node): the claim of revision
+   * `revision` there is later than ours, so our connection goes, or our claim in progress
+   * loses. A request that arrives late (this node was slow) still closes the connection.
+   * Two claims may both replace ours (a clustered nats-server 2.9 lets two concurrent
+   * compare-and-set updates of one revision through): the later one is sent on to the
+   * earlier, which hands over in turn; the earlier, asking after the later, has lost.
+   */
   surrender(data: Uint8Array, sink: ClusterSink): Uint8Array {
-    const { clientId, resume } = JSON.parse(Buffer.from(data).toString('utf8'));
+    const request = JSON.parse(Buffer.from(data).toString('utf8'));
+    const { clientId, resume, revision } = request as {
+      clientId: string;
+      resume: boolean;
+      revision: number;
+    };
+    const after = this.successors.get(clientId);
+    if (after !== undefined && after.node !== request.node) {
+      if (after.revision > revision) return answer({ claim: 'lost' });
+      this.remember(clientId, request.node, revision);
+      return answer({ claim: 'ask', node: after.node });
+    }
+    this.remember(clientId, request.node, revision);
+    const waiting = this.pending.get(clientId);
+    if (waiting !== undefined) this.pending.set(clientId, Math.max(waiting, revision));
     const own = this.owned.get(clientId);
+    // The client came back here after that claim: this connection is the later one.
+    if (own !== undefined && own > revision) return new Uint8Array(0);
     if (own !== undefined) {
       this.owned.delete(clientId);
       sink.takenOver(clientId);
@@ -192,17 +219,22 @@ export class ClientClaims {
     return session === undefined ? new Uint8Array(0) : encodeSession(session);
   }
 
+  /** The claim that replaced this node's, kept SUCCESSOR_MS (oldest first in the map). */
+  private remember(clientId: string, node: string, revision: number): void {
+    const now = Date.now();
+    for (const [id, s] of this.successors) {
+      if (now - s.at < SUCCESSOR_MS) break;
+      this.successors.delete(id);
+    }
+    this.successors.delete(clientId);
+    this.successors.set(clientId, { node, revision, at: now });
+  }
+
   /** The client left for good: drop its key, unless another node claimed it meanwhile. */
   release(clientId: string): void {
     const revision = this.owned.get(clientId);
     if (revision === undefined) return;
     this.owned.delete(clientId);
-    const key = `c.${keyToken(clientId)}`;
-    this.keys.delete(key);
-    this.kv.delete(key, { previousSeq: revision }).catch(() => {});
-  }
-
-  stop(): void {
-    this.stopWatch?.();
+    this.kv.delete(`c.${keyToken(clientId)}`, { previousSeq: revision }).catch(() => {});
   }
 }

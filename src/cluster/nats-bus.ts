@@ -147,7 +147,7 @@ export class NatsClusterBus implements ClusterBus {
         nc,
         await bucket('clients'),
         options.nodeName,
-        (n) => node(n, 'surrender'),
+        (n, verb) => node(n, verb),
         {
           movedFrom: (previous, clientId) => wills.drop(clientId, previous),
           // The previous node is gone: what it kept in the cluster is still there.
@@ -196,6 +196,9 @@ export class NatsClusterBus implements ClusterBus {
         msg.respond(this.parts.claims.surrender(msg.data, sink));
       },
     });
+    this.nc.subscribe(`${node}.moved`, {
+      callback: (_err, msg) => sink.forgetMoved(msg.string()),
+    });
     this.nc.subscribe(`${this.options.prefix}.r.*`, {
       callback: (_err, msg) => {
         const batch = this.decode(msg);
@@ -213,7 +216,6 @@ export class NatsClusterBus implements ClusterBus {
         this.acks.acked(seq, msg.string());
       },
     });
-    await this.parts.claims.start(sink);
     await this.parts.bans.start(sink);
     // Wills left by this node's previous run (killed, and back before anyone reaped it): its
     // connections are gone, so their wills are due [MQTT-3.1.2-8].
@@ -397,7 +399,6 @@ export class NatsClusterBus implements ClusterBus {
   async close(): Promise<void> {
     this.acks.close();
     this.parts.durable.stop();
-    this.parts.claims.stop();
     this.parts.bans.stop();
     this.parts.watch.stop();
     this.parts.wills.stop();

@@ -144,8 +144,8 @@ export class KvSessionStore implements SessionStore {
   }
 
   /**
-   * The session a dead node kept for `clientId`, or undefined; its keys are removed once read
-   * (the caller adopts the session and saves it under its own node).
+   * The session a dead node kept for `clientId`, or undefined; its keys are removed by
+   * `release`, which the caller calls once it has saved the session under its own node.
    */
   async takeFrom(node: string, clientId: string): Promise<TransferredSession | undefined> {
     const prefix = encodeToken(node);
@@ -155,12 +155,16 @@ export class KvSessionStore implements SessionStore {
     if (record === undefined) return undefined;
     const outbound = loaded.outbound.get(clientId) ?? [];
     const incomingQos2 = loaded.incomingQos2.get(clientId) ?? [];
-    await Promise.all([
-      this.kv.delete(`${prefix}.s.${client}`),
-      ...outbound.map((o) => this.kv.delete(`${prefix}.o.${client}.${o.seq}`)),
-      ...incomingQos2.map((id) => this.kv.delete(`${prefix}.q.${client}.${id}`)),
-    ]);
-    return { record, outbound, incomingQos2 };
+    const release = () => {
+      const keys = [`${prefix}.s.${client}`];
+      for (const o of outbound) keys.push(`${prefix}.o.${client}.${o.seq}`);
+      for (const id of incomingQos2) keys.push(`${prefix}.q.${client}.${id}`);
+      return Promise.all(keys.map((key) => this.kv.delete(key))).then(
+        () => {},
+        () => {},
+      );
+    };
+    return { record, outbound, incomingQos2, heldBy: record.heldBy, release };
   }
 
   saveSession(record: SessionRecord): void {

@@ -92,9 +92,14 @@ export abstract class ConnectorBase {
       disk: this.deps.dataDir !== undefined,
     });
     const writer = this.writer(config, where, id);
-    const sink: Sink = new BufferedSink(id, writer, options, this.deps.log, this.deps.dataDir, () =>
-      this.#sinks.delete(sink),
-    );
+    let sink: Sink;
+    try {
+      sink = new BufferedSink(id, writer, options, this.deps.log, this.deps.dataDir, () =>
+        this.#sinks.delete(sink),
+      );
+    } catch (error) {
+      throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
+    }
     this.#sinks.add(sink);
     return sink;
   }
@@ -112,6 +117,15 @@ export abstract class ConnectorBase {
 }
 
 const FIRST_CONNECT_RETRY_MS = 500;
+
+/** `work`, or a rejection saying `what` took over `ms`. */
+export function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',

@@ -23,8 +23,9 @@ export class Rejected extends Error {
 export interface SinkWriter<T> {
   /** Renders one rule output into what write() sends; a throw drops it as 'rejected'. */
   prepare(output: Readonly<Record<string, unknown>>): T;
-  /** Writes a batch, in order; resolves with how many the target refused one by one (if any). */
-  write(batch: readonly T[]): Promise<number | undefined>;
+  /** Writes a batch, in order; resolves with the errors of records the target refused one by
+   *  one (Redis answers each command of a pipeline), if any. */
+  write(batch: readonly T[]): Promise<readonly Error[] | undefined>;
 }
 
 export interface DeliveryOptions {
@@ -113,7 +114,9 @@ export class BufferedSink<T> implements Sink {
     private readonly onClose: () => void = () => {},
   ) {
     this.#disk =
-      dataDir !== undefined && options.disk > 0 ? DiskQueue.open<T>(dataDir, id) : undefined;
+      dataDir !== undefined && options.disk > 0
+        ? DiskQueue.open<T>(dataDir, id, (error) => this.#lostOnDisk(error))
+        : undefined;
     this.counters.queued = this.#disk?.size ?? 0;
     this.#loop = this.#run();
   }
@@ -134,13 +137,30 @@ export class BufferedSink<T> implements Sink {
     const onDisk = this.#disk?.size ?? 0;
     // Disk records are all newer than memory ones: once spilling, new records follow them.
     if (onDisk === 0 && inMemory < this.options.memory) this.#memory.push(record);
-    else if (this.#disk && onDisk < this.options.disk) this.#disk.push(record);
-    else {
+    else if (this.#disk && onDisk < this.options.disk) {
+      if (!this.#spill(record)) return;
+    } else {
       this.#drop('buffer_full', 1);
       return;
     }
     this.counters.queued++;
     this.#wake?.();
+  }
+
+  /** Appends to the disk part; a write LMDB refuses at once (disk or map full) is a drop. */
+  #spill(record: T): boolean {
+    try {
+      this.#disk!.push(record);
+      return true;
+    } catch (error) {
+      this.#drop('disk_error', 1, error);
+      return false;
+    }
+  }
+
+  #lostOnDisk(error: unknown): void {
+    this.counters.queued--;
+    this.#drop('disk_error', 1, error);
   }
 
   /** Stops the loop; records not delivered go to disk when there is one, else count as 'shutdown'. */
@@ -188,7 +208,9 @@ export class BufferedSink<T> implements Sink {
     }
     if (this.#closed) return [];
     if (this.#memory.length === this.#memoryHead && this.#disk && this.#disk.size > 0) {
-      this.#memory.push(...this.#disk.shift(Math.min(this.options.memory, 10 * batchSize)));
+      for (const record of this.#disk.shift(Math.min(this.options.memory, 10 * batchSize))) {
+        this.#memory.push(record);
+      }
     }
     const batch = this.#takeMemory(batchSize);
     this.counters.queued -= batch.length;
@@ -213,9 +235,9 @@ export class BufferedSink<T> implements Sink {
     let answered = 0; // failures other than TargetDown: only these count against maxRetries
     for (let attempt = 0; ; attempt++) {
       try {
-        const refused = (await this.writer.write(batch)) ?? 0;
-        this.counters.success += batch.length - refused;
-        if (refused > 0) this.#giveUp('rejected', refused);
+        const refused = (await this.writer.write(batch)) ?? [];
+        this.counters.success += batch.length - refused.length;
+        if (refused.length > 0) this.#giveUp('rejected', refused.length, refused[0]);
         return true;
       } catch (error) {
         if (error instanceof Rejected) return this.#refused(batch, error);

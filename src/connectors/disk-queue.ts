@@ -15,7 +15,11 @@ export class DiskQueue<T> {
   #head: number;
   #tail: number;
 
-  private constructor(root: RootDatabase) {
+  private constructor(
+    root: RootDatabase,
+    /** A write LMDB refused after the fact (disk full): that record is gone. */
+    private readonly onLost: (error: unknown) => void,
+  ) {
     this.#root = root;
     this.#db = root.openDB<T, number>({ name: 'records' });
     const first = [...this.#db.getKeys({ limit: 1 })][0];
@@ -25,10 +29,16 @@ export class DiskQueue<T> {
   }
 
   /** Opens (or finds again, after a restart) the queue of sink `id` under `dataDir`. */
-  static open<T>(dataDir: string, id: string): DiskQueue<T> {
+  static open<T>(dataDir: string, id: string, onLost: (error: unknown) => void): DiskQueue<T> {
     const path = join(dataDir, 'rules-buffer', encodeURIComponent(id));
-    mkdirSync(path, { recursive: true });
-    return new DiskQueue<T>(open(path, { maxDbs: 2, noSync: true }));
+    try {
+      mkdirSync(path, { recursive: true });
+      return new DiskQueue<T>(open(path, { maxDbs: 2, noSync: true }), onLost);
+    } catch (error) {
+      throw new Error(`cannot open the disk buffer ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   get size(): number {
@@ -63,10 +73,18 @@ export class DiskQueue<T> {
 
   #write(key: number, record: T): void {
     this.#pending.set(key, record);
-    const written = this.#db.put(key, record).finally(() => {
-      if (this.#pending.get(key) === record) this.#pending.delete(key);
-    });
+    const written = this.#db.put(key, record).then(
+      () => this.#forget(key, record),
+      (error: unknown) => {
+        this.#forget(key, record);
+        this.onLost(error);
+      },
+    );
     this.#track(written);
+  }
+
+  #forget(key: number, record: T): void {
+    if (this.#pending.get(key) === record) this.#pending.delete(key);
   }
 
   #track(write: Promise<unknown>): void {

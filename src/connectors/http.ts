@@ -85,7 +85,7 @@ export class HttpConnector extends ConnectorBase {
         const first = batch[0]!;
         const text = batch.length === 1 && !batched ? first.body : jsonArray(batch);
         await this.#request(method, first.url ?? fixed.url, first.headers ?? fixed.headers, text);
-        return 0;
+        return undefined;
       },
     };
   }
@@ -109,7 +109,7 @@ export class HttpConnector extends ConnectorBase {
     try {
       response = await fetch(url, {
         method,
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: withContentType(headers),
         body: method === 'GET' ? undefined : body,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -146,6 +146,11 @@ export class HttpConnector extends ConnectorBase {
   }
 
   protected async disconnect(): Promise<void> {}
+}
+
+function withContentType(headers: Record<string, string>): Record<string, string> {
+  const given = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  return given ? headers : { 'content-type': 'application/json', ...headers };
 }
 
 /** A batch as one JSON array: bodies that are JSON go in as values, others as strings. */

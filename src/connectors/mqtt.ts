@@ -7,7 +7,7 @@
 import { MqttClient, type Message } from '../client/index.js';
 import { ProtocolVersion, type QoS } from '../protocol/constants.js';
 import { validateTopicFilter, validateTopicName } from '../topic/index.js';
-import { ConnectorBase } from './base.js';
+import { ConnectorBase, within } from './base.js';
 import { type BridgeLine, incomingTopic, outgoingTopic, parseBridgeLine } from './bridge-lines.js';
 import {
   type Settings,
@@ -20,7 +20,13 @@ import {
   readUrl,
   requireString,
 } from './config.js';
-import { BufferedSink, readDeliveryOptions, type SinkWriter, TargetDown } from './delivery.js';
+import {
+  BufferedSink,
+  DELIVERY_KEYS,
+  readDeliveryOptions,
+  type SinkWriter,
+  TargetDown,
+} from './delivery.js';
 import { template } from './template.js';
 import { Echoes } from './echoes.js';
 import type { Connector, ConnectorConfig, ConnectorDeps, SinkCounters } from './types.js';
@@ -128,11 +134,8 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
   #makeForwarder(config: ConnectorConfig, where: string): BufferedSink<OutgoingMessage> {
     const settings = (config.forward ?? {}) as Settings;
     const forwardWhere = `${where} forward`;
-    checkKeys(
-      settings,
-      ['buffer', 'batchSize', 'batchTimeMs', 'maxRetries', 'retryInitialMs', 'retryMaxMs'],
-      forwardWhere,
-    );
+    const keys = DELIVERY_KEYS.filter((key) => key !== 'connector' && key !== 'type');
+    checkKeys(settings, keys, forwardWhere);
     const options = readDeliveryOptions({ connector: this.name, ...settings }, forwardWhere, {
       batchSize: 100,
       disk: this.deps.dataDir !== undefined,
@@ -179,21 +182,12 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
     const sent = batch.map((m) =>
       client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain }),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_r, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`publish not acknowledged in ${this.#publishTimeoutMs} ms`)),
-        this.#publishTimeoutMs,
-      );
-    });
     try {
-      await Promise.race([Promise.all(sent), late]);
+      await within(Promise.all(sent), this.#publishTimeoutMs, 'the acknowledgement');
     } catch (error) {
       if (!client.connected)
         throw new TargetDown(`MQTT: ${(error as Error).message}`, { cause: error });
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
     return undefined;
   }

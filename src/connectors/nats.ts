@@ -4,7 +4,7 @@
 // publishing is refused here (not left to nats.js's reconnect buffer) so the sink buffers.
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { type ConnectionOptions, connect, type NatsConnection } from '@nats-io/transport-node';
-import { ConnectorBase } from './base.js';
+import { ConnectorBase, within } from './base.js';
 import { type Settings, fail, readBoolean, readInt, readString, requireString } from './config.js';
 import { type SinkWriter, TargetDown } from './delivery.js';
 import { template } from './template.js';
@@ -127,12 +127,4 @@ export class NatsConnector extends ConnectorBase {
     if (!nc.isClosed()) await nc.close().catch(() => {});
     await within(this.#connecting, CLOSE_MS, 'NATS').catch(() => {});
   }
-}
-
-function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_r, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -13,6 +13,9 @@ const CONNECTOR_KEYS = ['name', 'type', 'url', 'connectTimeoutMs'];
 
 type Command = string[];
 
+/** Error replies that pass: loading the dataset, a busy script, a failover. */
+const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|READONLY)\b/;
+
 export class RedisConnector extends ConnectorBase {
   readonly #redis: Redis;
 
@@ -50,8 +53,8 @@ export class RedisConnector extends ConnectorBase {
     };
   }
 
-  /** Runs the batch as one pipeline; resolves with how many commands Redis refused. */
-  async #pipeline(batch: readonly Command[]): Promise<number> {
+  /** Runs the batch as one pipeline; resolves with the errors of the commands Redis refused. */
+  async #pipeline(batch: readonly Command[]): Promise<Error[]> {
     const pipeline = this.#redis.pipeline();
     for (const [name, ...args] of batch) pipeline.call(name!, ...args);
     let results: [Error | null, unknown][] | null;
@@ -63,7 +66,10 @@ export class RedisConnector extends ConnectorBase {
     const errors = (results ?? []).flatMap(([error]) => (error ? [error] : []));
     const down = errors.map(downOr).find((e) => e instanceof TargetDown);
     if (down) throw down;
-    return errors.length;
+    // Redis starting or busy: the whole batch again (at least once), not a refusal.
+    const transient = errors.find((e) => TRANSIENT.test(e.message));
+    if (transient) throw new Error(`Redis: ${transient.message}`, { cause: transient });
+    return errors;
   }
 
   protected async disconnect(): Promise<void> {
@@ -73,7 +79,11 @@ export class RedisConnector extends ConnectorBase {
 
 /** A lost or missing connection as TargetDown (retried while it lasts); others as they are. */
 function downOr(error: Error): Error {
-  const down = isConnectionError(error) || /connection|writeable|closed/i.test(error.message);
+  // MaxRetriesPerRequestError: a command in flight when the connection dropped (no resend).
+  const down =
+    isConnectionError(error) ||
+    error.name === 'MaxRetriesPerRequestError' ||
+    /connection|writeable|closed|max retries per request/i.test(error.message);
   return down ? new TargetDown(`Redis: ${error.message}`, { cause: error }) : error;
 }
 

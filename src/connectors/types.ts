@@ -34,7 +34,7 @@ export interface SinkCounters {
   inflight: number;
   /** Records sent again after a failed attempt (one per record per retry). */
   retried: number;
-  /** Records dropped, by reason: buffer_full, rejected, retries_exhausted, shutdown. */
+  /** Records dropped, by reason: buffer_full, rejected, retries_exhausted, shutdown, disk_error. */
   dropped: Record<string, number>;
 }
 

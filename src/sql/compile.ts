@@ -64,8 +64,8 @@ export function compileExpr(expr: Expr, text: string): Evaluator {
       const items = expr.items.map((item) => compileExpr(item, text));
       if (items.every((item) => CONSTANTS.has(item))) {
         const values = items.map((item) => item(NO_SCOPE));
-        // A fresh copy each time: functions may hand the list on into an output.
-        return () => values.slice();
+        // A fresh copy each time (the list may end up in an output); nested lists are rebuilt.
+        if (values.every((v) => typeof v !== 'object' || v === null)) return () => values.slice();
       }
       return (s) => items.map((item) => item(s));
     }
@@ -140,11 +140,14 @@ function compilePath(base: Expr, stepList: readonly Step[], text: string): Evalu
     const root = binding === undefined ? undefined : own(binding, name);
     return root === undefined ? undefined : walk(root, s);
   };
-  return (s) =>
-    within(s.locals, s) ??
-    within(s.selected, s) ??
-    within(s.outer, s) ??
-    walk(name === 'payload' ? decodedPayload(s) : own(s.input, name), s);
+  return (s) => {
+    // `!== undefined`, not `??`: a JSON null found in an inner binding is the answer.
+    let value = within(s.locals, s);
+    if (value === undefined) value = within(s.selected, s);
+    if (value === undefined) value = within(s.outer, s);
+    if (value !== undefined) return value;
+    return walk(name === 'payload' ? decodedPayload(s) : own(s.input, name), s);
+  };
 }
 
 function decodedPayload(s: Scope): unknown {

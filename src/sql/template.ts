@@ -9,6 +9,11 @@ import { decodeJson, isObject, nthOf, own, type Row, str, toJson } from './value
  */
 export interface Template {
   render(data: Readonly<Record<string, unknown>>): string;
+  /**
+   * As bytes, for MQTT payloads: a template that is one placeholder whose value is bytes
+   * (`${payload}` of a binary message) gives those bytes unchanged, not their UTF-8 reading.
+   */
+  renderBytes(data: Readonly<Record<string, unknown>>): Buffer;
   /** The paths the template reads, as written ('.' for the whole output). */
   readonly fields: readonly string[];
 }
@@ -90,19 +95,31 @@ function parseTemplate(text: string): Parsed {
 /** Throws SqlSyntaxError for an unclosed `${` or a bad path. */
 export function compileTemplate(text: string): Template {
   const { literals, paths, getters } = parseTemplate(text);
-  if (getters.length === 0) return { render: () => text, fields: [] };
-  if (getters.length === 1 && literals[0] === '' && literals[1] === '') {
-    const only = getters[0]!;
-    return { render: (data) => renderValue(only(data)), fields: paths };
-  }
+  const render = renderer(text, literals, getters);
+  const only =
+    getters.length === 1 && literals[0] === '' && literals[1] === '' ? getters[0] : undefined;
   return {
     fields: paths,
-    render(data) {
-      let out = literals[0]!;
-      for (let i = 0; i < getters.length; i++)
-        out += renderValue(getters[i]!(data)) + literals[i + 1];
-      return out;
+    render,
+    renderBytes(data) {
+      const value = only?.(data);
+      return Buffer.isBuffer(value) ? value : Buffer.from(render(data));
     },
+  };
+}
+
+function renderer(text: string, literals: readonly string[], getters: readonly Getter[]) {
+  if (getters.length === 0) return () => text;
+  if (getters.length === 1 && literals[0] === '' && literals[1] === '') {
+    const only = getters[0]!;
+    return (data: Row) => renderValue(only(data));
+  }
+  return (data: Row) => {
+    let out = literals[0]!;
+    for (let i = 0; i < getters.length; i++) {
+      out += renderValue(getters[i]!(data)) + literals[i + 1];
+    }
+    return out;
   };
 }
 

@@ -29,7 +29,7 @@ runSessionStoreContract('cluster KV', async () => {
 });
 
 describe('cluster KV session store: a dead node\u2019s session', () => {
-  it('is taken whole by another node, once, and the dead node keeps nothing of it', async () => {
+  it('is taken whole by another node, kept until released, and then the dead node keeps nothing of it', async () => {
     const kv = await newBucket();
     const dead = new KvSessionStore(kv, 'dead');
     dead.saveSession(fullSession('m1'));
@@ -50,7 +50,11 @@ describe('cluster KV session store: a dead node\u2019s session', () => {
       ],
     );
     assert.deepEqual(moved.incomingQos2, [42]);
-    assert.equal(await survivor.takeFrom('dead', 'm1'), undefined, 'taken once');
+    // Until the survivor has stored its own copy, the dead node's stays.
+    const again = await survivor.takeFrom('dead', 'm1');
+    assert.equal(again?.record.clientId, 'm1', 'kept until released');
+    await moved.release!();
+    assert.equal(await survivor.takeFrom('dead', 'm1'), undefined, 'gone once released');
     const left = await new KvSessionStore(kv, 'dead').load();
     assert.deepEqual(
       left.sessions.map((s) => s.clientId),

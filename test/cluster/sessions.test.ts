@@ -70,8 +70,8 @@ describe('cluster sessions', () => {
         ]),
       );
       await Promise.all(settled);
-      // Takeover across nodes is asynchronous (each node hears the others' claims from the
-      // bucket): wait, bounded, until one is left, then check it stays so.
+      // Takeover across nodes is asynchronous (the later claimer asks the owner it replaced to
+      // surrender): wait, bounded, until one is left, then check it stays so.
       const alive = () => clients.filter((c) => c.connected).length;
       const deadline = Date.now() + 8_000;
       while (alive() > 1 && Date.now() < deadline) await sleep(100);

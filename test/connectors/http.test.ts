@@ -1,6 +1,8 @@
 // The HTTP webhook connector and the delivery core (buffer, retries, drops) against a real
 // Node http server on a free port.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Connector, createConnector } from '../../src/connectors/index.js';
 import {
@@ -29,6 +31,20 @@ function http(extra: Record<string, unknown> = {}, deps = testDeps()): Connector
   return connector;
 }
 
+/** A webhook answering with `answer` for `body`, stopped after it. */
+async function withTarget(
+  answer: Webhook['answer'],
+  body: (target: Webhook) => Promise<void>,
+): Promise<void> {
+  const target = await Webhook.start();
+  target.answer = answer;
+  try {
+    await body(target);
+  } finally {
+    await target.stop();
+  }
+}
+
 const seqs = (target: Webhook) => target.accepted().map((b) => (b as { seq: number }).seq);
 
 describe('http connector', { timeout: 60_000 }, () => {
@@ -52,6 +68,7 @@ describe('http connector', { timeout: 60_000 }, () => {
     assert.equal(request!.url, '/ingest/dev1');
     assert.equal(request!.headers.authorization, 'Bearer t');
     assert.equal(request!.headers['x-topic'], 'sensors/1');
+    assert.equal(request!.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(request!.body), { t: 31, c: 'dev1' });
     assert.equal(connector.status(), 'connected');
     assert.equal(connector.counters.connects, 1);
@@ -59,7 +76,10 @@ describe('http connector', { timeout: 60_000 }, () => {
 
   test('batchSize > 1 posts one JSON array per batch, in order', async () => {
     hook.requests.length = 0;
-    const sink = http().sink({ connector: 'hook', batchSize: 10, batchTimeMs: 50 }, 'r2/0');
+    const sink = http().sink(
+      { connector: 'hook', batchSize: 10, batchTimeMs: 50, headers: { 'Content-Type': 'text/x' } },
+      'r2/0',
+    );
     for (let seq = 0; seq < 25; seq++) sink.push({ seq }, 'r2/t');
     await waitFor(() => sink.counters.success === 25, 5_000, 'delivery');
     assert.deepEqual(
@@ -67,47 +87,79 @@ describe('http connector', { timeout: 60_000 }, () => {
       [10, 10, 5],
     );
     assertAllInOrder(seqs(hook), 25);
+    assert.equal(hook.requests[0]!.headers['content-type'], 'text/x');
   });
 
   test('only 2xx counts: 4xx is rejected at once, 5xx retried then given up', async () => {
+    await withTarget(
+      (r) => ({ status: r.url === '/bad' ? 400 : 503 }),
+      async (target) => {
+        const connector = http({ url: target.url });
+        const bad = connector.sink({ connector: 'hook', path: '/bad' }, 'r3/0');
+        const busy = connector.sink(
+          { connector: 'hook', path: '/busy', maxRetries: 2, retryInitialMs: 10 },
+          'r3/1',
+        );
+        bad.push({ a: 1 }, 'k');
+        busy.push({ a: 1 }, 'k');
+        await waitFor(() => bad.counters.failed === 1 && busy.counters.failed === 1, 5_000);
+        assert.deepEqual(bad.counters.dropped, { rejected: 1 });
+        assert.equal(bad.counters.retried, 0);
+        assert.deepEqual(busy.counters.dropped, { retries_exhausted: 1 });
+        assert.equal(busy.counters.retried, 2);
+        assert.equal(busy.counters.success + bad.counters.success, 0);
+      },
+    );
+  });
+
+  test('timeouts are answered failures: retried maxRetries times, then given up', async () => {
+    await withTarget(
+      () => ({ status: 200, delayMs: 1_000 }),
+      async (target) => {
+        const sink = http({ url: target.url, timeoutMs: 100 }).sink(
+          { connector: 'hook', maxRetries: 1, retryInitialMs: 10 },
+          'r3/2',
+        );
+        sink.push({ a: 1 }, 'k');
+        await waitFor(() => sink.counters.failed === 1, 5_000, 'given up');
+        assert.deepEqual(sink.counters.dropped, { retries_exhausted: 1 });
+        assert.equal(sink.counters.retried, 1);
+      },
+    );
+  });
+
+  test('retries while the target is unreachable do not use up maxRetries', async () => {
     const target = await Webhook.start();
-    target.answer = (r) => ({ status: r.url === '/bad' ? 400 : 503 });
-    try {
-      const connector = http({ url: target.url });
-      const bad = connector.sink({ connector: 'hook', path: '/bad' }, 'r3/0');
-      const busy = connector.sink(
-        { connector: 'hook', path: '/busy', maxRetries: 2, retryInitialMs: 10 },
-        'r3/1',
-      );
-      bad.push({ a: 1 }, 'k');
-      busy.push({ a: 1 }, 'k');
-      await waitFor(() => bad.counters.failed === 1 && busy.counters.failed === 1, 5_000);
-      assert.deepEqual(bad.counters.dropped, { rejected: 1 });
-      assert.equal(bad.counters.retried, 0);
-      assert.deepEqual(busy.counters.dropped, { retries_exhausted: 1 });
-      assert.equal(busy.counters.retried, 2);
-      assert.equal(busy.counters.success + bad.counters.success, 0);
-    } finally {
-      await target.stop();
-    }
+    let answers = 0;
+    target.answer = () => ({ status: answers++ === 0 ? 503 : 200 });
+    const sink = http({ url: target.url }).sink(
+      { connector: 'hook', maxRetries: 1, retryInitialMs: 10, retryMaxMs: 20 },
+      'r3/3',
+    );
+    await target.stop();
+    sink.push({ seq: 0 }, 'k');
+    await waitFor(() => sink.counters.retried >= 5, 5_000, 'retries while down');
+    await target.listen();
+    await waitFor(() => sink.counters.success === 1, 5_000, 'delivered after one 503');
+    assert.deepEqual(sink.counters.dropped, {});
+    await target.stop();
   });
 
   test('a refused record in a batch is dropped alone, the others delivered', async () => {
-    const target = await Webhook.start();
-    target.answer = (r) => ({ status: r.body.includes('"poison"') ? 422 : 200 });
-    try {
-      const sink = http({ url: target.url }).sink(
-        { connector: 'hook', batchSize: 5, batchTimeMs: 50 },
-        'r4/0',
-      );
-      for (let seq = 0; seq < 5; seq++) sink.push(seq === 2 ? { seq, poison: 1 } : { seq }, 'k');
-      await waitFor(() => sink.counters.success + sink.counters.failed === 5, 5_000);
-      assert.equal(sink.counters.success, 4);
-      assert.deepEqual(sink.counters.dropped, { rejected: 1 });
-      assert.deepEqual(seqs(target), [0, 1, 3, 4]);
-    } finally {
-      await target.stop();
-    }
+    await withTarget(
+      (r) => ({ status: r.body.includes('"poison"') ? 422 : 200 }),
+      async (target) => {
+        const sink = http({ url: target.url }).sink(
+          { connector: 'hook', batchSize: 5, batchTimeMs: 50 },
+          'r4/0',
+        );
+        for (let seq = 0; seq < 5; seq++) sink.push(seq === 2 ? { seq, poison: 1 } : { seq }, 'k');
+        await waitFor(() => sink.counters.success + sink.counters.failed === 5, 5_000);
+        assert.equal(sink.counters.success, 4);
+        assert.deepEqual(sink.counters.dropped, { rejected: 1 });
+        assert.deepEqual(seqs(target), [0, 1, 3, 4]);
+      },
+    );
   });
 
   test('bad config: exact errors naming the key', () => {
@@ -203,24 +255,40 @@ describe('http connector', { timeout: 60_000 }, () => {
     }
   });
 
-  test('a slow webhook does not slow another sink or the caller', async () => {
-    const slow = await Webhook.start();
-    slow.answer = () => ({ status: 200, delayMs: 2_000 });
+  test('a disk buffer that cannot be opened is an error naming the sink', async () => {
+    const data = await tempDir();
     try {
-      const slowSink = http({ url: slow.url }).sink({ connector: 'hook' }, 'r8/slow');
-      const fastSink = http().sink({ connector: 'hook' }, 'r8/fast');
-      const started = performance.now();
-      for (let seq = 0; seq < 200; seq++) {
-        slowSink.push({ seq }, 'k');
-        fastSink.push({ seq }, 'k');
-      }
-      const pushMs = performance.now() - started;
-      assert.ok(pushMs < 100, `400 pushes took ${pushMs.toFixed(1)} ms`);
-      await waitFor(() => fastSink.counters.success === 200, 5_000, 'the fast sink');
-      assert.ok(performance.now() - started < 2_000, 'the fast sink did not wait for the slow one');
-      assert.equal(slowSink.counters.success, 0);
+      await writeFile(join(data.dir, 'rules-buffer'), 'a file where the folder goes');
+      assert.throws(() => http({}, testDeps(data.dir)).sink({ connector: 'hook' }, 'r9/0'), {
+        message: new RegExp(
+          `^sink 'r9/0' \\(connector 'hook'\\): cannot open the disk buffer ${data.dir}/rules-buffer/r9%2F0: `,
+        ),
+      });
     } finally {
-      await slow.stop();
+      await data.remove();
     }
+  });
+
+  test('a slow webhook does not slow another sink or the caller', async () => {
+    await withTarget(
+      () => ({ status: 200, delayMs: 2_000 }),
+      async (slow) => {
+        const slowSink = http({ url: slow.url }).sink({ connector: 'hook' }, 'r8/slow');
+        const fastSink = http().sink({ connector: 'hook' }, 'r8/fast');
+        const started = performance.now();
+        for (let seq = 0; seq < 200; seq++) {
+          slowSink.push({ seq }, 'k');
+          fastSink.push({ seq }, 'k');
+        }
+        const pushMs = performance.now() - started;
+        assert.ok(pushMs < 100, `400 pushes took ${pushMs.toFixed(1)} ms`);
+        await waitFor(() => fastSink.counters.success === 200, 5_000, 'the fast sink');
+        assert.ok(
+          performance.now() - started < 2_000,
+          'the fast sink did not wait for the slow one',
+        );
+        assert.equal(slowSink.counters.success, 0);
+      },
+    );
   });
 });

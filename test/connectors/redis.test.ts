@@ -76,6 +76,21 @@ describe('redis connector', { timeout: 60_000 }, () => {
     assert.equal(await redis.hget('h3', 'f'), '3');
   });
 
+  test('a command in flight when the server goes is sent again, not dropped', async () => {
+    const rd = connector();
+    // BLPOP waits a second on the server: the stop comes while it is in flight.
+    const sink = rd.sink({ connector: 'rd', command: 'BLPOP ${key} 1' }, 'r4/0');
+    await waitFor(() => rd.status() === 'connected', 5_000);
+    sink.push({ key: 'nothing' }, 'k');
+    await waitFor(() => sink.counters.inflight === 1, 2_000);
+    await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    await server.start();
+    await waitFor(() => sink.counters.success === 1, 10_000, 'the command, again');
+    assert.deepEqual(sink.counters.dropped, {});
+    assert.ok(sink.counters.retried >= 1);
+  });
+
   test('bad config: exact errors naming the key', () => {
     assert.throws(
       () => createConnector({ name: 'r', type: 'redis', url: 'http://x' }, testDeps()),

@@ -49,7 +49,7 @@ describe('comparisons follow EMQX', () => {
     assert.equal(value("payload = '{}'"), true);
   });
 
-  it('=~ matches a topic against a filter (src/topic rules, $ topics included)', () => {
+  it('=~ matches a topic against a filter by src/topic rules: # skips $ topics [MQTT-4.7.2-1]', () => {
     assert.equal(value("'sensors/d1/temp' =~ 'sensors/+/temp'"), true);
     assert.equal(value("'sensors/d1/x/temp' =~ 'sensors/+/temp'"), false);
     assert.equal(value("'$SYS/x' =~ '#'"), false); // [MQTT-4.7.2-1]
@@ -232,6 +232,11 @@ describe('FOREACH', () => {
   it('DO may read what FOREACH selected before the collection', () => {
     const sql = 'FOREACH \'k\' AS key, payload.items AS i DO key + i.id AS tag FROM "t"';
     assert.deepEqual(run(sql, { payload }), [{ tag: 'k1' }, { tag: 'k2' }, { tag: 'k3' }]);
+  });
+
+  it('a JSON null in an element is null, not missing', () => {
+    const sql = 'FOREACH payload.items AS i DO i.v AS v FROM "t"';
+    assert.deepEqual(run(sql, { payload: '{"items":[{"v":null}]}' }), [{ v: null }]);
   });
 
   it('over something not an array yields nothing; over too many elements fails', () => {

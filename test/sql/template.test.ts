@@ -44,6 +44,13 @@ describe('compileTemplate', () => {
     assert.equal(compileTemplate('${.}').render(small), '{"a":1,"p":"x"}');
   });
 
+  it('renderBytes keeps a binary ${payload} as its bytes', () => {
+    const bytes = Buffer.from([0xff, 0x00, 0xfe]);
+    assert.deepEqual(compileTemplate('${payload}').renderBytes({ payload: bytes }), bytes);
+    assert.deepEqual(compileTemplate('${t}!').renderBytes({ t: 1 }), Buffer.from('1!'));
+    assert.deepEqual(compileTemplate('x').renderBytes({}), Buffer.from('x'));
+  });
+
   it('lists the paths it reads', () => {
     assert.deepEqual(compileTemplate('${a}/${b.c[1]}/${.}').fields, ['a', 'b.c[1]', '.']);
     assert.deepEqual(compileTemplate('plain').fields, []);
