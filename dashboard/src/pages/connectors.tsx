@@ -1,9 +1,8 @@
 // Connectors: status (connected, connecting, disconnected), counters and the rules using each;
 // create one from JSON, delete one no rule uses.
-import { useState } from 'preact/hooks';
 import { api, get, plural } from '../api.js';
 import { EmptyRow } from '../empty.js';
-import { useField, usePoll } from '../hooks.js';
+import { useField, useListActions, usePoll } from '../hooks.js';
 
 interface ConnectorView {
   name: string;
@@ -18,16 +17,7 @@ const SAMPLE = '{ "name": "hook", "type": "http", "url": "http://127.0.0.1:8080"
 export function Connectors() {
   const list = usePoll(() => get<{ data: ConnectorView[] }>('/connectors'), 2000);
   const config = useField(SAMPLE);
-  const [message, setMessage] = useState('');
-  const run = async (f: () => Promise<unknown>, done: string) => {
-    try {
-      await f();
-      setMessage(done);
-      void list.refresh();
-    } catch (err) {
-      setMessage((err as Error).message);
-    }
-  };
+  const { message, run } = useListActions(list.refresh);
   const create = (e: Event) => {
     e.preventDefault();
     void run(() => api('POST', '/connectors', JSON.parse(config.value)), 'Connector created');

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, get, plural } from '../api.js';
 import { EmptyRow } from '../empty.js';
-import { useField, usePoll } from '../hooks.js';
+import { useField, useListActions, usePoll } from '../hooks.js';
 
 interface RuleView {
   id: string;
@@ -92,15 +92,8 @@ function Editor({ onSaved }: { onSaved: () => void }) {
 
 export function Rules() {
   const list = usePoll(() => get<{ data: RuleView[] }>('/rules'), 2000);
-  const [message, setMessage] = useState('');
-  const act = async (method: string, path: string) => {
-    try {
-      await api(method, path);
-      void list.refresh();
-    } catch (err) {
-      setMessage((err as Error).message);
-    }
-  };
+  const { message, run } = useListActions(list.refresh);
+  const act = (method: string, path: string) => run(() => api(method, path));
   const rules = list.data?.data;
   return (
     <div>
