@@ -1,7 +1,8 @@
 // Starting and stopping a `culex start` process on a loopback port, for benchmarks and the
 // tests that need a real process (restart, SIGKILL).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const CULEX_MAIN = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
 
@@ -85,4 +86,34 @@ export async function stopChild(
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** A build of Culex to run: this checkout's or a baseline commit's. */
+export interface Build {
+  name: string;
+  /** dist/src/cli/main.js of that build. */
+  main: string;
+}
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** This checkout's build. */
+export const CURRENT_BUILD: Build = { name: 'this', main: CULEX_MAIN };
+
+/**
+ * Builds commit `ref` in .tmp/<dirName> beside this checkout from `git archive`, sharing its
+ * node_modules (the compiler only: `ref` must need no other packages).
+ */
+export function buildBaseline(ref: string, dirName: string): Build {
+  const dir = join(ROOT, '.tmp', dirName);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execSync(`git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`, { cwd: ROOT });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+    { cwd: dir, stdio: 'inherit' },
+  );
+  return { name: ref, main: join(dir, 'dist', 'src', 'cli', 'main.js') };
 }

@@ -257,3 +257,36 @@ export async function settle(publishers: Publisher[]): Promise<number> {
   while (missing() > 0 && Date.now() < deadline) await sleep(50);
   return missing();
 }
+
+/**
+ * QoS 0 fan-in over sockets already connected (and the subscriber subscribed): publisher i
+ * sends to topics[i], the subscriber's deliveries credit them. Measures, lets what is in
+ * flight arrive, closes every socket; `lost` counts deliveries that never came.
+ */
+export async function fanInOverSockets(
+  subscriber: net.Socket,
+  sockets: net.Socket[],
+  topics: string[],
+  brokerPid: number,
+  options: ReturnType<typeof loadOptions>,
+): Promise<Measured & { lost: number }> {
+  const publishers: Publisher[] = sockets.map((socket, i) => ({
+    send: (batch) => socket.write(batch),
+    socket,
+    template: template(topics[i]!, i),
+    sent: 0,
+    received: 0,
+    fanout: 1,
+    blocked: false,
+  }));
+  let running = true;
+  const window = { size: options.window, refill: options.refill, running: () => running };
+  const reader = subscriberReader(publishers, (p) => refill(p, window));
+  subscriber.on('data', reader.read);
+  for (const p of publishers) refill(p, window);
+  const measured = await measure(reader.total, brokerPid, options.warmup, options.duration);
+  running = false;
+  const lost = await settle(publishers);
+  for (const s of [subscriber, ...sockets]) s.destroy();
+  return { ...measured, lost };
+}

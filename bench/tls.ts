@@ -20,19 +20,14 @@ import tls from 'node:tls';
 import { freePort } from './broker-process.js';
 import {
   connectBytes,
+  fanInOverSockets,
+  loadOptions,
   type Measured,
-  measure,
   median,
   PAYLOAD_BYTES,
-  type Publisher,
-  loadOptions,
   parseArgs,
   percent,
-  refill,
-  settle,
   subscribeBytes,
-  subscriberReader,
-  template,
   waitForPort,
 } from './qos0-load.js';
 import { makePki, makeTempDir, SERVER_EXTENSIONS } from '../test/security/fixtures/certs.js';
@@ -137,32 +132,17 @@ async function fanIn(transport: Transport, broker: Broker, rep: number): Promise
   const suback = new Promise<void>((resolve) => subscriber.once('data', () => resolve()));
   subscriber.write(subscribeBytes(`${PREFIX}/#`));
   await suback;
-  const publishers: Publisher[] = [];
+  const sockets: Socket[] = [];
+  const topics: string[] = [];
   for (let i = 0; i < options.publishers; i++) {
     const socket = await open(transport, broker);
     await mqttConnect(socket, `tls-bench-pub-${transport}-${rep}-${i}`);
-    publishers.push({
-      send: (batch) => socket.write(batch),
-      socket,
-      template: template(`${PREFIX}/${i}`, i),
-      sent: 0,
-      received: 0,
-      fanout: 1,
-      blocked: false,
-    });
+    sockets.push(socket);
+    topics.push(`${PREFIX}/${i}`);
   }
-  let running = true;
-  const window = { size: options.window, refill: options.refill, running: () => running };
-  const reader = subscriberReader(publishers, (p) => refill(p, window));
-  subscriber.on('data', reader.read);
-  for (const p of publishers) refill(p, window);
-  const measured = await measure(reader.total, broker.pid, options.warmup, options.duration);
-  running = false;
-
-  // Let what is in flight arrive, then close everything.
-  const lost = await settle(publishers);
-  for (const s of [subscriber, ...publishers.map((p) => p.socket)]) s.destroy();
-  if (lost > 0) console.error(`${transport}: ${lost} messages not delivered after the run`);
+  const measured = await fanInOverSockets(subscriber, sockets, topics, broker.pid, options);
+  if (measured.lost > 0)
+    console.error(`${transport}: ${measured.lost} messages not delivered after the run`);
   return { transport, ...measured };
 }
 

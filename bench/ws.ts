@@ -17,12 +17,18 @@
 // subscribers), and {"ratio": {"fanin": x, "fanout": y}} = this build / baseline.
 // Options: --baseline REF, --duration S (5), --warmup S (1), --reps N (3), --window N (1000),
 // --publishers N (10), --subscribers N (100).
-import { execFileSync, execSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import type net from 'node:net';
 import { join, resolve } from 'node:path';
 import { clientFrame, openRawWebSocket, parseFrames } from '../test/transport/raw-websocket.js';
-import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
+import {
+  type Build,
+  buildBaseline,
+  culexArgs,
+  freePort,
+  startCulex,
+  stopProcess,
+} from './broker-process.js';
 import {
   connectBytes,
   type Measured,
@@ -49,35 +55,11 @@ const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 
 type Scenario = 'fanin' | 'fanout';
 
-interface Build {
-  name: string;
-  /** dist/src/cli/main.js of that build. */
-  main: string;
-}
-
 interface Broker {
   build: Build;
   pid: number;
   wsPort: number;
   stop(): Promise<void>;
-}
-
-/** Builds commit `ref` beside this checkout, sharing its node_modules (the compiler only). */
-function buildBaseline(ref: string): Build {
-  const dir = join(ROOT, '.tmp', 'ws-baseline');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execSync(`git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`, { cwd: ROOT });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
-    {
-      cwd: dir,
-      stdio: 'inherit',
-    },
-  );
-  return { name: ref, main: join(dir, 'dist', 'src', 'cli', 'main.js') };
 }
 
 async function startBroker(build: Build): Promise<Broker> {
@@ -224,7 +206,8 @@ function report(results: Result[], builds: Build[]): void {
 
 async function main(): Promise<void> {
   const current: Build = { name: 'this', main: join(ROOT, 'dist', 'src', 'cli', 'main.js') };
-  const builds = BASELINE === undefined ? [current] : [buildBaseline(BASELINE), current];
+  const builds =
+    BASELINE === undefined ? [current] : [buildBaseline(BASELINE, 'ws-baseline'), current];
   if (hasTaskset) spawnSync('taskset', ['-a', '-c', '-p', '1', String(process.pid)]);
   const brokers: Broker[] = [];
   try {

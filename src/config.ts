@@ -7,10 +7,11 @@ import { type ClusterOptions, defaultClusterOptions } from './cluster/options.js
 import { CulexError, ErrorCode } from './errors.js';
 import { type ListenerConfig, type ListenerType, parseListener } from './config-listeners.js';
 import { applySection, checkValue, port, type Rule } from './config-rules.js';
+import { applyRulesSections, type RulesConfig } from './config-rules-engine.js';
 
 export { checkValue, type ListenerConfig, type ListenerType };
 
-export interface CulexConfig {
+export interface CulexConfig extends RulesConfig {
   host: string;
   port: number;
   wsPort: number;
@@ -93,6 +94,8 @@ export function defaultConfig(): CulexConfig {
     http: defaultHttpConfig(),
     // No cluster by default; the key is here so that error messages list it.
     cluster: undefined,
+    rules: [],
+    connectors: [],
   };
 }
 
@@ -111,8 +114,9 @@ function allowedKeys(rules: Record<string, Rule>, defaults: object): string[] {
 
 /** Merges a parsed YAML document into the config. */
 export function applyDocument(config: CulexConfig, doc: Record<string, unknown>): void {
-  const { broker, listeners, auth, http, cluster, ...top } = doc;
+  const { broker, listeners, auth, http, cluster, rules, connectors, ...top } = doc;
   if (cluster !== undefined) config.cluster = parseCluster(cluster, config.cluster);
+  applyRulesSections(config, rules, connectors);
   const allowed = allowedKeys(topRules, config);
   applySection(config as unknown as Record<string, unknown>, top, topRules, '', false, allowed);
   if (broker !== undefined)

@@ -14,6 +14,8 @@ import type {
   SessionStore,
 } from './broker/ports.js';
 import type { ListenerConfig, ListenerType } from './config.js';
+import { RulesHost } from './rules/host.js';
+import type { RulesOptions, RulesService } from './rules/service.js';
 import { MemoryRetainedStore, MemorySessionStore } from './store/memory.js';
 import { NatsClusterBus } from './cluster/nats-bus.js';
 import type { ClusterOptions } from './cluster/options.js';
@@ -56,6 +58,11 @@ export interface CreateBrokerOptions {
    * `cluster.nodeName` is the broker's `nodeName` too.
    */
   cluster?: ClusterOptions;
+  /**
+   * The rule engine (docs/RULES.md): rules and connectors to start with; API changes are kept
+   * in `dataDir` when given. Absent: no rule engine (and no rules API).
+   */
+  rules?: Omit<RulesOptions, 'log'>;
 }
 
 export interface OpenListener {
@@ -71,7 +78,13 @@ export class CulexServer {
     readonly listeners: OpenListener[],
     private readonly store: StoreChoice,
     readonly admin?: AdminServer,
+    private readonly rulesHost?: RulesHost,
   ) {}
+
+  /** The rule engine's service, once open (see RulesHost: at start, or on first API use). */
+  get rules(): RulesService | undefined {
+    return this.rulesHost?.current;
+  }
 
   /** The first listener of a type, e.g. `server.address('tcp').port`. */
   address(type: ListenerType = 'tcp'): { host: string; port: number } {
@@ -97,6 +110,7 @@ export class CulexServer {
 
   async close(): Promise<void> {
     await this.admin?.close();
+    await this.rulesHost?.close();
     // Stop accepting first, but await the listeners only after the broker has closed the
     // open connections: a net.Server's close waits for every connection to end.
     const listenersClosed = Promise.all(this.listeners.map((l) => l.listening.close()));
@@ -195,7 +209,10 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
   const listeners: OpenListener[] = [];
   const wanted = options.listeners ?? [{ type: 'tcp', port: 1883 }];
   let admin: AdminServer | undefined;
+  const rules = options.rules && new RulesHost(broker, { ...options.rules, log });
   try {
+    // Before the listeners: the first client's messages and events meet the rules.
+    await rules?.start();
     for (const l of wanted) listeners.push(await openListener(broker, l));
     if (options.http) {
       const views = listeners.map(({ type, host, port }, i) => ({
@@ -209,15 +226,17 @@ export async function createBroker(options: CreateBrokerOptions = {}): Promise<C
       admin = await startAdmin(broker, {
         listeners: () => views,
         logger: options.logger,
+        rules,
         ...options.http,
       });
     }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.listening.close()));
+    await rules?.close();
     await broker.close();
     throw error;
   }
-  return new CulexServer(broker, listeners, store, admin);
+  return new CulexServer(broker, listeners, store, admin, rules);
 }
 
 /** What a cluster node tells the others about itself in each heartbeat. */

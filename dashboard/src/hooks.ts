@@ -48,3 +48,21 @@ export function useCursors(): Cursors {
     next: (cursor) => setCursors((c) => [...c, cursor]),
   };
 }
+
+/**
+ * API calls of a list page: each runs, says `done` (or why it failed) in `message`, and
+ * refreshes the list.
+ */
+export function useListActions(refresh: () => Promise<void>) {
+  const [message, setMessage] = useState('');
+  const run = async (call: () => Promise<unknown>, done = ''): Promise<void> => {
+    try {
+      await call();
+      setMessage(done);
+      void refresh();
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+  return { message, run };
+}

@@ -4,9 +4,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { checkSession, get, login, logout, type Status, token } from './api.js';
 import { Banned } from './pages/banned.js';
 import { Clients } from './pages/clients.js';
+import { Connectors } from './pages/connectors.js';
 import { Nodes, NotClustered } from './pages/nodes.js';
 import { Overview } from './pages/overview.js';
 import { Retained } from './pages/retained.js';
+import { Rules } from './pages/rules.js';
 import { Subscriptions } from './pages/subscriptions.js';
 import { Trace } from './pages/trace.js';
 import { WsClient } from './pages/wsclient.js';
@@ -20,6 +22,8 @@ const PAGES = [
   { path: 'subscriptions', title: 'Subscriptions', view: Subscriptions },
   { path: 'retained', title: 'Retained', view: Retained },
   { path: 'banned', title: 'Banned', view: Banned },
+  { path: 'rules', title: 'Rules', view: Rules },
+  { path: 'connectors', title: 'Connectors', view: Connectors },
   { path: 'websocket', title: 'WebSocket client', view: WsClient },
   { path: 'trace', title: 'Live trace', view: Trace },
 ] as const;

@@ -32,7 +32,7 @@ export class HttpError extends Error {
 }
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /**
    * fastify syntax: /api/v1/clients/:clientId. A last parameter written `:topic*` takes the
    * rest of the path, slashes included (/api/v1/retained/sensors/kitchen/temp).

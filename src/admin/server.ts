@@ -9,6 +9,9 @@ import { clientRoutes } from './api-clients.js';
 import { messageRoutes } from './api-messages.js';
 import { type ListenerView, systemRoutes } from './api-system.js';
 import { clusterRoutes } from './api-cluster.js';
+import { ruleRoutes } from './api-rules.js';
+import { defineRuleMetrics } from './metrics-rules.js';
+import type { RulesHost } from '../rules/host.js';
 import { ApiAuth, type AuthOptions } from './auth.js';
 import { Metrics, type MetricsOptions } from './metrics.js';
 import { errorName, HttpError, RouteTable } from './routes.js';
@@ -35,6 +38,8 @@ export interface AdminHttpOptions extends AuthOptions {
   /** Largest request body, bytes. */
   bodyLimit?: number;
   logger?: Logger;
+  /** The rule engine: its API (/api/v1/rules, /api/v1/connectors) and metrics. */
+  rules?: RulesHost;
 }
 
 export class AdminServer {
@@ -105,6 +110,10 @@ export async function startAdmin(broker: Broker, options: AdminHttpOptions): Pro
   clusterRoutes(table, admin);
   clientRoutes(table, admin);
   messageRoutes(table, admin, trace);
+  if (options.rules) {
+    ruleRoutes(table, options.rules);
+    defineRuleMetrics(metrics.registry, options.rules);
+  }
   table.add({
     method: 'GET',
     url: '/api/v1/openapi.json',

@@ -194,6 +194,8 @@ export class Connection implements Outlet {
     if (mqtt === undefined)
       this.core.log.error({ err: error, clientId: this.clientId }, 'unexpected error');
     if (this.state === 'awaiting-connect' || this.state === 'authenticating') {
+      const connack = this.core.events.clientConnack;
+      if (connack !== undefined && mqtt !== undefined) connack(this, reasonCode);
       // [MQTT-3.2.2-7] a refusing CONNACK carries a reason code ≥ 0x80; then close.
       if (mqtt !== undefined && this.protocolVersion === 5)
         this.sendFitting({
@@ -274,8 +276,13 @@ export class Connection implements Outlet {
     // [MQTT-3.1.2-25] never send a packet larger than the client's Maximum Packet Size.
     if (bytes.length > this.clientMaximumPacketSize) {
       this.core.stats.dropped.tooLarge++;
+      const dropped = this.core.events.deliveryDropped;
+      if (dropped !== undefined && this.session !== undefined)
+        dropped(this.session, message, 'too_large');
       return false;
     }
+    const delivered = this.core.events.messageDelivered;
+    if (delivered !== undefined && !dup) delivered(this, message, qos);
     if (qos === 0) this.output.append(bytes);
     else this.output.appendPublish(bytes, publishPacketIdOffset(bytes), packetId, dup);
     // [MQTT-3.3.2-12] once the client has the topic with the alias, the alias alone will do.

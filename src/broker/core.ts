@@ -12,7 +12,7 @@ import {
   countingSessionStore,
   DurabilityGate,
 } from './durability.js';
-import type { BrokerHooks, Logger } from './hooks.js';
+import { BrokerEvents, type BrokerHooks, type Logger } from './hooks.js';
 import type { Message } from './message.js';
 import type { BrokerOptions } from './options.js';
 import type {
@@ -60,6 +60,8 @@ export class BrokerCore {
   readonly wills: WillScheduler;
   readonly log: Logger;
   readonly hooks: BrokerHooks;
+  /** What the rule engine listens to; each slot is set only while a rule needs it. */
+  readonly events = new BrokerEvents();
   readonly now: () => number;
   /** Present with acknowledgeAfterFlush: holds acknowledgements until the store is durable. */
   readonly gate: DurabilityGate | undefined;
@@ -223,6 +225,14 @@ export class BrokerCore {
       this.cluster !== undefined ? this.cluster.routeHere(message) : this.router.route(message);
     // Other nodes' persistent sessions count as store writes: the acknowledgement waits for them.
     if (this.cluster?.bus.forward(message) && this.gate !== undefined) this.gate.writes++;
+    // Rules see a message once in the cluster: here, on the node that received it (remote
+    // messages reach the router through ClusterNode, never this method). After routing, so
+    // that what a rule republishes reaches subscribers after the message it came from.
+    const events = this.events;
+    if (events.messagePublish !== undefined) events.messagePublish(message, client);
+    // In a cluster other nodes may have taken it: only a single node knows it was dropped.
+    if (delivered === 0 && this.cluster === undefined && events.messageDropped !== undefined)
+      events.messageDropped(message, client, 'no_subscribers');
     return delivered;
   }
 
@@ -310,6 +320,7 @@ export class BrokerCore {
     const reason = connection.disconnectReason === undefined ? 'error' : 'normal';
     this.logConnection(connection, 'client disconnected', { reason: closeReasonOf(connection) });
     this.hooks.onClientDisconnected?.(connection.info!, reason);
+    if (this.events.clientDisconnected !== undefined) this.events.clientDisconnected(connection);
     this.sysEvents?.disconnected(connection.info!, reason);
   }
 

@@ -1,6 +1,7 @@
 // A session (MQTT 5.0 section 4.1): subscriptions plus QoS 1/2 state towards its client. It
 // outlives connections when persistent. Only its own connection and the router change it.
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import type { BrokerEvents, DeliveryDropReason } from './hooks.js';
 import { type Message, ownPayload } from './message.js';
 import type { BrokerOptions } from './options.js';
 import type { OutboundRecord, SessionRecord, SessionStore, SubscriptionRecord } from './ports.js';
@@ -40,6 +41,7 @@ export interface Outlet {
 export interface SessionContext {
   options: BrokerOptions;
   stats: BrokerStats;
+  readonly events: BrokerEvents;
   readonly sessionStore: SessionStore;
   now(): number;
 }
@@ -115,7 +117,7 @@ export class Session {
       if (outlet === undefined) return;
       if (outlet.acceptsQos0())
         outlet.sendPublish(message, 0, retain, subscriptionIdentifiers, 0, false);
-      else this.context.stats.dropped.slowConsumer++;
+      else this.dropped(message, 'slow_consumer');
       return;
     }
     const entry: OutboundEntry = {
@@ -140,14 +142,26 @@ export class Session {
       if (this.persistent)
         this.context.sessionStore.saveOutbound(this.clientId, outboundRecord(entry));
     } else {
-      this.context.stats.dropped.queueFull++;
+      this.dropped(message, 'queue_full');
     }
   }
 
+  /** Counts a message this session could not take, and tells the rule engine if it listens. */
+  private dropped(message: Message, reason: DeliveryDropReason): void {
+    const stats = this.context.stats.dropped;
+    if (reason === 'queue_full') stats.queueFull++;
+    else if (reason === 'expired') stats.expired++;
+    else if (reason === 'slow_consumer') stats.slowConsumer++;
+    const listener = this.context.events.deliveryDropped;
+    if (listener !== undefined) listener(this, message, reason);
+  }
+
   /** PUBACK, or PUBCOMP, or a PUBREC with an error code: the message is done [MQTT-4.3.2-5]. */
-  complete(packetId: number): boolean {
+  complete(packetId: number, acked = false): boolean {
     const entry = this.inflight.get(packetId);
     if (entry === undefined) return false;
+    const listener = this.context.events.messageAcked;
+    if (acked && listener !== undefined) listener(this, entry.message, entry.qos);
     this.inflight.delete(packetId);
     const waiting = this.resend.indexOf(entry);
     if (waiting >= 0) this.resend.splice(waiting, 1);
@@ -347,7 +361,7 @@ export class Session {
   private expired(entry: OutboundEntry): boolean {
     const at = entry.message.expiresAt;
     if (at === undefined || at > this.context.now()) return false;
-    this.context.stats.dropped.expired++;
+    this.dropped(entry.message, 'expired');
     return true;
   }
 }

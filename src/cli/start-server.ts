@@ -134,6 +134,12 @@ export async function startServer(
       enhancedAuthenticators: auth ? [...auth.enhanced.values()] : undefined,
       http: withAuthSources(httpOptions(config), auth),
       // --store memory keeps nothing durable, sessions included; otherwise they live in the cluster.
+      // API-made rules and connectors are kept only where the rest is durable.
+      rules: {
+        rules: config.rules,
+        connectors: config.connectors,
+        dataDir: config.store === 'lmdb' ? config.dataDir : undefined,
+      },
       cluster: config.cluster && {
         ...config.cluster,
         sessions: config.store === 'memory' ? 'local' : 'cluster',

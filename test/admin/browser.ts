@@ -48,3 +48,12 @@ export async function openBrowser(viewport = { width: 1280, height: 800 }): Prom
     },
   };
 }
+
+/** Logs in as the harness's dashboard user (admin / secret-pw) and waits for the overview. */
+export async function logIn(page: Page, base: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', 'secret-pw');
+  await page.click('button[type=submit]');
+  await page.getByTestId('status').waitFor();
+}

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import type { ClusterNodes } from '../../src/broker/admin-wire.js';
 import { defaultClusterOptions } from '../../src/cluster/options.js';
 import { startNats } from '../cluster/nats.js';
-import { type Browser, DASHBOARD, openBrowser } from './browser.js';
+import { type Browser, DASHBOARD, logIn, openBrowser } from './browser.js';
 import { type Harness, startHarness, waitFor } from './helpers.js';
 
 const nats = await startNats();
@@ -48,14 +48,6 @@ function watchProblems(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
   page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
   return problems;
-}
-
-async function logIn(page: Page, base: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.fill('input[name=username]', 'admin');
-  await page.fill('input[name=password]', 'secret-pw');
-  await page.click('button[type=submit]');
-  await page.getByTestId('status').waitFor();
 }
 
 const nodesOf = async (h: Harness) => (await h.api('GET', '/api/v1/cluster/nodes')).body;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type Browser, DASHBOARD, openBrowser } from './browser.js';
+import { type Browser, DASHBOARD, logIn, openBrowser } from './browser.js';
 import { startHarness, waitFor } from './helpers.js';
 
 const h = await startHarness({ http: { dashboardDir: DASHBOARD } });
@@ -17,14 +17,6 @@ function watchProblems(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
   page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
   return problems;
-}
-
-async function logIn(page: Page): Promise<void> {
-  await page.goto(`${h.base}/`);
-  await page.fill('input[name=username]', 'admin');
-  await page.fill('input[name=password]', 'secret-pw');
-  await page.click('button[type=submit]');
-  await page.getByTestId('status').waitFor();
 }
 
 describe('dashboard for a new user, in headless Chromium', { timeout: 120_000 }, () => {
@@ -49,7 +41,7 @@ describe('dashboard for a new user, in headless Chromium', { timeout: 120_000 },
   });
 
   it('1280 px: "Log out" readable on the bar, "1 client", an empty Banned table says so', async () => {
-    await logIn(page);
+    await logIn(page, h.base);
     const client = await h.connect('only-client');
     await page.goto(`${h.base}/#/clients`);
     await page.locator('tr[data-client="only-client"]').waitFor();

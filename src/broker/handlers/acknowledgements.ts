@@ -11,7 +11,7 @@ import type { Connection } from '../connection.js';
 
 /** QoS 1 done [MQTT-4.3.2-5]; an unknown id is ignored. */
 export function handlePuback(connection: Connection, packet: PubackPacket): undefined {
-  connection.session!.complete(packet.packetId);
+  connection.session!.complete(packet.packetId, true);
   return undefined;
 }
 
@@ -45,7 +45,7 @@ export function handlePubrel(connection: Connection, packet: PubrelPacket): unde
 }
 
 export function handlePubcomp(connection: Connection, packet: PubcompPacket): undefined {
-  connection.session!.complete(packet.packetId);
+  connection.session!.complete(packet.packetId, true);
   return undefined;
 }
 

@@ -140,6 +140,9 @@ function admit(
   });
   core.hooks.onClientConnected?.(connection.info!);
   core.sysEvents?.connected(connection.info!);
+  const { clientConnack, clientConnected } = core.events;
+  if (clientConnack !== undefined) clientConnack(connection, ReasonCode.Success, packet);
+  if (clientConnected !== undefined) clientConnected(connection, packet);
   return undefined;
 }
 

@@ -41,9 +41,9 @@ export function handleConnect(
   }
   const identity = certificateIdentity(connection);
   if (identity !== undefined)
-    return completeConnect(connection, packet, { ok: true, username: identity });
+    return finishAuthentication(connection, packet, { ok: true, username: identity });
   const authenticator = connection.core.adapters.authenticator;
-  if (authenticator === undefined) return completeConnect(connection, packet, { ok: true });
+  if (authenticator === undefined) return finishAuthentication(connection, packet, { ok: true });
   const result = authenticator.authenticate(connectRequest(connection, packet));
   if (!(result instanceof Promise)) return finishAuthentication(connection, packet, result);
   return result.then((r) => finishAuthentication(connection, packet, r));
@@ -68,6 +68,8 @@ export function finishAuthentication(
   extra?: Properties,
 ): Promise<void> | undefined {
   if (connection.state !== 'authenticating') return undefined;
+  const listener = connection.core.events.clientCheckAuthnComplete;
+  if (listener !== undefined) listener(connection, packet.username, result);
   if (!result.ok) {
     connection.core.stats.authFailures++;
     connection.core.log.info(

@@ -5,6 +5,7 @@ import { NO_PROPERTIES, type PublishPacket } from '../../protocol/packets.js';
 import { validateTopicName } from '../../topic/index.js';
 import { qos2Id } from '../qos2-seen.js';
 import type { Connection } from '../connection.js';
+import { authzComplete } from '../hooks.js';
 import type { Message } from '../message.js';
 
 export function handlePublish(
@@ -37,13 +38,20 @@ export function handlePublish(
   const authorizer = core.adapters.authorizer;
   // Clients may not publish into the broker's own $SYS tree.
   if (topic.startsWith('$SYS')) return reject(connection, packet);
-  if (authorizer === undefined) return route(connection, packet, message);
+  if (authorizer === undefined) return authorized(connection, packet, message, true);
   const verdict = authorizer.authorizePublish(connection.info!, topic, message);
-  if (verdict === true) return route(connection, packet, message);
-  if (verdict === false) return reject(connection, packet);
-  return verdict.then((ok) =>
-    ok ? route(connection, packet, message) : reject(connection, packet),
-  );
+  if (typeof verdict === 'boolean') return authorized(connection, packet, message, verdict);
+  return verdict.then((ok) => authorized(connection, packet, message, ok));
+}
+
+function authorized(
+  connection: Connection,
+  packet: PublishPacket,
+  message: Message,
+  ok: boolean,
+): undefined {
+  authzComplete(connection, message.topic, 'publish', ok);
+  return ok ? route(connection, packet, message) : reject(connection, packet);
 }
 
 /** Duplicate QoS 2 PUBLISH: answer PUBREC again, deliver nothing [MQTT-4.3.3-9]. */

@@ -4,6 +4,7 @@ import { MqttError, protocolError } from '../../protocol/errors.js';
 import { NO_PROPERTIES, type SubscribePacket, type Subscription } from '../../protocol/packets.js';
 import { parseSharedFilter, validateTopicFilter } from '../../topic/index.js';
 import type { Connection } from '../connection.js';
+import { authzComplete } from '../hooks.js';
 import type { SubscriptionRecord } from '../ports.js';
 
 interface Checked {
@@ -66,6 +67,7 @@ function finish(
   for (let i = 0; i < checked.length; i++) {
     const c = checked[i]!;
     let code = c.failure;
+    if (code === undefined) authzComplete(connection, c.filter, 'subscribe', allowed[i] ?? true);
     if (code === undefined && allowed.length > 0 && !allowed[i]) {
       code = ReasonCode.NotAuthorized;
       core.stats.aclDenials++;
@@ -101,6 +103,8 @@ function finish(
       c.share,
     );
     reasonCodes.push(qos);
+    const subscribed = core.events.sessionSubscribed;
+    if (subscribed !== undefined) subscribed(connection, record, packet.properties);
     // [MQTT-3.8.4-?] shared subscriptions get no retained messages on subscribe.
     if (c.share === undefined) retainedFor.push({ record, isNew });
   }

@@ -13,6 +13,8 @@ export function handleUnsubscribe(connection: Connection, packet: UnsubscribePac
     session.subscriptions.delete(topicFilter);
     const share = shareOf(record);
     core.router.unsubscribe(session, share ? share.filter : topicFilter, share);
+    const unsubscribed = core.events.sessionUnsubscribed;
+    if (unsubscribed !== undefined) unsubscribed(connection, topicFilter, packet.properties);
     return ReasonCode.Success;
   });
   // [MQTT-3.10.4-4] UNSUBACK even when nothing matched; [MQTT-3.10.4-5] one code per filter.
