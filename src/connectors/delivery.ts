@@ -121,6 +121,19 @@ export class BufferedSink<T> implements Sink {
     this.#loop = this.#run();
   }
 
+  /**
+   * Nothing buffered or being written, and open: a record its owner writes to the target
+   * itself now still leaves in push order (the MQTT bridge's QoS 0 forwards do, see delivered()).
+   */
+  get idle(): boolean {
+    return this.counters.queued === 0 && this.#inflight.length === 0 && !this.#closed;
+  }
+
+  /** Counts a record written around the buffer while idle, as a success. */
+  delivered(): void {
+    this.counters.success++;
+  }
+
   push(output: Readonly<Record<string, unknown>>, _orderKey: string): void {
     if (this.#closed) {
       this.#drop('shutdown', 1);

@@ -115,18 +115,35 @@ export class MqttConnector extends ConnectorBase implements MqttBridge {
     for (const line of this.#lines) {
       const remote = outgoingTopic(line, topic);
       if (remote === undefined) continue;
-      const message = {
-        topic: remote,
-        payload: Buffer.isBuffer(payload)
-          ? payload
-          : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-        qos: Math.min(qos, line.qos) as QoS,
-        retain,
-      };
+      const level = qos < line.qos ? qos : line.qos;
+      // The fast path: a QoS 0 forward goes into the client's next socket write when nothing
+      // waits in the buffer (order kept) and the link keeps up; otherwise it is buffered.
+      if (level === 0 && this.#forwarder!.idle && this.#sendAtOnce(remote, payload, retain)) {
+        return true;
+      }
+      const bytes = Buffer.isBuffer(payload)
+        ? payload
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const message: OutgoingMessage = { topic: remote, payload: bytes, qos: level, retain };
       this.#forwarder!.push(message as unknown as Record<string, unknown>, topic);
       return true;
     }
     return false;
+  }
+
+  /** Writes a QoS 0 forward past the buffer; false when it must wait (down, congested). */
+  #sendAtOnce(topic: string, payload: Uint8Array, retain: boolean): boolean {
+    const client = this.#client;
+    if (client === undefined) return false;
+    try {
+      if (!client.publishAtOnce(topic, payload, retain)) return false;
+    } catch {
+      // Refused by the client (too large for the remote): the buffer counts it as it would.
+      return false;
+    }
+    this.#echoes?.sent(topic, payload);
+    this.#forwarder!.delivered();
+    return true;
   }
 
   protected readonly sinkKeys = SINK_KEYS;
