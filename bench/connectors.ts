@@ -19,6 +19,9 @@ export interface ConnectorBenchResult {
   /** mosquitto_pub -l straight to the Mosquitto: its single-connection ingest. */
   mosquittoPubPerSecond: number;
   mqttEgressRatio: number;
+  /** The bridge on a QoS 1 `out` line, into Mosquitto and into Culex. */
+  mqttEgressQoS1PerSecond: number;
+  mqttEgressQoS1ToCulexPerSecond: number;
   /** The same three with a `culex start` as the remote broker instead of Mosquitto. */
   mqttEgressToCulexPerSecond: number;
   mqttDirectToCulexPerSecond: number;
@@ -116,6 +119,8 @@ export async function runConnectorBench(
     mqttDirectPerSecond: Math.round(mosquitto.client),
     mosquittoPubPerSecond: Math.round(mosquitto.mosquittoPub),
     mqttEgressRatio: Number((mosquitto.bridge / mosquitto.client).toFixed(2)),
+    mqttEgressQoS1PerSecond: Math.round(mosquitto.bridgeQoS1),
+    mqttEgressQoS1ToCulexPerSecond: Math.round(culex.bridgeQoS1),
     mqttEgressToCulexPerSecond: Math.round(culex.bridge),
     mqttDirectToCulexPerSecond: Math.round(culex.client),
     mosquittoPubToCulexPerSecond: Math.round(culex.mosquittoPub),
@@ -137,8 +142,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`our client → Mosquitto          ${result.mqttDirectPerSecond} msgs/s`);
   console.log(`mosquitto_pub -l → Mosquitto    ${result.mosquittoPubPerSecond} msgs/s`);
   console.log(`egress / our client             ${result.mqttEgressRatio}`);
+  console.log(`MQTT egress bridge QoS 1 → Mosq ${result.mqttEgressQoS1PerSecond} msgs/s`);
   console.log(`MQTT egress bridge → Culex      ${result.mqttEgressToCulexPerSecond} msgs/s`);
   console.log(`our client → Culex              ${result.mqttDirectToCulexPerSecond} msgs/s`);
   console.log(`mosquitto_pub -l → Culex        ${result.mosquittoPubToCulexPerSecond} msgs/s`);
+  console.log(`MQTT egress bridge QoS 1 → Culex ${result.mqttEgressQoS1ToCulexPerSecond} msgs/s`);
   console.log(JSON.stringify(result));
 }

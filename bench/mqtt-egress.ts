@@ -12,6 +12,8 @@ import { createConnector, isMqttBridge } from '../src/connectors/index.js';
 export interface EgressRates {
   /** msg/s of forward() through the bridge, QoS 0. */
   bridge: number;
+  /** The same on a QoS 1 line (PUBACKs awaited per batch). */
+  bridgeQoS1: number;
   /** msg/s of our client publishing QoS 0 straight to the remote broker. */
   client: number;
   /** msg/s of `mosquitto_pub -l` (one connection, C) straight to the remote broker. */
@@ -38,12 +40,19 @@ export async function egressRates(port: number, messages: number): Promise<Egres
     }
   });
   await publisher.end();
+  const bridge = await bridgeRate(port, messages, 0);
+  const bridgeQoS1 = await bridgeRate(port, messages, 1);
+  return { bridge, bridgeQoS1, client, mosquittoPub };
+}
+
+/** msg/s of forward() on an `out` line of QoS `qos` into the broker on `port`. */
+async function bridgeRate(port: number, messages: number, qos: 0 | 1): Promise<number> {
   const bridge = createConnector(
     {
       name: 'up',
       type: 'mqtt',
-      url,
-      topics: ['# out 0 local/ remote/'],
+      url: `mqtt://127.0.0.1:${port}`,
+      topics: [`# out ${qos} local/ remote/`],
       forward: { buffer: { memory: 1_000_000 } },
     },
     { log: quiet, ingress() {} },
@@ -56,14 +65,14 @@ export async function egressRates(port: number, messages: number): Promise<Egres
   // The broker hands local messages to forward() from its socket reads: 1000 per loop turn.
   const rate = await receiveRate(port, 'remote/#', messages, async () => {
     for (let i = 0; i < messages; i++) {
-      bridge.forward(`local/s/${i % 100}`, PAYLOAD, 0, false);
+      bridge.forward(`local/s/${i % 100}`, PAYLOAD, qos, false);
       if (i % 1000 === 999) await turn();
     }
   });
   const dropped = bridge.forwardCounters?.dropped ?? {};
   await bridge.close();
   if (Object.keys(dropped).length > 0) throw new Error(`bench: drops ${JSON.stringify(dropped)}`);
-  return { bridge: rate, client, mosquittoPub };
+  return rate;
 }
 
 /** Messages/s a mosquitto_sub on `topic` counts while `send()` publishes `count` to it. */
