@@ -24,6 +24,8 @@ export interface ConnectorBenchResult {
   mqttEgressQoS1ToCulexPerSecond: number;
   /** The same three with a `culex start` as the remote broker instead of Mosquitto. */
   mqttEgressToCulexPerSecond: number;
+  /** forward() messages per CPU-second of the bridge's process, into Culex. */
+  mqttEgressToCulexPerCpuSecond: number;
   mqttDirectToCulexPerSecond: number;
   mosquittoPubToCulexPerSecond: number;
 }
@@ -122,6 +124,7 @@ export async function runConnectorBench(
     mqttEgressQoS1PerSecond: Math.round(mosquitto.bridgeQoS1),
     mqttEgressQoS1ToCulexPerSecond: Math.round(culex.bridgeQoS1),
     mqttEgressToCulexPerSecond: Math.round(culex.bridge),
+    mqttEgressToCulexPerCpuSecond: Math.round(culex.bridgePerCpuSecond),
     mqttDirectToCulexPerSecond: Math.round(culex.client),
     mosquittoPubToCulexPerSecond: Math.round(culex.mosquittoPub),
   };
@@ -144,6 +147,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`egress / our client             ${result.mqttEgressRatio}`);
   console.log(`MQTT egress bridge QoS 1 → Mosq ${result.mqttEgressQoS1PerSecond} msgs/s`);
   console.log(`MQTT egress bridge → Culex      ${result.mqttEgressToCulexPerSecond} msgs/s`);
+  console.log(`  per CPU-second of the bridge    ${result.mqttEgressToCulexPerCpuSecond} msgs`);
   console.log(`our client → Culex              ${result.mqttDirectToCulexPerSecond} msgs/s`);
   console.log(`mosquitto_pub -l → Culex        ${result.mosquittoPubToCulexPerSecond} msgs/s`);
   console.log(`MQTT egress bridge QoS 1 → Culex ${result.mqttEgressQoS1ToCulexPerSecond} msgs/s`);

@@ -205,6 +205,10 @@ function report(
         mqttEgressToFanin: toFanin(connectors.mqttEgressPerSecond),
         mosquittoPubToFanin: toFanin(connectors.mosquittoPubPerSecond),
         mqttEgressToCulexToFanin: toFanin(connectors.mqttEgressToCulexPerSecond),
+        // CPU against CPU: forward() msgs per bridge CPU-s over fan-in msgs per broker CPU-s.
+        mqttEgressPerCpuToFaninPerCpu: Number(
+          (connectors.mqttEgressToCulexPerCpuSecond / of('none', perCpu)).toFixed(3),
+        ),
       },
       targets: { one: 0.7, hundred: 0.5, postgresRowsPerSecond: 20_000, mqttEgressToFanin: 0.5 },
     }),
