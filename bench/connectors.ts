@@ -7,20 +7,27 @@
 // `runConnectorBench()` is exported for `npm run bench:rules`; run directly it prints a table
 // and one JSON line. Options: --rows N (200000), --messages N (200000), --batch N (500).
 import pg from 'pg';
-import { connect, type MqttClient } from '../src/client/index.js';
-import {
-  type Connector,
-  createConnector,
-  isMqttBridge,
-  type Sink,
-} from '../src/connectors/index.js';
+import { type Connector, createConnector, type Sink } from '../src/connectors/index.js';
 import { startMosquittoServer, startPostgres } from '../test/auth/servers.js';
+import { culexArgs, freePort, startCulex, stopProcess } from './broker-process.js';
+import { type EgressRates, egressRates } from './mqtt-egress.js';
 
 export interface ConnectorBenchResult {
   postgresRowsPerSecond: number;
   mqttEgressPerSecond: number;
   mqttDirectPerSecond: number;
+  /** mosquitto_pub -l straight to the Mosquitto: its single-connection ingest. */
+  mosquittoPubPerSecond: number;
   mqttEgressRatio: number;
+  /** The bridge on a QoS 1 `out` line, into Mosquitto and into Culex. */
+  mqttEgressQoS1PerSecond: number;
+  mqttEgressQoS1ToCulexPerSecond: number;
+  /** The same three with a `culex start` as the remote broker instead of Mosquitto. */
+  mqttEgressToCulexPerSecond: number;
+  /** forward() messages per CPU-second of the bridge's process, into Culex. */
+  mqttEgressToCulexPerCpuSecond: number;
+  mqttDirectToCulexPerSecond: number;
+  mosquittoPubToCulexPerSecond: number;
 }
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -82,81 +89,44 @@ async function postgresRate(rows: number, batchSize: number): Promise<number> {
   }
 }
 
-/** Messages/s a subscriber on Mosquitto gets while `send(i)` publishes `count` of them. */
-async function receiveRate(
-  port: number,
-  topic: string,
-  count: number,
-  send: (i: number) => Promise<void> | void,
-): Promise<number> {
-  const subscriber: MqttClient = await connect(`mqtt://127.0.0.1:${port}`, {
-    maxHeldMessages: 1_000_000,
-  });
-  let got = 0;
-  subscriber.on('message', () => got++);
-  await subscriber.subscribe(topic, { qos: 0 });
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const pending = send(i);
-    if (pending) await pending;
-    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
-  }
-  // QoS 0 may be dropped by Mosquitto under overload: the rate counts what arrived.
-  let last = -1;
-  while (got < count && got !== last) {
-    last = got;
-    await sleep(500);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await subscriber.end({ force: true });
-  return got / seconds;
-}
-
-async function mqttRates(messages: number): Promise<{ egress: number; direct: number }> {
+/** Egress rates into a Mosquitto, then into a `culex start` (memory store) as the remote. */
+async function mqttRates(messages: number): Promise<Record<'mosquitto' | 'culex', EgressRates>> {
   const mosquitto = await startMosquittoServer(['max_queued_messages 1000000']);
-  const url = `mqtt://127.0.0.1:${mosquitto.port}`;
-  const payload = Buffer.from(JSON.stringify({ temp: 21.5, unit: 'C' }));
+  let atMosquitto: EgressRates;
   try {
-    const publisher = await connect(url);
-    const direct = await receiveRate(mosquitto.port, 'direct/#', messages, (i) =>
-      publisher.publish(`direct/${i % 100}`, payload).then(() => {}),
-    );
-    await publisher.end();
-    const bridge = createConnector(
-      {
-        name: 'up',
-        type: 'mqtt',
-        url,
-        topics: ['# out 0 local/ remote/'],
-        forward: { buffer: { memory: 1_000_000 } },
-      },
-      deps,
-    );
-    if (!isMqttBridge(bridge)) throw new Error('not a bridge');
-    await until(() => bridge.status() === 'connected', 10_000, 'the bridge');
-    const egress = await receiveRate(mosquitto.port, 'remote/#', messages, (i) => {
-      bridge.forward(`local/s/${i % 100}`, payload, 0, false);
-    });
-    await bridge.close();
-    return { egress, direct };
+    atMosquitto = await egressRates(mosquitto.port, messages);
   } finally {
     await mosquitto.remove();
+  }
+  const port = await freePort();
+  const { child } = await startCulex(culexArgs(port, ['--store', 'memory']));
+  try {
+    return { mosquitto: atMosquitto, culex: await egressRates(port, messages) };
+  } finally {
+    await stopProcess(child);
   }
 }
 
 export async function runConnectorBench(
-  options: { rows?: number; messages?: number; batchSize?: number } = {},
+  options: { rows?: number; messages?: number; batchSize?: number; postgres?: boolean } = {},
 ): Promise<ConnectorBenchResult> {
-  const postgresRowsPerSecond = await postgresRate(
-    options.rows ?? 200_000,
-    options.batchSize ?? 500,
-  );
-  const { egress, direct } = await mqttRates(options.messages ?? 200_000);
+  const postgresRowsPerSecond =
+    options.postgres === false
+      ? Number.NaN
+      : await postgresRate(options.rows ?? 200_000, options.batchSize ?? 500);
+  const { mosquitto, culex } = await mqttRates(options.messages ?? 200_000);
   return {
     postgresRowsPerSecond: Math.round(postgresRowsPerSecond),
-    mqttEgressPerSecond: Math.round(egress),
-    mqttDirectPerSecond: Math.round(direct),
-    mqttEgressRatio: Number((egress / direct).toFixed(2)),
+    mqttEgressPerSecond: Math.round(mosquitto.bridge),
+    mqttDirectPerSecond: Math.round(mosquitto.client),
+    mosquittoPubPerSecond: Math.round(mosquitto.mosquittoPub),
+    mqttEgressRatio: Number((mosquitto.bridge / mosquitto.client).toFixed(2)),
+    mqttEgressQoS1PerSecond: Math.round(mosquitto.bridgeQoS1),
+    mqttEgressQoS1ToCulexPerSecond: Math.round(culex.bridgeQoS1),
+    mqttEgressToCulexPerSecond: Math.round(culex.bridge),
+    mqttEgressToCulexPerCpuSecond: Math.round(culex.bridgePerCpuSecond),
+    mqttDirectToCulexPerSecond: Math.round(culex.client),
+    mosquittoPubToCulexPerSecond: Math.round(culex.mosquittoPub),
   };
 }
 
@@ -168,10 +138,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rows: Number(args.get('--rows') ?? 200_000),
     messages: Number(args.get('--messages') ?? 200_000),
     batchSize: Number(args.get('--batch') ?? 500),
+    postgres: args.get('--postgres') !== 'no',
   });
   console.log(`PostgreSQL sink, batched        ${result.postgresRowsPerSecond} rows/s`);
   console.log(`MQTT egress bridge → Mosquitto  ${result.mqttEgressPerSecond} msgs/s`);
-  console.log(`plain client → Mosquitto        ${result.mqttDirectPerSecond} msgs/s`);
-  console.log(`egress / plain                  ${result.mqttEgressRatio}`);
+  console.log(`our client → Mosquitto          ${result.mqttDirectPerSecond} msgs/s`);
+  console.log(`mosquitto_pub -l → Mosquitto    ${result.mosquittoPubPerSecond} msgs/s`);
+  console.log(`egress / our client             ${result.mqttEgressRatio}`);
+  console.log(`MQTT egress bridge QoS 1 → Mosq ${result.mqttEgressQoS1PerSecond} msgs/s`);
+  console.log(`MQTT egress bridge → Culex      ${result.mqttEgressToCulexPerSecond} msgs/s`);
+  console.log(`  per CPU-second of the bridge    ${result.mqttEgressToCulexPerCpuSecond} msgs`);
+  console.log(`our client → Culex              ${result.mqttDirectToCulexPerSecond} msgs/s`);
+  console.log(`mosquitto_pub -l → Culex        ${result.mosquittoPubToCulexPerSecond} msgs/s`);
+  console.log(`MQTT egress bridge QoS 1 → Culex ${result.mqttEgressQoS1ToCulexPerSecond} msgs/s`);
   console.log(JSON.stringify(result));
 }

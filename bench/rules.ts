@@ -11,8 +11,9 @@
 // Prints a table, then one JSON line: msg/s and msg per broker CPU-second per scenario, and
 // their ratios to `none`.
 // Then the connectors' figures from bench/connectors.ts (runConnectorBench: PostgreSQL sink
-// rows/s batched, MQTT egress bridge msgs/s to a Mosquitto), the bridge also as a ratio of
-// the no-rule fan-in rate; `--connectors no` skips them.
+// rows/s batched, MQTT egress bridge msgs/s to a Mosquitto and to a Culex, with what one plain
+// connection reaches into each), the bridge also as a ratio of the no-rule fan-in rate;
+// `--connectors no` skips them.
 // Options: --baseline REF, --duration S (5), --warmup S (1), --reps N (3), --window N (1000),
 // --publishers N (10), --connectors no.
 import { spawnSync } from 'node:child_process';
@@ -191,6 +192,7 @@ function report(
     );
     return { values, ratio };
   };
+  const toFanin = (rate: number) => Number((rate / of('none', (r) => r.rate)).toFixed(3));
   console.log('');
   console.log(
     JSON.stringify({
@@ -198,9 +200,14 @@ function report(
       perCpuSecond: figures(perCpu),
       connectors: connectors && {
         ...connectors,
-        // The issue's yardstick: the egress bridge against this broker's own fan-in rate.
-        mqttEgressToFanin: Number(
-          (connectors.mqttEgressPerSecond / of('none', (r) => r.rate)).toFixed(3),
+        // The issue's yardstick: the egress bridge against this broker's own fan-in rate; into
+        // Mosquitto, whose single-connection ingest (mosquitto_pub -l) caps it, and into Culex.
+        mqttEgressToFanin: toFanin(connectors.mqttEgressPerSecond),
+        mosquittoPubToFanin: toFanin(connectors.mosquittoPubPerSecond),
+        mqttEgressToCulexToFanin: toFanin(connectors.mqttEgressToCulexPerSecond),
+        // CPU against CPU: forward() msgs per bridge CPU-s over fan-in msgs per broker CPU-s.
+        mqttEgressPerCpuToFaninPerCpu: Number(
+          (connectors.mqttEgressToCulexPerCpuSecond / of('none', perCpu)).toFixed(3),
         ),
       },
       targets: { one: 0.7, hundred: 0.5, postgresRowsPerSecond: 20_000, mqttEgressToFanin: 0.5 },

@@ -44,6 +44,8 @@ export type { ClientEvents, EndOptions, Message, PublishOptions } from './types.
 type State = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
+const RETAIN: PublishOptions = Object.freeze({ qos: 0, retain: true });
+const NOT_RETAINED: PublishOptions = Object.freeze({ qos: 0, retain: false });
 const noop = () => {};
 
 /** Marks a promise as handled, so that a caller who ignores it causes no unhandled rejection. */
@@ -173,6 +175,21 @@ export class MqttClient extends Emitter<ClientEvents> {
       return handled(Promise.reject(error));
     }
     return this.#writer.congested ? this.#writer.whenWritable().then(() => undefined) : RESOLVED;
+  }
+
+  /**
+   * A QoS 0 PUBLISH without a promise, for forwarders that keep their own buffer: sent (into
+   * the connection's next write) and true when it can go at once (connected, no message queued
+   * ahead of it, the writer under its high-water mark); false, and nothing sent, otherwise.
+   * Throws an MqttClientError for a message the broker would refuse (INVALID_ARGUMENT,
+   * PACKET_TOO_LARGE).
+   */
+  publishAtOnce(topic: string, payload: Uint8Array, retain: boolean): boolean {
+    if (this.#state !== 'connected' || this.#outbound.queued > 0 || this.#writer.congested) {
+      return false;
+    }
+    this.#outbound.publish(this.#publishes.build(topic, payload, retain ? RETAIN : NOT_RETAINED));
+    return true;
   }
 
   /**

@@ -26,6 +26,8 @@ export interface SinkWriter<T> {
   /** Writes a batch, in order; resolves with the errors of records the target refused one by
    *  one (Redis answers each command of a pipeline), if any. */
   write(batch: readonly T[]): Promise<readonly Error[] | undefined>;
+  /** Called once with the sink, for a writer that reports refusals after write() resolved. */
+  attach?(sink: BufferedSink<T>): void;
 }
 
 export interface DeliveryOptions {
@@ -118,7 +120,27 @@ export class BufferedSink<T> implements Sink {
         ? DiskQueue.open<T>(dataDir, id, (error) => this.#lostOnDisk(error))
         : undefined;
     this.counters.queued = this.#disk?.size ?? 0;
+    writer.attach?.(this);
     this.#loop = this.#run();
+  }
+
+  /**
+   * Nothing buffered or being written, and open: a record its owner writes to the target
+   * itself now still leaves in push order (the MQTT bridge's QoS 0 forwards do, see delivered()).
+   */
+  get idle(): boolean {
+    return this.counters.queued === 0 && this.#inflight.length === 0 && !this.#closed;
+  }
+
+  /** Counts a record written around the buffer while idle, as a success. */
+  delivered(): void {
+    this.counters.success++;
+  }
+
+  /** A record counted as a success that the target refused later (a pipelined MQTT PUBACK). */
+  refusedAfterWrite(reason: string, error: unknown): void {
+    this.counters.success--;
+    this.#giveUp(reason, 1, error);
   }
 
   push(output: Readonly<Record<string, unknown>>, _orderKey: string): void {
