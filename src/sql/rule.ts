@@ -2,6 +2,7 @@ import type { Expr, Field, Statement } from './ast.js';
 import { compileExpr } from './compile.js';
 import { SqlEvalError } from './errors.js';
 import { parseStatement } from './parser.js';
+import { readsOf } from './reads.js';
 import { type Evaluator, newScope, type Scope } from './scope.js';
 import { isObject, putPath, type Row, setOwn } from './values.js';
 
@@ -10,6 +11,11 @@ export interface CompiledRule {
   readonly sql: string;
   /** The FROM entries, as written, unquoted: topic filters, '$events/...', '$bridges/mqtt:name'. */
   readonly sources: readonly string[];
+  /**
+   * The input fields evaluate may read; undefined when it may read all (`SELECT *`). An input
+   * may leave out every other field: the outputs are the same.
+   */
+  readonly reads: ReadonlySet<string> | undefined;
   /**
    * Runs the rule on one input. [] when WHERE is false (or FOREACH yields nothing); several
    * outputs for FOREACH. Throws SqlEvalError when evaluation fails. Never mutates input.
@@ -35,6 +41,7 @@ export function compileRule(sql: string): CompiledRule {
   return {
     sql,
     sources: statement.sources,
+    reads: readsOf(statement),
     evaluate(input: RuleInput) {
       try {
         return run(input);
