@@ -166,7 +166,7 @@ export class RuleEngine implements Republisher {
       const core = this.broker.core;
       let needs = 0;
       for (let i = 0; i < count; i++) needs |= matched[i]!.needs;
-      const input = messageFields(message, client, core.options.nodeName, core.now(), needs);
+      const input = messageFields(message, client, core.options.nodeName, core.now, needs);
       for (let i = 0; i < count; i++) this.run(matched[i]!, input);
     }
     this.bridges?.forward(message);

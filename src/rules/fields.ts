@@ -60,11 +60,12 @@ function propertyName(key: string): string {
 }
 
 /**
- * The fields of a message a rule must compute (id, payload, pub_props) as bits: the rest are
- * references, cheap to give always. NEEDS_ALL for a rule that reads every field (`SELECT *`).
+ * The fields of a message a rule must compute (id, payload, pub_props, the clock's time) as
+ * bits: the rest are references, cheap to give always. NEEDS_ALL for a rule that reads every
+ * field (`SELECT *`).
  */
-export const Needs = { id: 1, payload: 2, pubProps: 4 } as const;
-export const NEEDS_ALL = Needs.id | Needs.payload | Needs.pubProps;
+export const Needs = { id: 1, payload: 2, pubProps: 4, time: 8 } as const;
+export const NEEDS_ALL = Needs.id | Needs.payload | Needs.pubProps | Needs.time;
 
 /** What messageFields must compute for a rule reading these fields (CompiledRule.reads). */
 export function needsOf(reads: ReadonlySet<string> | undefined): number {
@@ -72,7 +73,8 @@ export function needsOf(reads: ReadonlySet<string> | undefined): number {
   return (
     (reads.has('id') ? Needs.id : 0) |
     (reads.has('payload') ? Needs.payload : 0) |
-    (reads.has('pub_props') ? Needs.pubProps : 0)
+    (reads.has('pub_props') ? Needs.pubProps : 0) |
+    (reads.has('timestamp') || reads.has('publish_received_at') ? Needs.time : 0)
   );
 }
 
@@ -84,9 +86,10 @@ export function messageFields(
   message: Message,
   client: ClientInfo | undefined,
   node: string,
-  now: number,
+  now: () => number,
   needs: number = NEEDS_ALL,
 ): Fields {
+  const time = needs & Needs.time ? now() : undefined;
   return {
     id: needs & Needs.id ? messageId(message) : undefined,
     clientid: client?.clientId ?? message.origin ?? '',
@@ -97,8 +100,8 @@ export function messageFields(
     qos: message.qos,
     flags: flagsOf(message),
     pub_props: needs & Needs.pubProps ? emqxProperties(message.properties) : undefined,
-    timestamp: now,
-    publish_received_at: now,
+    timestamp: time,
+    publish_received_at: time,
     node,
     event: 'message.publish',
   };

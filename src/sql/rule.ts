@@ -78,6 +78,11 @@ function compileField(field: Field, sql: string): FieldStep {
   // A missing value is not put, as in EMQX: the output has no such key.
   if (keys.length === 1) {
     const key = keys[0]!;
+    if (key !== '__proto__')
+      return (s) => {
+        const v = value(s);
+        if (v !== undefined) s.selected[key] = v;
+      };
     return (s) => {
       const v = value(s);
       if (v !== undefined) setOwn(s.selected, key, v);

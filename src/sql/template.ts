@@ -56,6 +56,9 @@ function parsePath(path: string, text: string, offset: number): (string | number
 }
 
 function getter(steps: readonly (string | number)[]): Getter {
+  const first = steps[0];
+  // `${name}`, the most common: a field of the output (an object), nothing to decode.
+  if (steps.length === 1 && typeof first === 'string') return (data) => own(data, first);
   return (data) => {
     let value: unknown = data;
     for (const step of steps) {
