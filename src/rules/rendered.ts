@@ -9,8 +9,14 @@ export const MAX_KEPT = 1024;
 /** Longer keys are not kept: hashing them costs what rendering does, and they would bloat. */
 export const MAX_KEY_LENGTH = 256;
 
+/** A key no template gives: nothing rendered yet. */
+const NOTHING: unique symbol = Symbol('nothing');
+
 export class Rendered<T> {
   private readonly kept = new Map<string | undefined, T>();
+  /** The last render and its key: consecutive messages often come from one client. */
+  private lastKey: unknown = NOTHING;
+  private lastValue: T | undefined;
 
   /**
    * `make` renders, told whether the result is kept; it returns undefined for a render not to
@@ -23,6 +29,7 @@ export class Rendered<T> {
 
   get(output: Fields): T | undefined {
     const key = this.template.key(output);
+    if (key === this.lastKey) return this.lastValue;
     if (key === NO_KEY || (key !== undefined && !keepable(key)))
       return this.make(this.template, output, false);
     let value = this.kept.get(key);
@@ -32,6 +39,8 @@ export class Rendered<T> {
       if (this.kept.size >= MAX_KEPT) this.kept.clear();
       this.kept.set(key, value);
     }
+    this.lastKey = key;
+    this.lastValue = value;
     return value;
   }
 
