@@ -5,6 +5,7 @@ import type { Logger } from '../broker/hooks.js';
 import type { Connector, Sink } from '../connectors/index.js';
 import type { UserProperty } from '../protocol/packets.js';
 import { compileTemplate, type Template } from '../sql/index.js';
+import { Rendered } from './rendered.js';
 import type { ActionConfig, RepublishAction, SinkAction } from './config.js';
 import { type Fields, jsonText } from './fields.js';
 import type { ActionCounters } from './metrics.js';
@@ -13,7 +14,7 @@ export interface Republisher {
   /** Publishes as the broker, under the engine's loop guard; false when the guard refused. */
   republish(
     topic: string,
-    payload: string,
+    payload: Uint8Array,
     qos: 0 | 1 | 2,
     retain: boolean,
     userProperties: UserProperty[] | undefined,
@@ -59,52 +60,73 @@ class Counted {
 }
 
 class RepublishRun extends Counted implements Action {
-  private readonly topic: Template;
-  private readonly payload: Template | undefined;
+  private readonly topic: Rendered<string>;
+  private readonly payload: Rendered<Buffer> | undefined;
   private readonly userProperties: [string, Template][];
+  private readonly qos: 0 | 1 | 2;
+  private readonly retain: boolean;
 
   constructor(
     readonly config: RepublishAction,
     private readonly context: ActionContext,
   ) {
     super();
-    this.topic = compileTemplate(config.topic);
-    this.payload = config.payload === undefined ? undefined : compileTemplate(config.payload);
+    this.topic = new Rendered(compileTemplate(config.topic), checkedTopic);
+    this.payload =
+      config.payload === undefined
+        ? undefined
+        : new Rendered(compileTemplate(config.payload), payloadBytes);
     this.userProperties = Object.entries(config.userProperties ?? {}).map(([k, v]) => [
       k,
       compileTemplate(v),
     ]);
-  }
-
-  /** Topics this action rendered and found valid (most rules render a few, again and again). */
-  private readonly checked = new Set<string>();
-
-  private check(topic: string): boolean {
-    if (!isTopicName(topic)) return false;
-    if (this.checked.size >= 1024) this.checked.clear();
-    this.checked.add(topic);
-    return true;
+    this.qos = config.qos ?? 0;
+    this.retain = config.retain ?? false;
   }
 
   run(output: Fields): void {
-    const topic = this.topic.render(output);
-    // A template can render a name no PUBLISH could carry: refuse it like the broker would
-    // [MQTT-4.7.3-1] [MQTT-4.7.3-2] [MQTT-4.7.1-1] [MQTT-1.5.4-1].
-    if (!this.checked.has(topic) && !this.check(topic)) {
+    const topic = this.topic.get(output);
+    if (topic === undefined) {
       this.count.failed++;
-      this.context.log.warn({ rule: this.context.ruleId, topic }, 'republish: invalid topic');
+      const rendered = this.topic.template.render(output);
+      this.context.log.warn(
+        { rule: this.context.ruleId, topic: rendered },
+        'republish: invalid topic',
+      );
       return;
     }
-    const payload = this.payload === undefined ? jsonText(output) : this.payload.render(output);
+    const payload =
+      this.payload === undefined ? Buffer.from(jsonText(output)) : this.payload.get(output)!;
     const props =
       this.userProperties.length === 0
         ? undefined
         : this.userProperties.map(([k, t]): UserProperty => [k, t.render(output)]);
-    const { qos = 0, retain = false } = this.config;
-    if (this.context.republisher.republish(topic, payload, qos, retain, props))
+    if (this.context.republisher.republish(topic, payload, this.qos, this.retain, props))
       this.count.success++;
     else this.count.dropped++;
   }
+}
+
+/**
+ * The rendered topic, or undefined when no PUBLISH could carry it: refused as the broker would
+ * [MQTT-4.7.3-1] [MQTT-4.7.3-2] [MQTT-4.7.1-1] [MQTT-1.5.4-1].
+ */
+function checkedTopic(template: Template, output: Fields): string | undefined {
+  const topic = template.render(output);
+  return isTopicName(topic) ? topic : undefined;
+}
+
+/**
+ * The payload: the bytes themselves for a template that is one placeholder of bytes
+ * (`${payload}`), else the text's UTF-8. Bytes kept across messages get a memory block of
+ * their own, so that they pin no shared pool and a queued message need not copy them.
+ */
+function payloadBytes(template: Template, output: Fields, kept: boolean): Buffer {
+  if (!kept) return template.renderBytes(output);
+  const text = template.render(output);
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  bytes.write(text);
+  return bytes;
 }
 
 class ConsoleRun extends Counted implements Action {

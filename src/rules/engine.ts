@@ -6,12 +6,12 @@ import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../broker/hooks.js';
 import type { Message } from '../broker/message.js';
 import type { ClientInfo } from '../broker/ports.js';
-import type { UserProperty } from '../protocol/packets.js';
+import { NO_PROPERTIES, type UserProperty } from '../protocol/packets.js';
 import { type CompiledRule, compileRule } from '../sql/index.js';
 import { type Action, makeAction, type Republisher } from './actions.js';
 import type { RuleConfig } from './config.js';
 import { type EventName, listen } from './events.js';
-import { type Fields, messageFields } from './fields.js';
+import { type Fields, messageFields, needsOf } from './fields.js';
 import { type RuleFigures, RuleMetrics, ruleFigures } from './metrics.js';
 import { type Registered, RuleRegistry, type Source, parseSource } from './registry.js';
 import type { Bridges } from './bridges.js';
@@ -26,6 +26,8 @@ export interface RuleEngineOptions {
 export interface RuleRun extends Registered {
   readonly config: RuleConfig;
   readonly compiled: CompiledRule;
+  /** The message fields it needs computed (see messageFields). */
+  readonly needs: number;
   readonly sources: Source[];
   readonly actions: Action[];
   readonly metrics: RuleMetrics;
@@ -89,6 +91,7 @@ export class RuleEngine implements Republisher {
       seq: old?.seq ?? ++this.seq,
       config,
       compiled,
+      needs: needsOf(compiled.reads),
       sources,
       actions,
       metrics: old?.metrics ?? new RuleMetrics(),
@@ -158,10 +161,13 @@ export class RuleEngine implements Republisher {
 
   private readonly onPublish = (message: Message, client: ClientInfo | undefined): void => {
     const matched = this.registry.match(message.topic);
-    if (matched.length > 0) {
+    const count = matched.length;
+    if (count > 0) {
       const core = this.broker.core;
-      const input = messageFields(message, client, core.options.nodeName, core.now());
-      for (let i = 0; i < matched.length; i++) this.run(matched[i]!, input);
+      let needs = 0;
+      for (let i = 0; i < count; i++) needs |= matched[i]!.needs;
+      const input = messageFields(message, client, core.options.nodeName, core.now, needs);
+      for (let i = 0; i < count; i++) this.run(matched[i]!, input);
     }
     this.bridges?.forward(message);
   };
@@ -205,7 +211,7 @@ export class RuleEngine implements Republisher {
   /** Republish under the loop guard: a rule whose output triggers rules, at most maxDepth deep. */
   republish(
     topic: string,
-    payload: string,
+    payload: Uint8Array,
     qos: 0 | 1 | 2,
     retain: boolean,
     userProperties: UserProperty[] | undefined,
@@ -216,11 +222,18 @@ export class RuleEngine implements Republisher {
     }
     this.depth++;
     try {
-      this.broker.publish(topic, payload, {
+      // A broker-made message (no origin, no expiry) in the shape of a client's, so that the
+      // routing code sees one kind of object.
+      const message: Message = {
+        topic,
+        payload,
         qos,
         retain,
-        properties: userProperties === undefined ? undefined : { userProperties },
-      });
+        properties: userProperties === undefined ? NO_PROPERTIES : { userProperties },
+        expiresAt: undefined,
+        origin: undefined,
+      };
+      this.broker.core.publish(message);
     } finally {
       this.depth--;
     }

@@ -59,25 +59,49 @@ function propertyName(key: string): string {
     .replace(/-([a-z])/g, (_, c: string) => `-${c.toUpperCase()}`);
 }
 
-/** The fields of a published message (FROM "topic/filter"), as EMQX's message.publish. */
+/**
+ * The fields of a message a rule must compute (id, payload, pub_props, the clock's time) as
+ * bits: the rest are references, cheap to give always. NEEDS_ALL for a rule that reads every
+ * field (`SELECT *`).
+ */
+export const Needs = { id: 1, payload: 2, pubProps: 4, time: 8 } as const;
+export const NEEDS_ALL = Needs.id | Needs.payload | Needs.pubProps | Needs.time;
+
+/** What messageFields must compute for a rule reading these fields (CompiledRule.reads). */
+export function needsOf(reads: ReadonlySet<string> | undefined): number {
+  if (reads === undefined) return NEEDS_ALL;
+  return (
+    (reads.has('id') ? Needs.id : 0) |
+    (reads.has('payload') ? Needs.payload : 0) |
+    (reads.has('pub_props') ? Needs.pubProps : 0) |
+    (reads.has('timestamp') || reads.has('publish_received_at') ? Needs.time : 0)
+  );
+}
+
+/**
+ * The fields of a published message (FROM "topic/filter"), as EMQX's message.publish. Those
+ * not in `needs` are undefined, as a missing field: no rule that runs on them reads them.
+ */
 export function messageFields(
   message: Message,
   client: ClientInfo | undefined,
   node: string,
-  now: number,
+  now: () => number,
+  needs: number = NEEDS_ALL,
 ): Fields {
+  const time = needs & Needs.time ? now() : undefined;
   return {
-    id: messageId(message),
+    id: needs & Needs.id ? messageId(message) : undefined,
     clientid: client?.clientId ?? message.origin ?? '',
     username: client?.username,
-    payload: payloadOf(message),
+    payload: needs & Needs.payload ? payloadOf(message) : undefined,
     peerhost: client?.remoteAddress,
     topic: message.topic,
     qos: message.qos,
     flags: flagsOf(message),
-    pub_props: emqxProperties(message.properties),
-    timestamp: now,
-    publish_received_at: now,
+    pub_props: needs & Needs.pubProps ? emqxProperties(message.properties) : undefined,
+    timestamp: time,
+    publish_received_at: time,
     node,
     event: 'message.publish',
   };

@@ -30,6 +30,8 @@ export class RuleRegistry<R extends Registered> {
   private readonly topics = new SubscriptionIndex<R>();
   readonly events = new Map<EventName, R[]>();
   readonly bridges = new Map<string, R[]>();
+  /** match()'s answers by the index's: gone with them when the index drops its cache. */
+  private readonly ordered = new WeakMap<readonly R[], readonly R[]>();
 
   get topicRules(): number {
     return this.topics.size;
@@ -51,11 +53,20 @@ export class RuleRegistry<R extends Registered> {
     }
   }
 
-  /** The rules a topic matches, in creation order; the same rule once even if two filters match. */
+  /**
+   * The rules a topic matches, in creation order; the same rule once even if two filters
+   * match. Shared arrays: callers must not change them.
+   */
   match(topic: string): readonly R[] {
     const found = this.topics.match(topic);
     if (found.length < 2) return found;
-    return [...new Set(found)].sort((a, b) => a.seq - b.seq);
+    // The index shares one array per cached topic: order it once, not per message.
+    let ordered = this.ordered.get(found);
+    if (ordered === undefined) {
+      ordered = [...new Set(found)].sort((a, b) => a.seq - b.seq);
+      this.ordered.set(found, ordered);
+    }
+    return ordered;
   }
 }
 

@@ -5,5 +5,11 @@ export { SqlEvalError, SqlSyntaxError } from './errors.js';
 export { FUNCTIONS } from './functions/index.js';
 export { EVENTS, parseStatement } from './parser.js';
 export { type CompiledRule, compileRule, MAX_FOREACH, type RuleInput } from './rule.js';
-export { compileSqlTemplate, compileTemplate, renderValue, type Template } from './template.js';
+export {
+  compileSqlTemplate,
+  compileTemplate,
+  NO_KEY,
+  renderValue,
+  type Template,
+} from './template.js';
 export { str, toJson } from './values.js';

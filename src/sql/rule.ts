@@ -2,14 +2,20 @@ import type { Expr, Field, Statement } from './ast.js';
 import { compileExpr } from './compile.js';
 import { SqlEvalError } from './errors.js';
 import { parseStatement } from './parser.js';
+import { readsOf } from './reads.js';
 import { type Evaluator, newScope, type Scope } from './scope.js';
-import { isObject, putPath, type Row, setOwn } from './values.js';
+import { isObject, own, putPath, type Row, setOwn } from './values.js';
 
 /** A rule compiled once from its SQL; `evaluate` runs per message. */
 export interface CompiledRule {
   readonly sql: string;
   /** The FROM entries, as written, unquoted: topic filters, '$events/...', '$bridges/mqtt:name'. */
   readonly sources: readonly string[];
+  /**
+   * The input fields evaluate may read; undefined when it may read all (`SELECT *`). An input
+   * may leave out every other field: the outputs are the same.
+   */
+  readonly reads: ReadonlySet<string> | undefined;
   /**
    * Runs the rule on one input. [] when WHERE is false (or FOREACH yields nothing); several
    * outputs for FOREACH. Throws SqlEvalError when evaluation fails. Never mutates input.
@@ -35,6 +41,7 @@ export function compileRule(sql: string): CompiledRule {
   return {
     sql,
     sources: statement.sources,
+    reads: readsOf(statement),
     evaluate(input: RuleInput) {
       try {
         return run(input);
@@ -60,17 +67,25 @@ function keysOf(expr: Expr, text: string): string[] {
   return [text];
 }
 
-function compileField(field: Field, sql: string): FieldStep {
-  if (field.kind === 'all') {
-    return (s) => {
-      for (const key of Object.keys(s.input)) setOwn(s.selected, key, s.input[key]);
-    };
-  }
-  const value = compileExpr(field.expr, sql);
-  const keys = field.alias ?? keysOf(field.expr, field.text);
+/**
+ * `selectedBefore`: the output keys earlier fields may have put, when nothing else binds names
+ * (no FOREACH element, no outer fields); undefined when unknown or any (after `*`, in DO).
+ */
+function compileField(
+  field: Extract<Field, { kind: 'expr' }>,
+  sql: string,
+  selectedBefore: ReadonlySet<string> | undefined,
+): FieldStep {
+  const value = fromInput(field.expr, selectedBefore) ?? compileExpr(field.expr, sql);
+  const keys = outputKeys(field);
   // A missing value is not put, as in EMQX: the output has no such key.
   if (keys.length === 1) {
     const key = keys[0]!;
+    if (key !== '__proto__')
+      return (s) => {
+        const v = value(s);
+        if (v !== undefined) s.selected[key] = v;
+      };
     return (s) => {
       const v = value(s);
       if (v !== undefined) setOwn(s.selected, key, v);
@@ -82,8 +97,37 @@ function compileField(field: Field, sql: string): FieldStep {
   };
 }
 
-function compileFields(fields: readonly Field[], sql: string): FieldStep {
-  const steps = fields.map((field) => compileField(field, sql));
+const outputKeys = (field: Extract<Field, { kind: 'expr' }>) =>
+  field.alias ?? keysOf(field.expr, field.text);
+
+/** `*`: every input field. */
+const selectAll: FieldStep = (s) => {
+  for (const key of Object.keys(s.input)) setOwn(s.selected, key, s.input[key]);
+};
+
+/**
+ * A bare name that no earlier field put, where nothing else binds names: it can only be the
+ * input's (one lookup, not one per binding as compileExpr's names do).
+ */
+function fromInput(expr: Expr, selectedBefore: ReadonlySet<string> | undefined) {
+  if (expr.kind !== 'var' || selectedBefore === undefined || selectedBefore.has(expr.name))
+    return undefined;
+  const name = expr.name;
+  return (s: Scope) => own(s.input, name);
+}
+
+/** `fresh`: the fields run on a new scope with no other bindings (SELECT, FOREACH), not DO. */
+function compileFields(fields: readonly Field[], sql: string, fresh: boolean): FieldStep {
+  let before: Set<string> | undefined = fresh ? new Set() : undefined;
+  const steps = fields.map((field): FieldStep => {
+    if (field.kind === 'all') {
+      before = undefined;
+      return selectAll;
+    }
+    const step = compileField(field, sql, before);
+    before?.add(outputKeys(field)[0]!);
+    return step;
+  });
   return (s) => {
     for (let i = 0; i < steps.length; i++) steps[i]!(s);
   };
@@ -93,7 +137,7 @@ const condition = (expr: Expr | undefined, sql: string): Evaluator | undefined =
   expr === undefined ? undefined : compileExpr(expr, sql);
 
 function compileSelect(statement: Statement, sql: string) {
-  const select = compileFields(statement.fields, sql);
+  const select = compileFields(statement.fields, sql, true);
   const where = condition(statement.where, sql);
   return (input: Row): Record<string, unknown>[] => {
     const scope = newScope(input);
@@ -114,14 +158,14 @@ export const MAX_FOREACH = 1000;
 function compileForeach(statement: Statement, sql: string) {
   const fields = statement.fields;
   const collection = fields[fields.length - 1] as Extract<Field, { kind: 'expr' }>;
-  const select = compileFields(fields.slice(0, -1), sql);
+  const select = compileFields(fields.slice(0, -1), sql, true);
   const collect = compileExpr(collection.expr, sql);
-  const collectionKeys = collection.alias ?? keysOf(collection.expr, collection.text);
+  const collectionKeys = outputKeys(collection);
   const itemKey = collection.alias?.join('.') ?? 'item';
   const where = condition(statement.where, sql);
   const incase = condition(statement.incase, sql);
   const doFields =
-    statement.doFields.length > 0 ? compileFields(statement.doFields, sql) : undefined;
+    statement.doFields.length > 0 ? compileFields(statement.doFields, sql, false) : undefined;
   return (input: Row): Record<string, unknown>[] => {
     const scope = newScope(input);
     select(scope);

@@ -32,5 +32,7 @@ export interface SqlFunction {
   readonly max: number;
   /** Depends on more than its arguments (time, randomness, the input): never folded. */
   readonly impure?: boolean;
+  /** Input fields it reads itself, beyond its arguments (topic() reads `topic`). */
+  readonly reads?: readonly string[];
   readonly call: (args: unknown[], scope: Scope) => unknown;
 }

@@ -16,7 +16,16 @@ export interface Template {
   renderBytes(data: Readonly<Record<string, unknown>>): Buffer;
   /** The paths the template reads, as written ('.' for the whole output). */
   readonly fields: readonly string[];
+  /**
+   * A value the render depends on alone, for callers that keep renders: undefined for a
+   * template without placeholders (it always renders the same), the value of the one
+   * placeholder, or NO_KEY for a template of several.
+   */
+  key(data: Readonly<Record<string, unknown>>): unknown;
 }
+
+/** Template.key of a template of several placeholders: no single value decides its render. */
+export const NO_KEY: unique symbol = Symbol('no key');
 
 type Getter = (data: Row) => unknown;
 
@@ -47,6 +56,9 @@ function parsePath(path: string, text: string, offset: number): (string | number
 }
 
 function getter(steps: readonly (string | number)[]): Getter {
+  const first = steps[0];
+  // `${name}`, the most common: a field of the output (an object), nothing to decode.
+  if (steps.length === 1 && typeof first === 'string') return (data) => own(data, first);
   return (data) => {
     let value: unknown = data;
     for (const step of steps) {
@@ -98,8 +110,11 @@ export function compileTemplate(text: string): Template {
   const render = renderer(text, literals, getters);
   const only =
     getters.length === 1 && literals[0] === '' && literals[1] === '' ? getters[0] : undefined;
+  const key: Template['key'] =
+    getters.length === 0 ? () => undefined : getters.length === 1 ? getters[0]! : () => NO_KEY;
   return {
     fields: paths,
+    key,
     render,
     renderBytes(data) {
       const value = only?.(data);

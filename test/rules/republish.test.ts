@@ -54,6 +54,30 @@ const rules: RuleConfig[] = [
     enabled: true,
     actions: [{ type: 'republish', topic: 'bad/${payload}/+', payload: 'x' }],
   },
+  {
+    id: 'echo',
+    sql: 'SELECT payload, clientid FROM "echo/#"',
+    enabled: true,
+    actions: [{ type: 'republish', topic: 'echoed/${clientid}', payload: '${payload}' }],
+  },
+  {
+    id: 'fields',
+    sql: 'SELECT id, timestamp, pub_props, payload.v AS v FROM "fields/#"',
+    enabled: true,
+    actions: [{ type: 'republish', topic: 'fields-out/json' }],
+  },
+  {
+    id: 'union-a',
+    sql: 'SELECT payload.v AS v, timestamp FROM "union/#"',
+    enabled: true,
+    actions: [{ type: 'republish', topic: 'union-out/a', payload: 'a:${v}' }],
+  },
+  {
+    id: 'union-b',
+    sql: 'SELECT clientid FROM "union/+"',
+    enabled: true,
+    actions: [{ type: 'republish', topic: 'union-out/b', payload: 'b:${clientid}' }],
+  },
 ];
 
 describe('rules: republish', { timeout: 60_000 }, () => {
@@ -137,6 +161,50 @@ describe('rules: republish', { timeout: 60_000 }, () => {
       [view.metrics.matched, view.metrics.failed.exception, view.metrics.passed],
       [2, 1, 1],
     );
+  });
+
+  it('${payload} republishes the bytes as they came; each client gets its own topic', async () => {
+    const sub = await h.connected({ clientId: 'echo-sub' });
+    await sub.subscribe(['echoed/#']);
+    const other = await connect(url(), { clientId: 'sensor-8' });
+    try {
+      // Not UTF-8: the bytes must not go through text.
+      const bytes = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+      for (const client of [publisher, other, publisher])
+        await client.publish('echo/x', bytes, { qos: 1 });
+      const got = [await sub.receive(), await sub.receive(), await sub.receive()];
+      assert.deepEqual(
+        got.map((m) => m.topic),
+        ['echoed/sensor-7', 'echoed/sensor-8', 'echoed/sensor-7'],
+      );
+      for (const m of got) assert.deepEqual(Buffer.from(m.payload), bytes);
+    } finally {
+      await other.end({ force: true });
+    }
+  });
+
+  it('a rule gets every field it reads (id, timestamp, pub_props, payload) though others read fewer', async () => {
+    const sub = await h.connected({ clientId: 'fields-sub' });
+    await sub.subscribe(['fields-out/#']);
+    const before = Date.now();
+    await publisher.publish('fields/1', '{"v":5}', {
+      qos: 1,
+      properties: { userProperties: [['k', 'v']] },
+    });
+    const output = JSON.parse(text(await sub.receive())) as Record<string, unknown>;
+    assert.equal(typeof output.id, 'string');
+    assert.ok((output.id as string).length > 0);
+    assert.ok((output.timestamp as number) >= before && (output.timestamp as number) <= Date.now());
+    assert.deepEqual((output.pub_props as Record<string, unknown>)['User-Property'], { k: 'v' });
+    assert.equal(output.v, 5);
+  });
+
+  it('two rules on one message each see what they read (one reads payload, one not)', async () => {
+    const sub = await h.connected({ clientId: 'union-sub' });
+    await sub.subscribe(['union-out/#']);
+    await publisher.publish('union/1', '{"v":"x"}', { qos: 1 });
+    const got = [await sub.receive(), await sub.receive()];
+    assert.deepEqual(got.map(text).sort(), ['a:x', 'b:sensor-7']);
   });
 
   it('a template that renders an invalid topic fails the action, the broker goes on', async () => {

@@ -149,6 +149,20 @@ describe('fields, paths and aliases', () => {
     assert.deepEqual(run(sql, input), [{ x: { y: 20 }, z: 40, 'with space': 'q' }]);
   });
 
+  it('a bare name in a later field reads what an earlier field selected under it, else the input', () => {
+    const row = { clientid: 'c1', qos: 1 };
+    assert.deepEqual(run('SELECT qos + 1 AS clientid, clientid AS c FROM "t"', row), [
+      { clientid: 2, c: 2 },
+    ]);
+    assert.deepEqual(run('SELECT clientid AS c, clientid FROM "t"', row), [
+      { c: 'c1', clientid: 'c1' },
+    ]);
+    assert.deepEqual(run('SELECT *, 5 AS qos, qos AS q FROM "t"', row), [
+      { clientid: 'c1', qos: 5, q: 5 },
+    ]);
+    assert.deepEqual(run('SELECT constructor, toString AS t FROM "t"', row), [{}]);
+  });
+
   it('WHERE still reads the payload when SELECT put a payload map of its own', () => {
     const sql = "SELECT payload.a FROM \"t\" WHERE payload.'k-1' = 'dash'";
     assert.equal(run(sql, input).length, 1);

@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
-import { compileSqlTemplate, compileTemplate, SqlSyntaxError } from '../../src/sql/index.js';
+import {
+  compileSqlTemplate,
+  compileTemplate,
+  NO_KEY,
+  SqlSyntaxError,
+} from '../../src/sql/index.js';
 
 const output = {
   clientid: 'c1',
@@ -17,6 +22,20 @@ const output = {
 };
 
 describe('compileTemplate', () => {
+  it('key: the value a render depends on alone, so callers may keep renders by it', () => {
+    assert.equal(compileTemplate('fixed/topic').key(output), undefined);
+    assert.equal(compileTemplate('out/${clientid}').key(output), 'c1');
+    assert.equal(compileTemplate('${payload.temp}').key(output), 30);
+    assert.equal(compileTemplate('${n}/${ok}').key(output), NO_KEY);
+    // Equal keys, equal renders: another output with the same value renders the same.
+    const other = { ...output, t: 0, text: 'other' };
+    for (const text of ['out/${clientid}', 'x${map.list[2]}y', 'fixed']) {
+      const template = compileTemplate(text);
+      assert.equal(template.key(other), template.key(output), text);
+      assert.equal(template.render(other), template.render(output), text);
+    }
+  });
+
   it('renders paths into the output; maps and lists as JSON, missing and null as empty', () => {
     const cases: [string, string][] = [
       ['alerts/${clientid}', 'alerts/c1'],

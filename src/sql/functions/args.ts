@@ -80,3 +80,9 @@ export const impure = (min: number, max: number, call: Call): SqlFunction => ({
   impure: true,
   call,
 });
+
+/** A function that reads these input fields itself (see SqlFunction.reads). */
+export const reading = (reads: readonly string[], fn: SqlFunction): SqlFunction => ({
+  ...fn,
+  reads,
+});
