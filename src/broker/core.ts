@@ -130,11 +130,19 @@ export class BrokerCore {
    * Sends PUBACK / PUBREC: after the store flush when routing wrote to the store and
    * durability is sync, else at once (still behind acknowledgements waiting for a flush).
    */
-  acknowledge(connection: Connection, packet: Packet, writesBefore: number): void {
+  /** Sends a PUBACK/PUBREC once what it acknowledges is durable; `before` runs just before. */
+  acknowledge(
+    connection: Connection,
+    packet: Packet,
+    writesBefore: number,
+    before?: () => void,
+  ): void {
     const gate = this.gate;
-    if (gate === undefined) connection.send(packet);
-    else if (gate.writes !== writesBefore) gate.sendAfterFlush(connection, packet);
-    else gate.send(connection, packet);
+    if (gate === undefined) {
+      before?.();
+      connection.send(packet);
+    } else if (gate.writes !== writesBefore) gate.sendAfterFlush(connection, packet, before);
+    else gate.send(connection, packet, before);
   }
 
   /**

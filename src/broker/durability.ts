@@ -13,6 +13,8 @@ interface Waiting {
   packet: Packet;
   /** The flush generation that must complete first (0: none, only order). */
   generation: number;
+  /** Done just before the packet leaves (a write that must not come earlier). */
+  before?: () => void;
 }
 
 export class DurabilityGate {
@@ -33,20 +35,23 @@ export class DurabilityGate {
   ) {}
 
   /** Sends now, unless earlier acknowledgements of this connection are still waiting. */
-  send(sink: AckSink, packet: Packet): void {
+  send(sink: AckSink, packet: Packet, before?: () => void): void {
     const queue = this.queues.get(sink);
-    if (queue === undefined) sink.send(packet);
-    else queue.push({ packet, generation: 0 });
+    if (queue !== undefined) queue.push({ packet, generation: 0, before });
+    else {
+      before?.();
+      sink.send(packet);
+    }
   }
 
   /** Sends once everything written so far is durable. */
-  sendAfterFlush(sink: AckSink, packet: Packet): void {
+  sendAfterFlush(sink: AckSink, packet: Packet, before?: () => void): void {
     let queue = this.queues.get(sink);
     if (queue === undefined) {
       queue = [];
       this.queues.set(sink, queue);
     }
-    queue.push({ packet, generation: this.nextGeneration });
+    queue.push({ packet, generation: this.nextGeneration, before });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -76,7 +81,11 @@ export class DurabilityGate {
     for (const [sink, queue] of this.queues) {
       let i = 0;
       while (i < queue.length && queue[i]!.generation <= this.completed) i++;
-      if (sink.state !== 'closed') for (let j = 0; j < i; j++) sink.send(queue[j]!.packet);
+      if (sink.state !== 'closed')
+        for (let j = 0; j < i; j++) {
+          queue[j]!.before?.();
+          sink.send(queue[j]!.packet);
+        }
       if (i === queue.length || sink.state === 'closed') this.queues.delete(sink);
       else queue.splice(0, i);
     }

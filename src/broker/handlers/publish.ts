@@ -114,11 +114,19 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
   if (packet.qos === 1)
     acknowledge(connection, PacketType.Puback, packet.packetId!, reason, writesBefore);
   else if (packet.qos === 2) {
-    session.incomingQos2.add(packet.packetId!);
+    const packetId = packet.packetId!;
+    session.incomingQos2.add(packetId);
     // [MQTT-4.3.3-9] remembered across restarts too, so a resent PUBLISH is not delivered twice.
-    if (session.persistent)
-      core.sessionStore.saveIncomingQos2(connection.clientId, packet.packetId!);
-    acknowledge(connection, PacketType.Pubrec, packet.packetId!, reason, writesBefore);
+    const remember = session.persistent
+      ? () => core.sessionStore.saveIncomingQos2(connection.clientId, packetId)
+      : undefined;
+    // In a cluster, stored only as the PUBREC leaves, once every node holding a matching
+    // persistent session has confirmed the message: stored before, the id makes the resend of
+    // a publisher whose node died first (before it could redeliver) look routed, and the
+    // message is lost. Alone, it is stored with the message and the PUBREC waits for both.
+    if (core.cluster === undefined) remember?.();
+    const before = core.cluster === undefined ? undefined : remember;
+    acknowledge(connection, PacketType.Pubrec, packetId, reason, writesBefore, before);
   }
   return undefined;
 }
@@ -146,7 +154,8 @@ function acknowledge(
   packetId: number,
   reasonCode: number,
   writesBefore = connection.core.storeWrites,
+  before?: () => void,
 ): void {
   const packet = { type, packetId, reasonCode, properties: NO_PROPERTIES };
-  connection.core.acknowledge(connection, packet, writesBefore);
+  connection.core.acknowledge(connection, packet, writesBefore, before);
 }
