@@ -129,8 +129,8 @@ export class BrokerCore {
   /**
    * Sends PUBACK / PUBREC: after the store flush when routing wrote to the store and
    * durability is sync, else at once (still behind acknowledgements waiting for a flush).
+   * `before` runs just before the packet leaves.
    */
-  /** Sends a PUBACK/PUBREC once what it acknowledges is durable; `before` runs just before. */
   acknowledge(
     connection: Connection,
     packet: Packet,

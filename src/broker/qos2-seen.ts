@@ -3,8 +3,9 @@
 // the message left it, but before its PUBREC state reached the cluster's store, sends the
 // PUBLISH again (DUP) to another node, which cannot tell it was delivered: the nodes that
 // routed the first copy recognise the second and deliver it only to the sessions that came to
-// them since (the first copy missed those), so it is not delivered twice [MQTT-4.3.3-12]. Only a possible resend is checked (DUP set, or sent in the first seconds
-// after the session moved: MQTT.js resends without DUP): a new message may reuse a packet id.
+// them since (the first copy missed those), so it is not delivered twice [MQTT-4.3.3-12].
+// Only a possible resend is checked (DUP set, or sent in the first seconds after the session
+// moved: MQTT.js resends without DUP): a new message may reuse a packet id.
 import { createHash } from 'node:crypto';
 import type { Message } from './message.js';
 
@@ -45,9 +46,9 @@ export class Qos2Seen {
     this.seen.set(key, now);
     return undefined;
   }
+}
 
-  /** The id of the first copy of a possible resend: both are one message to a session. */
-  static sameMessage(id: string): string {
-    return id[0] === 'R' ? `Q${id.slice(1)}` : id;
-  }
+/** The id of the first copy of a possible resend: both are one message to a session. */
+export function sameMessage(id: string): string {
+  return id[0] === 'R' ? `Q${id.slice(1)}` : id;
 }

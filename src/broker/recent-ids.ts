@@ -4,7 +4,7 @@
 // also reached it the normal way and the client has already acknowledged it, only this
 // memory tells, so a QoS 2 message is not delivered twice [MQTT-4.3.3-12]. Redeliveries
 // come within seconds, so the memory is short and bounded.
-import { Qos2Seen } from './qos2-seen.js';
+import { sameMessage } from './qos2-seen.js';
 
 /** How long after the move redeliveries are expected. */
 const WINDOW_MS = 60_000;
@@ -39,7 +39,7 @@ export class RecentIds {
   }
 
   add(id: string, now: number): void {
-    id = Qos2Seen.sameMessage(id);
+    id = sameMessage(id);
     const ids = this.ids;
     if (ids === undefined) return;
     if (now > this.until) {
@@ -51,6 +51,6 @@ export class RecentIds {
   }
 
   has(id: string): boolean {
-    return this.ids?.has(Qos2Seen.sameMessage(id)) === true;
+    return this.ids?.has(sameMessage(id)) === true;
   }
 }

@@ -23,6 +23,19 @@ const LOST: unique symbol = Symbol('lost');
 
 const answer = (value: object) => Buffer.from(JSON.stringify(value));
 
+/** The client's key in the clients bucket. */
+const claimKey = (clientId: string) => `c.${keyToken(clientId)}`;
+
+/** A claimer asking the owner it replaced for the client's session. */
+interface SurrenderRequest {
+  clientId: string;
+  resume: boolean;
+  /** The revision of the claimer's compare-and-set. */
+  revision: number;
+  /** The claimer. */
+  node: string;
+}
+
 interface Owner {
   node: string;
   /** The owner before it, whose stored copy of the session stays until `node` has its own. */
@@ -64,7 +77,7 @@ export class ClientClaims {
   ) {}
 
   async claim(clientId: string, resume: boolean): Promise<Claim> {
-    const key = `c.${keyToken(clientId)}`;
+    const key = claimKey(clientId);
     this.pending.set(clientId, 0);
     let revision: number;
     let previous: Owner | undefined;
@@ -123,7 +136,7 @@ export class ClientClaims {
 
   /** Makes this node the owner (compare-and-set: false when the client claimed elsewhere). */
   private async claimFromLost(clientId: string, lost: string): Promise<boolean> {
-    const key = `c.${keyToken(clientId)}`;
+    const key = claimKey(clientId);
     const entry = await this.kv.get(key);
     const value = JSON.stringify({ node: this.nodeName, from: lost });
     const held = entry !== null && entry.operation === 'PUT';
@@ -154,9 +167,10 @@ export class ClientClaims {
   ): Promise<TransferredSession | undefined | typeof LOST> {
     const { node } = previous;
     try {
+      const request: SurrenderRequest = { clientId, resume, revision, node: this.nodeName };
       const reply = await this.nc.request(
         this.nodeSubject(node, 'surrender'),
-        JSON.stringify({ clientId, resume, revision, node: this.nodeName }),
+        JSON.stringify(request),
         { timeout: 2000 },
       );
       if (reply.data.length === 0) return undefined;
@@ -193,19 +207,13 @@ export class ClientClaims {
    * earlier, which hands over in turn; the earlier, asking after the later, has lost.
    */
   surrender(data: Uint8Array, sink: ClusterSink): Uint8Array {
-    const request = JSON.parse(Buffer.from(data).toString('utf8'));
-    const { clientId, resume, revision } = request as {
-      clientId: string;
-      resume: boolean;
-      revision: number;
-    };
+    const request: SurrenderRequest = JSON.parse(Buffer.from(data).toString('utf8'));
+    const { clientId, resume, revision } = request;
     const after = this.successors.get(clientId);
-    if (after !== undefined && after.node !== request.node) {
-      if (after.revision > revision) return answer({ claim: 'lost' });
-      this.remember(clientId, request.node, revision);
-      return answer({ claim: 'ask', node: after.node });
-    }
+    const another = after !== undefined && after.node !== request.node ? after : undefined;
+    if (another !== undefined && another.revision > revision) return answer({ claim: 'lost' });
     this.remember(clientId, request.node, revision);
+    if (another !== undefined) return answer({ claim: 'ask', node: another.node });
     const waiting = this.pending.get(clientId);
     if (waiting !== undefined) this.pending.set(clientId, Math.max(waiting, revision));
     const own = this.owned.get(clientId);
@@ -235,6 +243,6 @@ export class ClientClaims {
     const revision = this.owned.get(clientId);
     if (revision === undefined) return;
     this.owned.delete(clientId);
-    this.kv.delete(`c.${keyToken(clientId)}`, { previousSeq: revision }).catch(() => {});
+    this.kv.delete(claimKey(clientId), { previousSeq: revision }).catch(() => {});
   }
 }

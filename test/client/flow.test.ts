@@ -194,7 +194,7 @@ describe('client.publishAtOnce', () => {
     for (let i = 0; i < 50; i++) {
       assert.equal(client.publishAtOnce(`now/${i % 3}`, Buffer.from(String(i)), i === 49), true);
     }
-    await conn.waitFor((p) => conn.packets.filter(isPublish).length === 50);
+    await conn.waitFor(() => conn.packets.filter(isPublish).length === 50);
     const sent = conn.packets.filter(isPublish);
     assert.deepEqual(
       sent.map((p) => Buffer.from(p.payload).toString()),
