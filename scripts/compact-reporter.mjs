@@ -1,6 +1,11 @@
 // `npm test`'s reporter for humans (node:test custom reporter): one line per test file as it
 // finishes, then every failure again in full, then the totals. `node scripts/test.mjs --tap`
 // prints node's TAP instead, every test on its own lines.
+//
+// It writes to stdout synchronously and prints the totals when the root's plan arrives (after
+// the last file): `--test-force-exit` ends the process right after that, before the end of
+// the event stream, and would cut off anything still queued.
+import { writeSync } from 'node:fs';
 import { inspect } from 'node:util';
 
 const relative = (file) => (file ?? '').replace(/^.*?(dist\/)/, '$1');
@@ -28,12 +33,15 @@ function describeError(error) {
   return frame ? `${message}\n${frame.trim()}` : message;
 }
 
+const print = (line) => writeSync(1, line);
+
 export default async function* compactReporter(source) {
   const started = Date.now();
   const totals = { passed: 0, failed: 0, skipped: 0, todo: 0 };
   const failures = [];
   /** Per file: the names of the tests open at each nesting, and its stderr. */
   const files = new Map();
+  let summarized = false;
   const fileOf = (name) => {
     let file = files.get(name);
     if (!file) files.set(name, (file = { names: [], stderr: '' }));
@@ -60,17 +68,28 @@ export default async function* compactReporter(source) {
     } else if (type === 'test:complete' && data.nesting === 0 && relative(data.name) === name) {
       // The file's own verdict, from node: its tests' events may still be on their way.
       const mark = data.details?.passed === false ? '✖' : '✔';
-      yield `${mark} ${name}  ${seconds(data.details?.duration_ms)}\n`;
+      print(`${mark} ${name}  ${seconds(data.details?.duration_ms)}\n`);
+    } else if (type === 'test:plan' && data.nesting === 0 && data.file === undefined) {
+      summarize();
     }
   }
-  for (const [index, failure] of failures.entries()) {
-    if (index === 0) yield `\n${failures.length} failure${failures.length > 1 ? 's' : ''}:\n`;
-    yield `\n✖ ${failure.file} › ${failure.path}\n${indent(failure.error)}\n`;
-    // A file that crashed before its tests ran says why on stderr.
-    if (failure.path === failure.file && failure.stderr)
-      yield indent(failure.stderr.split('\n').slice(0, 20).join('\n'));
+  summarize();
+
+  /** Every failure again in full, then the totals; once. */
+  function summarize() {
+    if (summarized) return;
+    summarized = true;
+    for (const [index, failure] of failures.entries()) {
+      if (index === 0) print(`\n${failures.length} failure${failures.length > 1 ? 's' : ''}:\n`);
+      print(`\n✖ ${failure.file} › ${failure.path}\n${indent(failure.error)}\n`);
+      // A file that crashed before its tests ran says why on stderr.
+      if (failure.path === failure.file && failure.stderr)
+        print(indent(failure.stderr.split('\n').slice(0, 20).join('\n')));
+    }
+    const { passed, failed, skipped, todo } = totals;
+    const verdict = failed > 0 || failures.length > 0 ? 'FAILED' : 'ok';
+    print(
+      `\n${verdict}: ${passed} passed, ${failed} failed, ${skipped} skipped, ${todo} todo, ${files.size} files, ${seconds(Date.now() - started)}\n`,
+    );
   }
-  const { passed, failed, skipped, todo } = totals;
-  const verdict = failed > 0 || failures.length > 0 ? 'FAILED' : 'ok';
-  yield `\n${verdict}: ${passed} passed, ${failed} failed, ${skipped} skipped, ${todo} todo, ${files.size} files, ${seconds(Date.now() - started)}\n`;
 }
