@@ -29,14 +29,17 @@ export class ClusterNode implements ClusterSink {
   ) {}
 
   /**
-   * Routes a message to this node's subscribers; a QoS 2 message this node routed already,
-   * sent again by its publisher (qos2-seen.ts), only to the sessions that came here since
-   * and do not have it.
+   * Routes a message to this node's subscribers. A QoS 2 message its publisher may be sending
+   * again (qos2-seen.ts) goes only to sessions that do not have it (they may have got it by a
+   * redelivery or on another node), and, if this node routed its first copy, that came here
+   * since.
    */
   routeHere(message: Message): number {
-    const at = message.qos === 2 ? this.qos2.firstRoutedAt(message.id, this.core.now()) : undefined;
-    if (at === undefined) return this.core.router.route(message);
-    const id = message.id!;
+    if (message.qos !== 2) return this.core.router.route(message);
+    const at = this.qos2.firstRoutedAt(message.id, this.core.now());
+    const id = message.id;
+    if (!possibleResend(id)) return this.core.router.route(message);
+    if (at === undefined) return this.core.router.routeTo(message, (session) => !session.holds(id));
     return this.core.router.routeTo(
       message,
       (session) =>
@@ -83,7 +86,7 @@ export class ClusterNode implements ClusterSink {
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined {
     const session = this.core.sessions.get(clientId);
     if (session === undefined) return undefined;
-    const moved = wanted && session.persistent ? transferOf(session) : undefined;
+    const moved = wanted && session.persistent ? transferOf(session, this.core.now()) : undefined;
     this.core.wills.cancel(clientId);
     // The stored copy stays until the new node has its own (forgetMoved).
     this.core.endSession(session, moved !== undefined);
@@ -172,6 +175,7 @@ export class ClusterNode implements ClusterSink {
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);
     for (const id of moved.incomingQos2) store.saveIncomingQos2(session.clientId, id);
+    session.keepCompleted(moved.completed ?? []);
     if (moved.release !== undefined) store.flush().then(moved.release, () => {});
     return session;
   }
@@ -180,11 +184,17 @@ export class ClusterNode implements ClusterSink {
 /** Nodes remembered per session for redeliveries: a session rarely moves more in seconds. */
 const HELD_BY = 8;
 
-function transferOf(session: Session): TransferredSession {
+function transferOf(session: Session, now: number): TransferredSession {
   return {
     record: session.toRecord(),
     outbound: [...session.pending()].map(outboundRecord),
     incomingQos2: [...session.incomingQos2],
+    completed: session.recent?.completed(now),
     heldBy: session.heldBy,
   };
+}
+
+/** A QoS 2 id marked as a possible resend (qos2-seen.ts qos2Id). */
+function possibleResend(id: string | undefined): id is string {
+  return id !== undefined && id[0] === 'R';
 }

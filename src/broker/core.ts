@@ -20,6 +20,7 @@ import type {
   Authorizer,
   ClientInfo,
   ClusterBus,
+  CompletedMarker,
   EnhancedAuthenticator,
   OutboundRecord,
   RetainedStore,
@@ -188,6 +189,7 @@ export class BrokerCore {
         record,
         persisted.outbound.get(record.clientId) ?? [],
         persisted.incomingQos2.get(record.clientId) ?? [],
+        persisted.completed?.get(record.clientId),
       );
     }
   }
@@ -197,9 +199,10 @@ export class BrokerCore {
     record: SessionRecord,
     outbound: OutboundRecord[],
     incomingQos2: number[],
+    completed: readonly CompletedMarker[] = [],
   ): Session {
     const session = this.newSession(record.clientId);
-    session.restore(record, outbound, incomingQos2);
+    session.restore(record, outbound, incomingQos2, completed);
     // In a cluster a restored session was this node's in its previous run (adopt() says more);
     // for a while it recognises redeliveries of what it brought and what it gets.
     if (this.cluster !== undefined) {
@@ -208,6 +211,7 @@ export class BrokerCore {
       session.recent = new RecentIds(
         this.now(),
         outbound.map((o) => o.message.id),
+        completed.map((marker) => marker.id),
       );
     }
     for (const sub of session.subscriptions.values()) {

@@ -105,7 +105,7 @@ export function countingSessionStore(store: SessionStore, gate: DurabilityGate):
     saveSession: bump((r) => store.saveSession(r)),
     deleteSession: bump((id) => store.deleteSession(id)),
     saveOutbound: bump((id, r) => store.saveOutbound(id, r)),
-    deleteOutbound: bump((id, seq) => store.deleteOutbound(id, seq)),
+    deleteOutbound: bump((id, seq, completed) => store.deleteOutbound(id, seq, completed)),
     saveIncomingQos2: bump((id, p) => store.saveIncomingQos2(id, p)),
     deleteIncomingQos2: bump((id, p) => store.deleteIncomingQos2(id, p)),
     // No acknowledgement waits for a ban: no bump.

@@ -60,6 +60,14 @@ export interface PersistedSessions {
   incomingQos2: Map<string, number[]>;
   /** Banned client ids, usernames and addresses (expired ones may be among them). */
   bans: Ban[];
+  /** Per client, the QoS 2 messages completed lately (a cluster's store; deleteOutbound). */
+  completed?: Map<string, CompletedMarker[]>;
+}
+
+/** A completed QoS 2 message, kept a while under its record's sequence number. */
+export interface CompletedMarker {
+  seq: number;
+  id: string;
 }
 
 /**
@@ -74,7 +82,12 @@ export interface SessionStore {
   /** Removes the session and everything stored for it. */
   deleteSession(clientId: string): void;
   saveOutbound(clientId: string, record: OutboundRecord): void;
-  deleteOutbound(clientId: string, seq: number): void;
+  /**
+   * `completed`: the cluster id of the QoS 2 message just completed. The cluster's store keeps
+   * it a while in its place (a marker), so a session taken from its copy after this node's
+   * death knows it got the message (PersistedSessions.completed); other stores ignore it.
+   */
+  deleteOutbound(clientId: string, seq: number, completed?: string): void;
   saveIncomingQos2(clientId: string, packetId: number): void;
   deleteIncomingQos2(clientId: string, packetId: number): void;
   /** Bans outlive restarts: saving a ban of the same kind and value replaces it. */
@@ -175,6 +188,8 @@ export interface TransferredSession {
   record: SessionRecord;
   outbound: OutboundRecord[];
   incomingQos2: number[];
+  /** Cluster ids of the QoS 2 messages it got lately (recent-ids.ts): none reaches it twice. */
+  completed?: string[];
   /** Nodes that held the session before (latest last): redeliveries for them reach it. */
   heldBy?: string[];
   /**

@@ -1,36 +1,58 @@
-// The cluster message ids a session received since it came to this node (adopted from a lost
-// or surrendering node, or restored after this node's own restart). A message its previous
-// node never confirmed is redelivered to it (ClusterNode.redeliver); when the same message
-// also reached it the normal way and the client has already acknowledged it, only this
-// memory tells, so a QoS 2 message is not delivered twice [MQTT-4.3.3-12]. Redeliveries
-// come within seconds, so the memory is short and bounded.
+// The cluster message ids a session received lately, so that nothing reaches it twice
+// [MQTT-4.3.3-12]. A message a node never confirmed is redelivered to the sessions it held
+// (ClusterNode.redeliver), and a publisher whose node died resends its QoS 2 PUBLISH through
+// another node (qos2-seen.ts): when the session already had that message — by the normal
+// way, by an earlier redelivery, or on the node it came from — only this memory tells.
+// It keeps every QoS 2 id for a minute (they travel with the session: handed over, and as
+// markers in the cluster's store), and for a minute after the session came to this node
+// every other id too. Both come within seconds, so the memory is short and bounded.
 import { sameMessage } from './qos2-seen.js';
 
-/** How long after the move redeliveries are expected. */
-const WINDOW_MS = 60_000;
-/** How long after the move its client may still be resending what it sent before. */
-const RESEND_MS = 5_000;
+/** How long an id is kept: redeliveries and resends come within seconds. */
+export const WINDOW_MS = 60_000;
 /** Ids kept at most: the oldest go first. */
 const MAX_IDS = 4096;
 
 export class RecentIds {
-  private ids: Set<string> | undefined = new Set();
+  /** QoS 2 ids (as their first copy's, sameMessage) → when they came; oldest first. */
+  private readonly qos2 = new Map<string, number>();
+  /** Other ids, only in the first minute here; oldest first. */
+  private readonly others = new Map<string, number>();
   private readonly since: number;
-  private readonly until: number;
+  /** QoS 2 packet ids the client used since it came here (mayBeResend). */
+  private packetIds: Set<number> | undefined;
 
-  /** `ids`: of the messages the session brought along (in flight or queued). */
-  constructor(now: number, ids: Iterable<string | undefined> = []) {
-    this.since = now;
-    this.until = now + WINDOW_MS;
-    for (const id of ids) if (id !== undefined) this.add(id, now);
+  /**
+   * `since`: when the session came to this node (-Infinity: it was made here); `brought`: ids
+   * of the messages it brought along (in flight or queued); `completed`: QoS 2 ids it got lately.
+   */
+  constructor(
+    since: number,
+    brought: Iterable<string | undefined> = [],
+    completed: Iterable<string> = [],
+  ) {
+    this.since = since;
+    for (const id of brought) if (id !== undefined) this.add(id, since, false);
+    for (const id of completed) this.add(id, since, true);
+  }
+
+  /** A memory for a session that was made on this node: only its QoS 2 ids. */
+  static madeHere(): RecentIds {
+    return new RecentIds(Number.NEGATIVE_INFINITY);
   }
 
   /**
-   * Just after the move: a QoS 2 PUBLISH may be the client resending one its previous node
-   * routed, and clients do not all mark resends DUP (MQTT.js does not) (qos2-seen.ts).
+   * Whether a QoS 2 PUBLISH may be the client resending one its previous node routed: the
+   * first use of each packet id in the first minute after the move. Clients do not all mark
+   * resends DUP (MQTT.js does not), and one that tries dead nodes first resends seconds late
+   * (qos2-seen.ts). A packet id used here since is a new message.
    */
-  fresh(now: number): boolean {
-    return now - this.since < RESEND_MS;
+  mayBeResend(packetId: number, now: number): boolean {
+    if (now - this.since >= WINDOW_MS) return false;
+    this.packetIds ??= new Set();
+    if (this.packetIds.has(packetId)) return false;
+    this.packetIds.add(packetId);
+    return true;
   }
 
   /** When the session came to this node. */
@@ -38,19 +60,29 @@ export class RecentIds {
     return this.since;
   }
 
-  add(id: string, now: number): void {
-    id = sameMessage(id);
-    const ids = this.ids;
-    if (ids === undefined) return;
-    if (now > this.until) {
-      this.ids = undefined;
-      return;
+  /** Records a message the session got; `qos2`: one it must never get twice. */
+  add(id: string, now: number, qos2: boolean): void {
+    if (!qos2 && now - this.since >= WINDOW_MS) return;
+    const ids = qos2 ? this.qos2 : this.others;
+    for (const [oldest, at] of ids) {
+      if (now - at < WINDOW_MS && ids.size < MAX_IDS) break;
+      ids.delete(oldest);
     }
-    if (ids.size >= MAX_IDS) ids.delete(ids.values().next().value!);
-    ids.add(id);
+    id = sameMessage(id);
+    ids.delete(id);
+    ids.set(id, now);
   }
 
-  has(id: string): boolean {
-    return this.ids?.has(sameMessage(id)) === true;
+  has(id: string, now: number): boolean {
+    id = sameMessage(id);
+    const at = this.qos2.get(id) ?? this.others.get(id);
+    return at !== undefined && now - at < WINDOW_MS;
+  }
+
+  /** The QoS 2 ids it got lately: they go with the session when it moves. */
+  completed(now: number): string[] {
+    const out: string[] = [];
+    for (const [id, at] of this.qos2) if (now - at < WINDOW_MS) out.push(id);
+    return out;
   }
 }

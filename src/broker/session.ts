@@ -4,8 +4,15 @@ import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { BrokerEvents, DeliveryDropReason } from './hooks.js';
 import { type Message, ownPayload } from './message.js';
 import type { BrokerOptions } from './options.js';
-import type { OutboundRecord, SessionRecord, SessionStore, SubscriptionRecord } from './ports.js';
-import type { RecentIds } from './recent-ids.js';
+import type {
+  CompletedMarker,
+  OutboundRecord,
+  SessionRecord,
+  SessionStore,
+  SubscriptionRecord,
+} from './ports.js';
+import { sameMessage } from './qos2-seen.js';
+import { RecentIds } from './recent-ids.js';
 import type { BrokerStats } from './stats.js';
 
 export interface OutboundEntry {
@@ -63,7 +70,7 @@ export class Session {
   stored = false;
   /** In a cluster: the nodes that held this session before it came here (recent ones). */
   heldBy: string[] | undefined;
-  /** In a cluster, for a while after the session came here: what it got, for redeliveries. */
+  /** In a cluster: what it got lately, for redeliveries and resends (recent-ids.ts). */
   recent: RecentIds | undefined;
   private queue: OutboundEntry[] = [];
   /** In flight from an earlier connection, waiting to be sent again on this one. */
@@ -111,8 +118,7 @@ export class Session {
 
   deliver(message: Message, qos: QoS, retain: boolean, subscriptionIdentifiers?: number[]): void {
     const outlet = this.outlet;
-    if (this.recent !== undefined && message.id !== undefined)
-      this.recent.add(message.id, this.context.now());
+    if (message.id !== undefined) this.remember(message.id, qos === 2);
     if (qos === 0 && (outlet !== undefined || !this.context.options.queueQos0Offline)) {
       if (outlet === undefined) return;
       if (outlet.acceptsQos0())
@@ -166,7 +172,11 @@ export class Session {
     const waiting = this.resend.indexOf(entry);
     if (waiting >= 0) this.resend.splice(waiting, 1);
     else this.outstanding--;
-    if (this.persistent) this.context.sessionStore.deleteOutbound(this.clientId, entry.seq);
+    // A completed QoS 2 message stays known to a cluster's store for a while (a marker).
+    if (this.persistent) {
+      const done = entry.qos === 2 ? entry.message.id : undefined;
+      this.context.sessionStore.deleteOutbound(this.clientId, entry.seq, done);
+    }
     this.drain();
     return true;
   }
@@ -235,10 +245,26 @@ export class Session {
     this.outstanding = 0;
   }
 
-  /** Whether a message with this cluster id is still to be delivered or completed. */
+  /**
+   * In a cluster: a message this session got. A persistent session keeps its QoS 2 ids for a
+   * while wherever it goes, so a redelivery or resend of one is not delivered twice.
+   */
+  private remember(id: string, qos2: boolean): void {
+    if (this.recent === undefined) {
+      if (!qos2 || !this.persistent) return;
+      this.recent = RecentIds.madeHere();
+    }
+    this.recent.add(id, this.context.now(), qos2);
+  }
+
+  /** Whether a message with this cluster id is still to be delivered or completed, or was lately. */
   holds(id: string): boolean {
-    if (this.recent?.has(id)) return true;
-    for (const entry of this.pending()) if (entry.message.id === id) return true;
+    if (this.recent?.has(id, this.context.now())) return true;
+    const first = sameMessage(id);
+    for (const entry of this.pending()) {
+      const held = entry.message.id;
+      if (held !== undefined && sameMessage(held) === first) return true;
+    }
     return false;
   }
 
@@ -249,7 +275,13 @@ export class Session {
   }
 
   /** Restores state loaded from the store at start-up. */
-  restore(record: SessionRecord, outbound: OutboundRecord[], incomingQos2: number[]): void {
+  /** `completed`: markers of QoS 2 messages it completed lately; their numbers stay taken. */
+  restore(
+    record: SessionRecord,
+    outbound: OutboundRecord[],
+    incomingQos2: number[],
+    completed: readonly CompletedMarker[] = [],
+  ): void {
     this.stored = true;
     this.protocolVersion = record.protocolVersion;
     this.expiryInterval = record.expiryInterval;
@@ -261,6 +293,18 @@ export class Session {
       if (entry.packetId > 0) this.inflight.set(entry.packetId, entry);
       else this.queue.push(entry);
       this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
+    }
+    for (const marker of completed) this.nextSeq = Math.max(this.nextSeq, marker.seq + 1);
+  }
+
+  /**
+   * QoS 2 messages the session completed on the node it came from: remembered here, and
+   * stored as markers so that they stay known if this node dies too.
+   */
+  keepCompleted(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.remember(id, true);
+      if (this.persistent) this.context.sessionStore.deleteOutbound(this.clientId, this.nextSeq++, id);
     }
   }
 

@@ -44,6 +44,7 @@ export function encodeSession(session: TransferredSession): Buffer {
       record: recordToWire(session.record),
       outbound: session.outbound.map(outboundToWire),
       incomingQos2: session.incomingQos2,
+      completed: session.completed,
       heldBy: session.heldBy,
     }),
   );
@@ -55,6 +56,7 @@ export function decodeSession(bytes: Uint8Array): TransferredSession {
     record: recordFromWire(wire.record),
     outbound: wire.outbound.map(outboundFromWire),
     incomingQos2: wire.incomingQos2,
+    completed: wire.completed,
     heldBy: wire.heldBy,
   };
 }

@@ -14,6 +14,7 @@ import type {
   SessionStore,
   TransferredSession,
 } from '../broker/ports.js';
+import { WINDOW_MS as RECENT_WINDOW_MS } from '../broker/recent-ids.js';
 import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
 import { KvWriter } from './kv-writer.js';
 import { encodeToken, keyToken } from './subject.js';
@@ -31,9 +32,17 @@ const BANS = '=B';
 
 /** What is stored for one client, so deleteSession can remove every key. */
 interface Keys {
+  /** Sequence numbers of message records and of completed markers. */
   outbound: Set<number>;
   incomingQos2: Set<number>;
+  /** Of those, the markers of completed QoS 2 messages (deleteOutbound). */
+  completed: Set<number>;
 }
+
+const noKeys = (): Keys => ({ outbound: new Set(), incomingQos2: new Set(), completed: new Set() });
+
+/** How often markers past their time are removed. */
+const SWEEP_MS = 10_000;
 
 export class KvSessionStore implements SessionStore {
   private readonly writer: KvWriter;
@@ -42,10 +51,15 @@ export class KvSessionStore implements SessionStore {
   private readonly keys = new Map<string, Keys>();
   private closed = false;
   private readonly prefix: string;
+  /** Completed markers to remove once their time is over, oldest first. */
+  private markers: { clientId: string; seq: number; due: number }[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly kv: KV,
     nodeName: string,
+    /** How long the marker of a completed QoS 2 message is kept (deleteOutbound). */
+    private readonly markerMs = RECENT_WINDOW_MS,
   ) {
     this.prefix = encodeToken(nodeName);
     this.writer = new KvWriter(kv, 5, HOLD_BACK_MS);
@@ -63,7 +77,7 @@ export class KvSessionStore implements SessionStore {
   private keysOf(clientId: string): Keys {
     let keys = this.keys.get(clientId);
     if (keys === undefined) {
-      keys = { outbound: new Set(), incomingQos2: new Set() };
+      keys = noKeys();
       this.keys.set(clientId, keys);
     }
     return keys;
@@ -124,8 +138,14 @@ export class KvSessionStore implements SessionStore {
           loaded.sessions.push(decodeRecord(entry.string()));
           continue;
         }
-        const { clientId, record } = JSON.parse(entry.string());
-        if (kind === 'o') {
+        const { clientId, record, completed, at } = JSON.parse(entry.string());
+        if (completed !== undefined) {
+          loaded.completed ??= new Map();
+          const list = loaded.completed.get(clientId) ?? [];
+          list.push({ seq: id, id: completed });
+          loaded.completed.set(clientId, list);
+          if (own) this.marked(clientId, id, at);
+        } else if (kind === 'o') {
           const list = loaded.outbound.get(clientId) ?? [];
           list.push(decodeOutbound(record));
           loaded.outbound.set(clientId, list);
@@ -155,16 +175,24 @@ export class KvSessionStore implements SessionStore {
     if (record === undefined) return undefined;
     const outbound = loaded.outbound.get(clientId) ?? [];
     const incomingQos2 = loaded.incomingQos2.get(clientId) ?? [];
+    const completed = loaded.completed?.get(clientId) ?? [];
     const release = () => {
       const keys = [`${prefix}.s.${client}`];
-      for (const o of outbound) keys.push(`${prefix}.o.${client}.${o.seq}`);
+      for (const o of [...outbound, ...completed]) keys.push(`${prefix}.o.${client}.${o.seq}`);
       for (const id of incomingQos2) keys.push(`${prefix}.q.${client}.${id}`);
       return Promise.all(keys.map((key) => this.kv.delete(key))).then(
         () => {},
         () => {},
       );
     };
-    return { record, outbound, incomingQos2, heldBy: record.heldBy, release };
+    return {
+      record,
+      outbound,
+      incomingQos2,
+      completed: completed.map((marker) => marker.id),
+      heldBy: record.heldBy,
+      release,
+    };
   }
 
   saveSession(record: SessionRecord): void {
@@ -177,7 +205,7 @@ export class KvSessionStore implements SessionStore {
     this.writable();
     const keys = this.keys.get(clientId);
     // Writes of this client from now on belong to a new session: keep them.
-    this.keys.set(clientId, { outbound: new Set(), incomingQos2: new Set() });
+    this.keys.set(clientId, noKeys());
     this.writer.delete(this.key('s', clientId));
     if (keys === undefined) {
       const scan = this.deleteUnknown(clientId).finally(() => this.scans.delete(scan));
@@ -202,7 +230,9 @@ export class KvSessionStore implements SessionStore {
 
   saveOutbound(clientId: string, record: OutboundRecord): void {
     this.writable();
-    this.keysOf(clientId).outbound.add(record.seq);
+    const keys = this.keysOf(clientId);
+    keys.outbound.add(record.seq);
+    keys.completed.delete(record.seq);
     // A snapshot now, encoded only if its group goes before an acknowledgement cancels it.
     const snapshot = {
       ...record,
@@ -217,10 +247,38 @@ export class KvSessionStore implements SessionStore {
     );
   }
 
-  deleteOutbound(clientId: string, seq: number): void {
+  deleteOutbound(clientId: string, seq: number, completed?: string): void {
     this.writable();
-    this.keys.get(clientId)?.outbound.delete(seq);
-    this.writer.delete(this.key('o', clientId, seq));
+    if (completed === undefined) {
+      this.keys.get(clientId)?.outbound.delete(seq);
+      this.writer.delete(this.key('o', clientId, seq));
+      return;
+    }
+    // The record gives way to a marker of the message, in one write.
+    const at = Date.now();
+    this.keysOf(clientId).outbound.add(seq);
+    this.writer.put(this.key('o', clientId, seq), JSON.stringify({ clientId, completed, at }));
+    this.marked(clientId, seq, at);
+  }
+
+  /** A completed marker, removed once its time is over (RecentIds keeps no id longer). */
+  private marked(clientId: string, seq: number, at: number): void {
+    this.keysOf(clientId).completed.add(seq);
+    this.markers.push({ clientId, seq, due: at + this.markerMs });
+    this.sweeper ??= setInterval(() => this.sweep(), Math.min(SWEEP_MS, this.markerMs)).unref();
+  }
+
+  private sweep(now = Date.now()): void {
+    let done = 0;
+    for (const marker of this.markers) {
+      if (marker.due > now) break;
+      done++;
+      const keys = this.keys.get(marker.clientId);
+      if (keys === undefined || !keys.completed.delete(marker.seq)) continue;
+      keys.outbound.delete(marker.seq);
+      if (!this.closed) this.writer.delete(this.key('o', marker.clientId, marker.seq));
+    }
+    this.markers = this.markers.slice(done);
   }
 
   saveIncomingQos2(clientId: string, packetId: number): void {
@@ -248,6 +306,7 @@ export class KvSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweeper);
     await Promise.all([...this.scans]).catch(() => {});
     await this.writer.flush().catch(() => {});
   }

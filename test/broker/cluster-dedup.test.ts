@@ -56,37 +56,73 @@ describe('QoS 2 resends through another node [MQTT-4.3.3-12]', () => {
   });
 
   it('a session that got the first copy also has its resend (one message) [MQTT-4.3.3-12]', () => {
-    const recent = new RecentIds(0);
-    recent.add(qos2Id(message('x'), 7, false), 10);
-    assert.equal(recent.has(qos2Id(message('x'), 7, true)), true);
-    const other = new RecentIds(0);
-    other.add(qos2Id(message('y'), 9, true), 10);
-    assert.equal(other.has(qos2Id(message('y'), 9, false)), true, 'and the other way round');
-    assert.equal(other.arrivedAt, 0);
+    const recent = RecentIds.madeHere();
+    recent.add(qos2Id(message('x'), 7, false), 10, true);
+    assert.equal(recent.has(qos2Id(message('x'), 7, true), 20), true);
+    const other = RecentIds.madeHere();
+    other.add(qos2Id(message('y'), 9, true), 10, true);
+    assert.equal(other.has(qos2Id(message('y'), 9, false), 20), true, 'and the other way round');
   });
 });
 
 describe('a moved session recognises a redelivery', () => {
   it('knows the messages it brought along, and takes QoS 2 PUBLISHes as resends at first', () => {
-    const recent = new RecentIds(1000, ['in-flight', undefined, 'queued']);
-    assert.equal(recent.has('in-flight'), true);
-    assert.equal(recent.has('queued'), true);
-    // MQTT.js resends its in-flight PUBLISHes without DUP right after CONNACK.
-    assert.equal(recent.fresh(1000), true);
-    assert.equal(recent.fresh(5999), true);
-    assert.equal(recent.fresh(6000), false);
+    const recent = new RecentIds(1000, ['in-flight', undefined, 'queued'], ['done']);
+    assert.equal(recent.has('in-flight', 1000), true);
+    assert.equal(recent.has('queued', 1000), true);
+    assert.equal(recent.has('done', 1000), true, 'and the QoS 2 messages it completed lately');
+    assert.equal(recent.arrivedAt, 1000);
+    // MQTT.js resends its in-flight PUBLISHes without DUP after CONNACK, late if it tried a
+    // dead node first: the first use of each packet id in the minute after the move.
+    assert.equal(recent.mayBeResend(7, 1000), true);
+    assert.equal(recent.mayBeResend(7, 1001), false, 'a packet id used here since is new');
+    assert.equal(recent.mayBeResend(8, 20_000), true);
+    assert.equal(recent.mayBeResend(9, 61_000), false, 'past the minute nothing is a resend');
   });
 
-  it('remembers what it got for a minute, bounded', () => {
+  it('remembers every id for its first minute here, bounded', () => {
     const recent = new RecentIds(0);
-    recent.add('a', 10);
-    assert.equal(recent.has('a'), true);
-    assert.equal(recent.has('b'), false);
-    for (let i = 0; i < 5000; i++) recent.add(`m${i}`, 20);
-    assert.equal(recent.has('a'), false, 'the oldest went first');
-    assert.equal(recent.has('m4999'), true);
-    recent.add('late', 60_001);
-    assert.equal(recent.has('late'), false, 'past its window it keeps nothing');
-    assert.equal(recent.has('m4999'), false);
+    recent.add('a', 10, false);
+    assert.equal(recent.has('a', 10), true);
+    assert.equal(recent.has('b', 10), false);
+    for (let i = 0; i < 5000; i++) recent.add(`m${i}`, 20, false);
+    assert.equal(recent.has('a', 20), false, 'the oldest went first');
+    assert.equal(recent.has('m4999', 20), true);
+    recent.add('late', 60_001, false);
+    assert.equal(recent.has('late', 60_001), false, 'past its first minute only QoS 2 ids count');
+    assert.equal(recent.has('m4999', 60_020), false, 'and ids are kept a minute');
+    assert.deepEqual(recent.completed(60_001), [], 'none of them was QoS 2');
+  });
+});
+
+describe('every persistent session keeps its QoS 2 ids a minute [MQTT-4.3.3-12]', () => {
+  it('keeps them wherever it was made, and gives them along when it moves', () => {
+    const recent = RecentIds.madeHere();
+    assert.equal(recent.mayBeResend(1, 0), false, 'a session made here resends nothing of another node');
+    recent.add('q1', 1000, true);
+    recent.add('other', 1000, false);
+    assert.equal(recent.has('q1', 60_999), true);
+    assert.equal(recent.has('q1', 61_000), false);
+    assert.equal(recent.has('other', 1000), false, 'only QoS 2 ids outside a move');
+    recent.add('q2', 30_000, true);
+    assert.deepEqual(recent.completed(40_000), ['q1', 'q2']);
+    assert.deepEqual(recent.completed(61_000), ['q2'], 'only those of the last minute');
+  });
+
+  it('keeps a QoS 2 id once, by its first copy, refreshed when it comes again', () => {
+    const recent = RecentIds.madeHere();
+    const first = qos2Id(message('x'), 7, false);
+    recent.add(first, 0, true);
+    recent.add(qos2Id(message('x'), 7, true), 50_000, true);
+    assert.deepEqual(recent.completed(50_000), [first]);
+    assert.equal(recent.has(first, 100_000), true, 'a minute from the resend');
+  });
+
+  it('holds at most a bounded number, oldest first', () => {
+    const recent = RecentIds.madeHere();
+    for (let i = 0; i < 5000; i++) recent.add(`q${i}`, 0, true);
+    assert.equal(recent.completed(0).length, 4096);
+    assert.equal(recent.has('q0', 0), false);
+    assert.equal(recent.has('q4999', 0), true);
   });
 });

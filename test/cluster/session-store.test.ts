@@ -63,4 +63,28 @@ describe('cluster KV session store: a dead node\u2019s session', () => {
     assert.equal(left.outbound.size, 0);
     await kv.destroy();
   });
+
+  it('keeps a completed QoS 2 message as a marker a while, for the node that takes the session [MQTT-4.3.3-12]', async () => {
+    const kv = await newBucket();
+    const dead = new KvSessionStore(kv, 'dead', 1500);
+    dead.saveSession(fullSession('m1'));
+    dead.saveOutbound('m1', { ...outbound(3), packetId: 9, state: 'pubrel' });
+    dead.deleteOutbound('m1', 3, 'Q9:digest');
+    dead.saveOutbound('m1', outbound(4));
+    dead.deleteOutbound('m1', 4);
+    await dead.flush();
+    const restarted = await new KvSessionStore(kv, 'dead').load();
+    assert.equal(restarted.outbound.size, 0, 'a marker is no message to deliver');
+    assert.deepEqual(restarted.completed?.get('m1'), [{ seq: 3, id: 'Q9:digest' }]);
+    const survivor = new KvSessionStore(kv, 'n2');
+    const moved = await survivor.takeFrom('dead', 'm1');
+    assert.deepEqual(moved?.completed, ['Q9:digest']);
+    assert.deepEqual(moved?.outbound, []);
+    // Past its time the marker is removed.
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    await dead.flush();
+    assert.deepEqual((await survivor.takeFrom('dead', 'm1'))?.completed, []);
+    await dead.close();
+    await kv.destroy();
+  });
 });

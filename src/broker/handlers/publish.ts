@@ -100,7 +100,7 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
   // the same id there, so that the nodes that routed the first drop the second.
   const session = connection.session!;
   if (packet.qos === 2 && core.cluster !== undefined && session.persistent) {
-    const resend = packet.dup || session.recent?.fresh(core.now()) === true;
+    const resend = packet.dup || session.recent?.mayBeResend(packet.packetId!, core.now()) === true;
     message.id = qos2Id(message, packet.packetId!, resend);
   }
   const writesBefore = core.storeWrites;
