@@ -304,7 +304,8 @@ export class Session {
   keepCompleted(ids: readonly string[]): void {
     for (const id of ids) {
       this.remember(id, true);
-      if (this.persistent) this.context.sessionStore.deleteOutbound(this.clientId, this.nextSeq++, id);
+      if (this.persistent)
+        this.context.sessionStore.deleteOutbound(this.clientId, this.nextSeq++, id);
     }
   }
 

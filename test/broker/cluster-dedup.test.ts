@@ -98,7 +98,11 @@ describe('a moved session recognises a redelivery', () => {
 describe('every persistent session keeps its QoS 2 ids a minute [MQTT-4.3.3-12]', () => {
   it('keeps them wherever it was made, and gives them along when it moves', () => {
     const recent = RecentIds.madeHere();
-    assert.equal(recent.mayBeResend(1, 0), false, 'a session made here resends nothing of another node');
+    assert.equal(
+      recent.mayBeResend(1, 0),
+      false,
+      'a session made here resends nothing of another node',
+    );
     recent.add('q1', 1000, true);
     recent.add('other', 1000, false);
     assert.equal(recent.has('q1', 60_999), true);
