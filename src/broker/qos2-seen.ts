@@ -3,9 +3,10 @@
 // the message left it, but before its PUBREC state reached the cluster's store, sends the
 // PUBLISH again (DUP) to another node, which cannot tell it was delivered: the nodes that
 // routed the first copy recognise the second and deliver it only to the sessions that came to
-// them since (the first copy missed those), so it is not delivered twice [MQTT-4.3.3-12].
+// them since (the first copy missed those), so it is not delivered twice [MQTT-4.3.3-10].
 // Only a possible resend is checked (DUP set, or the first use of its packet id in the minute
-// after the session moved: MQTT.js resends without DUP): a new message may reuse a packet id.
+// after the session moved: MQTT.js resends without DUP): a new message may reuse a packet id
+// [MQTT-4.3.3-12].
 import { createHash } from 'node:crypto';
 import type { Message } from './message.js';
 

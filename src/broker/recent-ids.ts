@@ -1,5 +1,5 @@
 // The cluster message ids a session received lately, so that nothing reaches it twice
-// [MQTT-4.3.3-12]. A message a node never confirmed is redelivered to the sessions it held
+// [MQTT-4.3.3-10] [MQTT-4.3.3-2]. A message a node never confirmed is redelivered to the sessions it held
 // (ClusterNode.redeliver), and a publisher whose node died resends its QoS 2 PUBLISH through
 // another node (qos2-seen.ts): when the session already had that message — by the normal
 // way, by an earlier redelivery, or on the node it came from — only this memory tells.
@@ -19,6 +19,8 @@ export class RecentIds {
   /** Other ids, only in the first minute here; oldest first. */
   private readonly others = new Map<string, number>();
   private readonly since: number;
+  /** Ids of the messages it brought along (hadBefore). */
+  private before: Set<string> | undefined;
   /** QoS 2 packet ids the client used since it came here (mayBeResend). */
   private packetIds: Set<number> | undefined;
 
@@ -34,6 +36,20 @@ export class RecentIds {
     this.since = since;
     for (const id of brought) if (id !== undefined) this.add(id, since, false);
     for (const id of completed) this.add(id, since, true);
+    if (this.qos2.size + this.others.size > 0)
+      this.before = new Set([...this.qos2.keys(), ...this.others.keys()]);
+  }
+
+  /**
+   * Whether the session had this message before it came here. A first copy that reaches
+   * this node late (a node busy or stalled while the session moved) is then no new message.
+   * Ids it got here do not count: a client may publish the same payload with the same
+   * packet id again, and that is a new message [MQTT-4.3.3-12].
+   */
+  hadBefore(id: string, now: number): boolean {
+    return (
+      this.before !== undefined && now - this.since < WINDOW_MS && this.before.has(sameMessage(id))
+    );
   }
 
   /** A memory for a session that was made on this node: only its QoS 2 ids. */

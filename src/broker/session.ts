@@ -118,7 +118,11 @@ export class Session {
 
   deliver(message: Message, qos: QoS, retain: boolean, subscriptionIdentifiers?: number[]): void {
     const outlet = this.outlet;
-    if (message.id !== undefined) this.remember(message.id, qos === 2);
+    if (message.id !== undefined) {
+      // [MQTT-4.3.3-10] had on the node it came from: a late copy, not a new message.
+      if (qos === 2 && this.recent?.hadBefore(message.id, this.context.now())) return;
+      this.remember(message.id, qos === 2);
+    }
     if (qos === 0 && (outlet !== undefined || !this.context.options.queueQos0Offline)) {
       if (outlet === undefined) return;
       if (outlet.acceptsQos0())

@@ -1,6 +1,6 @@
 // What a node remembers so that a node's death delivers nothing twice: QoS 2 resends that come
 // through another node (src/broker/qos2-seen.ts) and redeliveries to a session that moved
-// (src/broker/recent-ids.ts) [MQTT-4.3.3-12].
+// (src/broker/recent-ids.ts) [MQTT-4.3.3-10] [MQTT-4.3.3-2].
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message } from '../../src/broker/message.js';
@@ -16,7 +16,7 @@ const message = (payload: string, origin = 'pub'): Message => ({
   origin,
 });
 
-describe('QoS 2 resends through another node [MQTT-4.3.3-12]', () => {
+describe('QoS 2 resends through another node [MQTT-4.3.3-10]', () => {
   it('gives the first copy and its DUP resend one id on every node, apart from the mark', () => {
     const first = qos2Id(message('x'), 7, false);
     const resend = qos2Id(message('x'), 7, true);
@@ -55,7 +55,7 @@ describe('QoS 2 resends through another node [MQTT-4.3.3-12]', () => {
     assert.equal(seen.firstRoutedAt(qos2Id(message('y'), 7, true), 31_000), undefined);
   });
 
-  it('a session that got the first copy also has its resend (one message) [MQTT-4.3.3-12]', () => {
+  it('a session that got the first copy also has its resend (one message) [MQTT-4.3.3-10]', () => {
     const recent = RecentIds.madeHere();
     recent.add(qos2Id(message('x'), 7, false), 10, true);
     assert.equal(recent.has(qos2Id(message('x'), 7, true), 20), true);
@@ -95,7 +95,7 @@ describe('a moved session recognises a redelivery', () => {
   });
 });
 
-describe('every persistent session keeps its QoS 2 ids a minute [MQTT-4.3.3-12]', () => {
+describe('every persistent session keeps its QoS 2 ids a minute [MQTT-4.3.3-10]', () => {
   it('keeps them wherever it was made, and gives them along when it moves', () => {
     const recent = RecentIds.madeHere();
     assert.equal(
@@ -128,5 +128,16 @@ describe('every persistent session keeps its QoS 2 ids a minute [MQTT-4.3.3-12]'
     assert.equal(recent.completed(0).length, 4096);
     assert.equal(recent.has('q0', 0), false);
     assert.equal(recent.has('q4999', 0), true);
+  });
+
+  it('takes a late first copy of a message it had before it moved as no new message', () => {
+    const recent = new RecentIds(1000, ['queued'], [qos2Id(message('x'), 7, true)]);
+    assert.equal(recent.hadBefore(qos2Id(message('x'), 7, false), 2000), true);
+    assert.equal(recent.hadBefore('queued', 2000), true);
+    assert.equal(recent.hadBefore('queued', 61_000), false, 'only in the minute after the move');
+    recent.add('got-here', 2000, true);
+    // [MQTT-4.3.3-12] the client may publish the same again with that packet id: a new message.
+    assert.equal(recent.hadBefore('got-here', 2000), false);
+    assert.equal(RecentIds.madeHere().hadBefore('queued', 0), false);
   });
 });

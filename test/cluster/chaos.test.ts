@@ -1,7 +1,7 @@
 // The chaos check in short (bench/cluster-chaos.ts; `npm run bench:chaos` runs it longer):
 // 3 NATS servers, 3 Culex nodes, persistent subscribers and numbered QoS 1 / QoS 2 messages
 // across nodes while nodes are SIGKILLed and restarted. Nothing acknowledged is lost and no
-// QoS 2 message arrives twice [MQTT-4.3.2-1] [MQTT-4.3.3-12] [MQTT-4.1.0-1].
+// QoS 2 message arrives twice [MQTT-4.3.2-1] [MQTT-4.3.3-10] [MQTT-4.1.0-1].
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';

@@ -279,6 +279,66 @@ describe('cluster durability: sessions in the cluster survive SIGKILL (--store l
     await restart();
   });
 
+  it('a QoS 2 PUBLISH whose node died before its PUBREC, resent (without DUP, as MQTT.js does) through another node, does not reach the subscriber that got it and moved since [MQTT-4.3.3-10] [MQTT-4.3.3-2]', {
+    timeout: 40_000,
+  }, async () => {
+    const topic = 'du/rs/q2';
+    const subId = unique('rs-sub');
+    const sub = await rawOn('B', subId);
+    await sub.subscribe([{ topicFilter: topic, qos: 2 }]);
+    // A persistent subscriber on C: A's PUBREC waits for C's confirmation.
+    const slow = await rawOn('C', unique('rs-slow'));
+    await slow.subscribe([{ topicFilter: topic, qos: 2 }]);
+    const probe = await cluster.connect('A', { clientId: unique('rs-probe') });
+    await propagatedRaw(probe, topic, sub);
+    await propagatedRaw(probe, topic, slow);
+    const pubId = unique('rs-pub');
+    const pubA = await rawOn('A', pubId);
+    await sleep(300); // A's record of the publisher's session reaches the cluster
+    const publish = (on: RawClient) =>
+      on.send({
+        type: PacketType.Publish,
+        topic,
+        payload: Buffer.from('resent-once'),
+        qos: 2,
+        retain: false,
+        dup: false,
+        packetId: 9,
+        properties: {},
+      });
+
+    const stalled = cluster.node('C').child;
+    stalled.kill('SIGSTOP');
+    try {
+      publish(pubA);
+      const got = await sub.expect(PacketType.Publish, 5_000);
+      assert.equal(Buffer.from(got.payload).toString(), 'resent-once');
+      sub.send(pubResponse(PacketType.Pubrec, got.packetId!));
+      await sub.take(PacketType.Pubrel, got.packetId!, 5_000);
+      sub.send(pubResponse(PacketType.Pubcomp, got.packetId!));
+      await pubA.expectNothing(300); // no PUBREC: C has not confirmed
+      await cluster.killNode('A');
+    } finally {
+      stalled.kill('SIGCONT');
+    }
+    const restart = () => cluster.startNode('A');
+
+    // The subscriber moves to C (B hands its session over), then the publisher resends via B.
+    const subOnC = await rawOn('C', subId);
+    const pubOnB = await rawOn('B', pubId);
+    publish(pubOnB);
+    const pubrec = await pubOnB.take(PacketType.Pubrec, 9, 10_000);
+    assert.ok(pubrec.reasonCode === 0 || pubrec.reasonCode === 0x10, `PUBREC ${pubrec.reasonCode}`);
+    pubOnB.send(pubResponse(PacketType.Pubrel, 9));
+    await pubOnB.take(PacketType.Pubcomp, 9, 5_000);
+    await subOnC.expectNothing(1_500);
+    const slowCopies = slow.packets.filter(
+      (p) => p.type === PacketType.Publish && Buffer.from(p.payload).toString() === 'resent-once',
+    );
+    assert.equal(slowCopies.length, 1, 'the stalled node\u2019s subscriber gets it once too');
+    await restart();
+  });
+
   it('durability sync across nodes: every QoS 1 message acknowledged on A is still delivered when B, which held the session, is killed right after the PUBACK', {
     timeout: 50_000,
   }, async () => {

@@ -64,7 +64,7 @@ describe('cluster KV session store: a dead node\u2019s session', () => {
     await kv.destroy();
   });
 
-  it('keeps a completed QoS 2 message as a marker a while, for the node that takes the session [MQTT-4.3.3-12]', async () => {
+  it('keeps a completed QoS 2 message as a marker a while, for the node that takes the session [MQTT-4.3.3-10]', async () => {
     const kv = await newBucket();
     const dead = new KvSessionStore(kv, 'dead', 1500);
     dead.saveSession(fullSession('m1'));
