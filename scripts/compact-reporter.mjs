@@ -3,8 +3,8 @@
 // prints node's TAP instead, every test on its own lines.
 //
 // It writes to stdout synchronously and prints the totals when the root's plan arrives (after
-// the last file): `--test-force-exit` ends the process right after that, before the end of
-// the event stream, and would cut off anything still queued.
+// the last file), so a runner that ends right after that (`--test-force-exit`, or stopped)
+// cuts nothing off.
 import { writeSync } from 'node:fs';
 import { inspect } from 'node:util';
 

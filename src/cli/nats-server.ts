@@ -159,8 +159,16 @@ async function stopStale(storeDir: string, log: (line: string) => void): Promise
     return;
   }
   log(`stopping nats-server pid ${pid} left by a previous run on ${storeDir}`);
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && running(pid); i++) await sleep(100);
+  // Two servers on one store must never run: one that does not stop in 10 s is killed.
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    process.kill(pid, signal);
+    for (let i = 0; i < 100 && running(pid); i++) await sleep(100);
+    if (!running(pid)) return;
+  }
+  throw new CulexError(
+    ErrorCode.ClusterUnavailable,
+    `nats-server pid ${pid}, left by a previous run on ${storeDir}, does not stop`,
+  );
 }
 
 /** Whether a process runs (a zombie no longer does: its parent, here init, may never reap it). */

@@ -40,7 +40,13 @@ export class PostgresConnector extends ConnectorBase {
     });
     // An idle client losing its server: the pool drops it; the next query finds out.
     this.#pool.on('error', (error) => this.connectionLost(error));
-    this.#pool.on('connect', () => this.setStatus('connected'));
+    // A client in use between two statements gets the server's goodbye (57P01 when it is
+    // stopped) as an 'error' event with nobody listening: without a listener that is an
+    // uncaught exception, and the broker would crash. Its next statement fails anyway.
+    this.#pool.on('connect', (client) => {
+      client.on('error', (error) => this.connectionLost(error));
+      this.setStatus('connected');
+    });
     this.#pool.query('SELECT 1').catch((error) => this.connectionLost(error));
   }
 

@@ -14,7 +14,9 @@ const open: Connector[] = [];
 before(async () => {
   server = await startPostgres();
   db = new pg.Pool({ connectionString: server.url, max: 1 });
-  db.on('error', () => {}); // the outage test stops the server under it
+  // The outage test stops the server under it: idle and checked-out clients hear of it.
+  db.on('error', () => {});
+  db.on('connect', (client) => client.on('error', () => {}));
   await db.query(
     'CREATE TABLE readings (id serial, clientid text, temp numeric, seq int UNIQUE, meta jsonb)',
   );
