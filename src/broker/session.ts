@@ -11,6 +11,7 @@ import type {
   SessionStore,
   SubscriptionRecord,
 } from './ports.js';
+import { SmallMap } from '../topic/small-map.js';
 import { sameMessage } from './qos2-seen.js';
 import { RecentIds } from './recent-ids.js';
 import type { BrokerStats } from './stats.js';
@@ -56,7 +57,7 @@ export interface SessionContext {
 export class Session {
   // Created on first use: most connections never subscribe or use QoS 1/2, and an idle
   // connection should cost as little memory as possible.
-  private subscriptionMap: Map<string, SubscriptionRecord> | undefined;
+  private subscriptionMap: SmallMap<string, SubscriptionRecord> | undefined;
   private inflightMap: Map<number, OutboundEntry> | undefined;
   private incomingQos2Set: Set<number> | undefined;
   outlet: Outlet | undefined;
@@ -86,8 +87,8 @@ export class Session {
     private readonly context: SessionContext,
   ) {}
 
-  get subscriptions(): Map<string, SubscriptionRecord> {
-    this.subscriptionMap ??= new Map();
+  get subscriptions(): SmallMap<string, SubscriptionRecord> {
+    this.subscriptionMap ??= new SmallMap();
     return this.subscriptionMap;
   }
 

@@ -1,4 +1,5 @@
 import { Char } from './chars.js';
+import { SmallMap } from './small-map.js';
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -13,7 +14,7 @@ class TrieNode<V> {
   plus: TrieNode<V> | undefined = undefined;
   hash: TrieNode<V> | undefined = undefined;
   /** Entries whose filter ends at this node, by key; `filter` is that filter. */
-  values: Map<string, V> | undefined = undefined;
+  values: SmallMap<string, V> | undefined = undefined;
   filter = '';
   /**
    * `values` as an array, built on first match after a change and then shared with match()
@@ -104,7 +105,7 @@ export class SubscriptionIndex<V> {
     const levels = filter.split('/');
     let node = this.root;
     for (let i = 0; i < levels.length; i++) node = childOrNew(node, levels, i);
-    const values = (node.values ??= new Map());
+    const values = (node.values ??= new SmallMap());
     const isNew = !values.has(key);
     values.set(key, value);
     node.filter = filter;
