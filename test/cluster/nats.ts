@@ -16,13 +16,12 @@ export async function startNats(): Promise<StandaloneNats> {
 }
 
 /**
- * For a test file's KV tests: a standalone nats-server started before them and stopped after,
- * and a fresh bucket on each call (a store under test starts empty).
+ * For a test file's NATS tests: a standalone nats-server started before them and stopped
+ * after, with one connection to it.
  */
-export function kvBuckets(name: string): () => Promise<KV> {
+export function natsForTests(): { nc(): NatsConnection; url(): string } {
   let nats: StandaloneNats | undefined;
   let nc: NatsConnection | undefined;
-  let buckets = 0;
   before(async () => {
     nats = await startNats();
     nc = await connect({ servers: nats.url });
@@ -31,5 +30,13 @@ export function kvBuckets(name: string): () => Promise<KV> {
     await nc?.close();
     await nats?.stop();
   });
-  return () => new Kvm(nc!).create(`${name}_${process.pid}_${++buckets}`, { history: 1 });
+  return { nc: () => nc!, url: () => nats!.url };
+}
+
+/** For a test file's KV tests: natsForTests, and a fresh bucket on each call (a store under
+ * test starts empty). */
+export function kvBuckets(name: string): () => Promise<KV> {
+  const nats = natsForTests();
+  let buckets = 0;
+  return () => new Kvm(nats.nc()).create(`${name}_${process.pid}_${++buckets}`, { history: 1 });
 }
