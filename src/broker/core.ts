@@ -130,20 +130,20 @@ export class BrokerCore {
   /**
    * Sends PUBACK / PUBREC: after the store flush when routing wrote to the store and
    * durability is sync, else at once (still behind acknowledgements waiting for a flush).
-   * `before` runs just before the packet leaves.
+   * `lastWrite` is made once the rest is durable, and the packet waits for it too.
    */
   acknowledge(
     connection: Connection,
     packet: Packet,
     writesBefore: number,
-    before?: () => void,
+    lastWrite?: () => void,
   ): void {
     const gate = this.gate;
     if (gate === undefined) {
-      before?.();
+      lastWrite?.();
       connection.send(packet);
-    } else if (gate.writes !== writesBefore) gate.sendAfterFlush(connection, packet, before);
-    else gate.send(connection, packet, before);
+    } else if (gate.writes !== writesBefore) gate.sendAfterFlush(connection, packet, lastWrite);
+    else gate.send(connection, packet, lastWrite);
   }
 
   /**

@@ -13,8 +13,11 @@ interface Waiting {
   packet: Packet;
   /** The flush generation that must complete first (0: none, only order). */
   generation: number;
-  /** Done just before the packet leaves (a write that must not come earlier). */
-  before?: () => void;
+  /**
+   * A store write that must not start earlier, made once the rest is durable; the packet
+   * then waits for it to be durable too (one flush more).
+   */
+  lastWrite?: () => void;
 }
 
 export class DurabilityGate {
@@ -35,27 +38,30 @@ export class DurabilityGate {
   ) {}
 
   /** Sends now, unless earlier acknowledgements of this connection are still waiting. */
-  send(sink: AckSink, packet: Packet, before?: () => void): void {
+  send(sink: AckSink, packet: Packet, lastWrite?: () => void): void {
     const queue = this.queues.get(sink);
-    if (queue !== undefined) queue.push({ packet, generation: 0, before });
-    else {
-      before?.();
-      sink.send(packet);
-    }
+    if (queue !== undefined) queue.push({ packet, generation: 0, lastWrite });
+    else if (lastWrite !== undefined) {
+      lastWrite();
+      this.sendAfterFlush(sink, packet);
+    } else sink.send(packet);
   }
 
   /** Sends once everything written so far is durable. */
-  sendAfterFlush(sink: AckSink, packet: Packet, before?: () => void): void {
+  sendAfterFlush(sink: AckSink, packet: Packet, lastWrite?: () => void): void {
     let queue = this.queues.get(sink);
     if (queue === undefined) {
       queue = [];
       this.queues.set(sink, queue);
     }
-    queue.push({ packet, generation: this.nextGeneration, before });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    queue.push({ packet, generation: this.nextGeneration, lastWrite });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
@@ -80,12 +86,19 @@ export class DurabilityGate {
     this.completed = Math.max(this.completed, generation);
     for (const [sink, queue] of this.queues) {
       let i = 0;
-      while (i < queue.length && queue[i]!.generation <= this.completed) i++;
-      if (sink.state !== 'closed')
-        for (let j = 0; j < i; j++) {
-          queue[j]!.before?.();
-          sink.send(queue[j]!.packet);
+      while (i < queue.length && queue[i]!.generation <= this.completed) {
+        const waiting = queue[i]!;
+        if (waiting.lastWrite !== undefined && sink.state !== 'closed') {
+          // Its write goes now; it and everything after it wait for one flush more.
+          waiting.lastWrite();
+          waiting.lastWrite = undefined;
+          waiting.generation = this.nextGeneration;
+          this.schedule();
+          break;
         }
+        i++;
+      }
+      if (sink.state !== 'closed') for (let j = 0; j < i; j++) sink.send(queue[j]!.packet);
       if (i === queue.length || sink.state === 'closed') this.queues.delete(sink);
       else queue.splice(0, i);
     }

@@ -279,6 +279,31 @@ describe('cluster durability: sessions in the cluster survive SIGKILL (--store l
     await restart();
   });
 
+  it('a PUBREC leaves only once its packet id is in the cluster: the publisher\u2019s node killed right after it, the PUBREL is known where the session resumes (PUBCOMP 0, not 0x92) [MQTT-4.3.3-9] [MQTT-4.3.3-11]', {
+    timeout: 40_000,
+  }, async () => {
+    const pubId = unique('pr-pub');
+    const pubA = await rawOn('A', pubId);
+    await sleep(300); // A's record of the publisher's session reaches the cluster
+    pubA.send({
+      type: PacketType.Publish,
+      topic: 'du/pr/q2',
+      payload: Buffer.from('x'),
+      qos: 2,
+      retain: false,
+      dup: false,
+      packetId: 11,
+      properties: {},
+    });
+    await pubA.take(PacketType.Pubrec, 11, 5_000);
+    await cluster.killNode('A');
+    const pubOnB = await rawOn('B', pubId);
+    pubOnB.send(pubResponse(PacketType.Pubrel, 11));
+    const pubcomp = await pubOnB.take(PacketType.Pubcomp, 11, 5_000);
+    assert.equal(pubcomp.reasonCode, 0, 'B knows packet id 11');
+    await cluster.startNode('A');
+  });
+
   it('a QoS 2 PUBLISH whose node died before its PUBREC, resent (without DUP, as MQTT.js does) through another node, does not reach the subscriber that got it and moved since [MQTT-4.3.3-10] [MQTT-4.3.3-2]', {
     timeout: 40_000,
   }, async () => {

@@ -120,13 +120,15 @@ function route(connection: Connection, packet: PublishPacket, message: Message):
     const remember = session.persistent
       ? () => core.sessionStore.saveIncomingQos2(connection.clientId, packetId)
       : undefined;
-    // In a cluster, stored only as the PUBREC leaves, once every node holding a matching
-    // persistent session has confirmed the message: stored before, the id makes the resend of
-    // a publisher whose node died first (before it could redeliver) look routed, and the
-    // message is lost. Alone, it is stored with the message and the PUBREC waits for both.
+    // In a cluster, stored only once every node holding a matching persistent session has
+    // confirmed the message: stored before, the id makes the resend of a publisher whose node
+    // died first (before it could redeliver) look routed, and the message is lost. The PUBREC
+    // then waits for the id too: else a node dying right after it leaves the publisher's
+    // PUBREL unknown where the session resumes (PUBCOMP 0x92, an error to MQTT.js). Alone,
+    // the id is stored with the message and the PUBREC waits for both.
     if (core.cluster === undefined) remember?.();
-    const before = core.cluster === undefined ? undefined : remember;
-    acknowledge(connection, PacketType.Pubrec, packetId, reason, writesBefore, before);
+    const lastWrite = core.cluster === undefined ? undefined : remember;
+    acknowledge(connection, PacketType.Pubrec, packetId, reason, writesBefore, lastWrite);
   }
   return undefined;
 }
@@ -154,8 +156,8 @@ function acknowledge(
   packetId: number,
   reasonCode: number,
   writesBefore = connection.core.storeWrites,
-  before?: () => void,
+  lastWrite?: () => void,
 ): void {
   const packet = { type, packetId, reasonCode, properties: NO_PROPERTIES };
-  connection.core.acknowledge(connection, packet, writesBefore, before);
+  connection.core.acknowledge(connection, packet, writesBefore, lastWrite);
 }
