@@ -206,8 +206,17 @@ export class ClientClaims {
    * compare-and-set updates of one revision through): the later one is sent on to the
    * earlier, which hands over in turn; the earlier, asking after the later, has lost.
    */
-  surrender(data: Uint8Array, sink: ClusterSink): Uint8Array {
+  surrender(data: Uint8Array, sink: ClusterSink): Uint8Array | Promise<Uint8Array> {
     const request: SurrenderRequest = JSON.parse(Buffer.from(data).toString('utf8'));
+    // Adopting the client's session from a lost node: it is on its way here. Answered before
+    // it arrives, the request would find no session, and the client would lose it.
+    const adopting = this.adopting.get(request.clientId);
+    if (adopting === undefined) return this.handOver(request, sink);
+    const handOver = () => this.handOver(request, sink);
+    return adopting.then(handOver, handOver);
+  }
+
+  private handOver(request: SurrenderRequest, sink: ClusterSink): Uint8Array {
     const { clientId, resume, revision } = request;
     const after = this.successors.get(clientId);
     const another = after !== undefined && after.node !== request.node ? after : undefined;

@@ -193,7 +193,9 @@ export class NatsClusterBus implements ClusterBus {
     });
     this.nc.subscribe(`${node}.surrender`, {
       callback: (_err, msg) => {
-        msg.respond(this.parts.claims.surrender(msg.data, sink));
+        Promise.resolve(this.parts.claims.surrender(msg.data, sink)).then((reply) =>
+          msg.respond(reply),
+        );
       },
     });
     this.nc.subscribe(`${node}.moved`, {
