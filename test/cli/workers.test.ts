@@ -22,22 +22,25 @@ interface Supervisor {
   output: () => string;
 }
 
-async function startWorkers(port: number, httpPort: number, workers = 2): Promise<Supervisor> {
+/** Every supervisor started, and nats-servers left by a SIGKILLed one: after() stops them,
+ * also when a test failed half-way. */
+const started: Supervisor[] = [];
+const strayNats: number[] = [];
+
+async function startWorkers(
+  port: number,
+  httpPort: number,
+  workers = 2,
+  data = 'data',
+): Promise<Supervisor> {
   const config = join(dir, 'culex.yaml');
   writeFileSync(config, `http:\n  apiKeys: [{ name: t, key: ${KEY} }]\n`);
-  const args = [
-    'start',
-    '--workers',
-    String(workers),
-    '-c',
-    config,
-    '--data-dir',
-    join(dir, 'data'),
-  ];
+  const args = ['start', '--workers', String(workers), '-c', config, '--data-dir', join(dir, data)];
   args.push('--port', String(port), '--ws-port', '0', '--http-port', String(httpPort));
   args.push('--store', 'memory', '--node-name', 'wt', '--log-level', 'warn');
   const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  started.push({ child, output: () => output });
   const keep = (chunk: Buffer) => {
     output += chunk.toString();
   };
@@ -81,7 +84,10 @@ describe('culex start --workers 2', () => {
   after(async () => {
     for (const client of clients) client.end(true);
     // SIGTERM: a SIGKILLed supervisor would leave its nats-server behind.
-    if (supervisor) await stopChild(supervisor.child, 'SIGTERM', 20_000);
+    for (const { child } of started)
+      if (child.exitCode === null && child.signalCode === null)
+        await stopChild(child, 'SIGTERM', 20_000);
+    for (const pid of strayNats) if (running(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -197,14 +203,16 @@ describe('culex start --workers 2', () => {
     timeout: 60_000,
   }, async () => {
     const [port, httpPort] = [await freePort(), await freePort()];
-    const first = await startWorkers(port, httpPort, 1);
+    // A data directory of its own: a supervisor another test left would look stale here.
+    const first = await startWorkers(port, httpPort, 1, 'data-stale');
     const pids = children(first.child.pid!);
     const nats = pids.find((pid) => workerOf(pid) === undefined)!;
+    strayNats.push(nats);
     await stopChild(first.child, 'SIGKILL');
     // Its worker goes with it (the IPC channel closes); its nats-server cannot know.
     await until(() => pids.every((pid) => pid === nats || !running(pid)), 'worker gone', 10_000);
     assert.ok(running(nats));
-    supervisor = await startWorkers(port, httpPort, 1);
+    supervisor = await startWorkers(port, httpPort, 1, 'data-stale');
     assert.ok(!running(nats), 'the stale nats-server was stopped');
     assert.match(supervisor.output(), /stopping nats-server pid \d+ left by a previous run/);
     await stopChild(supervisor.child, 'SIGTERM', 20_000);
