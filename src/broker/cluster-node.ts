@@ -13,7 +13,7 @@ import type {
   ClusterSink,
   TransferredSession,
 } from './ports.js';
-import { Qos2Seen } from './qos2-seen.js';
+import { possibleResend, Qos2Seen } from './qos2-seen.js';
 import { outboundRecord, type Session } from './session.js';
 
 export class ClusterNode implements ClusterSink {
@@ -192,9 +192,4 @@ function transferOf(session: Session, now: number): TransferredSession {
     completed: session.recent?.completed(now),
     heldBy: session.heldBy,
   };
-}
-
-/** A QoS 2 id marked as a possible resend (qos2-seen.ts qos2Id). */
-function possibleResend(id: string | undefined): id is string {
-  return id !== undefined && id[0] === 'R';
 }

@@ -36,9 +36,9 @@ export class Qos2Seen {
    * was (a resend itself is not recorded: only a first copy proves what this node delivered).
    */
   firstRoutedAt(id: string | undefined, now: number): number | undefined {
-    if (id === undefined || (id[0] !== 'Q' && id[0] !== 'R')) return undefined;
+    if (id === undefined || (id[0] !== 'Q' && !possibleResend(id))) return undefined;
     const key = id.slice(1);
-    if (id[0] === 'R') {
+    if (possibleResend(id)) {
       const at = this.seen.get(key);
       return at !== undefined && now - at < WINDOW_MS ? at : undefined;
     }
@@ -49,7 +49,12 @@ export class Qos2Seen {
   }
 }
 
+/** A QoS 2 id that qos2Id marked as a possible resend. */
+export function possibleResend(id: string | undefined): id is string {
+  return id !== undefined && id[0] === 'R';
+}
+
 /** The id of the first copy of a possible resend: both are one message to a session. */
 export function sameMessage(id: string): string {
-  return id[0] === 'R' ? `Q${id.slice(1)}` : id;
+  return possibleResend(id) ? `Q${id.slice(1)}` : id;
 }
