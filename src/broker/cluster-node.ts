@@ -14,6 +14,7 @@ import type {
   TransferredSession,
 } from './ports.js';
 import { possibleResend, Qos2Seen } from './qos2-seen.js';
+import { Redelivered } from './redelivered.js';
 import { outboundRecord, type Session } from './session.js';
 
 export class ClusterNode implements ClusterSink {
@@ -22,6 +23,7 @@ export class ClusterNode implements ClusterSink {
   private readonly idPrefix = `${randomInt(2 ** 32).toString(36)}:`;
   private ids = 0;
   private readonly qos2 = new Qos2Seen();
+  private readonly redelivered = new Redelivered();
 
   constructor(
     private readonly core: BrokerCore,
@@ -150,19 +152,28 @@ export class ClusterNode implements ClusterSink {
 
   /**
    * Messages that may not have reached the sessions `from` held when it went away: deliver
-   * them to those sessions (now here), unless a session already has one (it was stored).
+   * them to those sessions (here now, or later: redelivered.ts), unless a session already
+   * has one (it was stored).
    */
   redeliver(from: string, messages: ClusterMessage[]): void {
-    for (const message of messages) {
-      const id = message.id;
-      this.core.router.routeTo(
-        message as Message,
-        (session) =>
-          session.persistent &&
-          session.heldBy?.includes(from) === true &&
-          !(id && session.holds(id)),
-      );
-    }
+    this.redelivered.remember(from, messages, this.core.now());
+    for (const message of messages)
+      this.deliverAgain(message, (s) => s.persistent && s.heldBy?.includes(from) === true);
+  }
+
+  /** Redeliveries that went out for the nodes that held `session` before it came here. */
+  private catchUp(session: Session): void {
+    for (const message of this.redelivered.for(session.heldBy ?? [], this.core.now()))
+      this.deliverAgain(message, (s) => s === session);
+  }
+
+  /** To the sessions `accept` takes that do not have the message yet. */
+  private deliverAgain(message: ClusterMessage, accept: (session: Session) => boolean): void {
+    const id = message.id;
+    this.core.router.routeTo(
+      message as Message,
+      (session) => accept(session) && !(id && session.holds(id)),
+    );
   }
 
   /** A session handed over by another node becomes this node's, mirrored to its store. */
@@ -170,12 +181,15 @@ export class ClusterNode implements ClusterSink {
     const existing = this.core.sessions.get(moved.record.clientId);
     if (existing !== undefined) this.core.endSession(existing);
     const session = this.core.restoreSession(moved.record, moved.outbound, moved.incomingQos2);
-    session.heldBy = [...(moved.heldBy ?? []), from].slice(-HELD_BY);
+    // Every node that held it, this one too: redeliveries for any of them reach it.
+    const nodes = [...(moved.heldBy ?? []), from, this.core.options.nodeName];
+    session.heldBy = nodes.filter((node, i) => nodes.lastIndexOf(node) === i).slice(-HELD_BY);
     const store = this.core.sessionStore;
     store.saveSession(session.toRecord());
     for (const record of moved.outbound) store.saveOutbound(session.clientId, record);
     for (const id of moved.incomingQos2) store.saveIncomingQos2(session.clientId, id);
     session.keepCompleted(moved.completed ?? []);
+    this.catchUp(session);
     if (moved.release !== undefined) store.flush().then(moved.release, () => {});
     return session;
   }

@@ -72,6 +72,8 @@ export class ClientClaims {
       movedFrom(node: string, clientId: string): void;
       /** That node did not answer: its session as kept in the cluster, if any. */
       fromLostNode(node: string, clientId: string): Promise<TransferredSession | undefined>;
+      /** The nodes that keep a copy of the client's session in the cluster. */
+      storedBy(clientId: string): Promise<string[]>;
     },
     private readonly log: Logger,
   ) {}
@@ -192,10 +194,36 @@ export class ClientClaims {
       const before = previous.from;
       if (kept === undefined && before !== undefined && before !== this.nodeName)
         kept = await this.previous.fromLostNode(before, clientId);
-      if (resume && kept === undefined)
-        this.log.warn({ clientId, previous: node }, 'cluster: no session kept for the client');
-      return resume ? kept : undefined;
+      if (!resume || kept !== undefined) return resume ? kept : undefined;
+      return this.takenMeanwhile(node, clientId, resume, revision, hops);
     }
+  }
+
+  /**
+   * The lost node's copy is gone: a node reaping it may have taken the session in the same
+   * moment this claim replaced it (a clustered nats-server 2.9 lets two compare-and-set
+   * updates of one revision through), and stored it under its own name before removing the
+   * copy. The later of the two claims in the bucket wins: if it is the other node's, this
+   * claim lost (the client comes back and resumes there); if it is this one, the session is
+   * asked of the node that stored it.
+   */
+  private async takenMeanwhile(
+    lost: string,
+    clientId: string,
+    resume: boolean,
+    revision: number,
+    hops: number,
+  ): Promise<TransferredSession | undefined | typeof LOST> {
+    const entry = await this.kv.get(claimKey(clientId)).catch(() => null);
+    const owner = entry?.operation === 'PUT' ? entry.json<Owner>().node : undefined;
+    if (owner !== undefined && owner !== this.nodeName) return LOST;
+    const holder = (await this.previous.storedBy(clientId)).find(
+      (node) => node !== this.nodeName && node !== lost,
+    );
+    if (holder !== undefined && hops < MAX_HOPS)
+      return this.takeSession({ node: holder }, clientId, resume, revision, hops + 1);
+    this.log.warn({ clientId, previous: lost }, 'cluster: no session kept for the client');
+    return undefined;
   }
 
   /**

@@ -27,7 +27,7 @@ import { DurableInterest } from './durable-interest.js';
 import { Outbox } from './outbox.js';
 import { registerNodeName } from './node-name.js';
 import { reapNode } from './reap.js';
-import { Takeovers } from './takeovers.js';
+import { RedeliveryStream } from './redelivery-stream.js';
 import { NodeWatch } from './node-watch.js';
 import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
@@ -69,7 +69,7 @@ export class NatsClusterBus implements ClusterBus {
       retained: KvRetainedStore;
       sessions: KvSessionStore;
       durable: DurableInterest;
-      takeovers: Takeovers;
+      redeliveries: RedeliveryStream;
       bans: ClusterBans;
     },
     private readonly log: Logger,
@@ -142,7 +142,6 @@ export class NatsClusterBus implements ClusterBus {
         options,
         log,
       );
-      const takeovers = new Takeovers();
       const claims = new ClientClaims(
         nc,
         await bucket('clients'),
@@ -151,11 +150,11 @@ export class NatsClusterBus implements ClusterBus {
         {
           movedFrom: (previous, clientId) => wills.drop(clientId, previous),
           // The previous node is gone: what it kept in the cluster is still there.
-          fromLostNode: (previous, clientId) =>
-            takeovers.from(previous, async () => {
-              await watch.suspect(previous);
-              return sessions.takeFrom(previous, clientId);
-            }),
+          fromLostNode: async (previous, clientId) => {
+            await watch.suspect(previous);
+            return sessions.takeFrom(previous, clientId);
+          },
+          storedBy: (clientId) => sessions.storedBy(clientId),
         },
         log,
       );
@@ -170,11 +169,12 @@ export class NatsClusterBus implements ClusterBus {
       );
       // Before the broker restores its sessions, which announce their filters again.
       await durable.start();
+      const redeliveries = await RedeliveryStream.open(nc, options.prefix, options.replicas);
       return new NatsClusterBus(
         options,
         nc,
         queues,
-        { claims, wills, watch, retained, sessions, durable, takeovers, bans },
+        { claims, wills, watch, retained, sessions, durable, redeliveries, bans },
         log,
       );
     } catch (err) {
@@ -201,12 +201,11 @@ export class NatsClusterBus implements ClusterBus {
     this.nc.subscribe(`${node}.moved`, {
       callback: (_err, msg) => sink.forgetMoved(msg.string()),
     });
-    this.nc.subscribe(`${this.options.prefix}.r.*`, {
-      callback: (_err, msg) => {
-        const batch = this.decode(msg);
-        const from = decodeToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
-        if (batch !== undefined) this.redeliverHere(from, batch.messages);
-      },
+    // From the stream's start: the sessions restored here get what went out while it was down.
+    await this.parts.redeliveries.follow((subject, data) => {
+      const batch = this.decode({ subject, data });
+      const from = decodeToken(subject.slice(subject.lastIndexOf('.') + 1));
+      if (batch !== undefined) sink.redeliver(from, batch.messages);
     });
     // Every node hears the topics too long for a subject of their own (subject.ts).
     this.nc.subscribe(longChannel(this.options.prefix), {
@@ -233,23 +232,21 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   /**
-   * Messages some nodes never confirmed: every node (this one too) delivers them again to the
-   * sessions those nodes held, wherever they are now.
+   * Messages some nodes never confirmed: every node (this one too, from the stream) delivers
+   * them again to the sessions those nodes held, wherever they are now or arrive later.
    */
-  private redeliver(tokens: Set<string>, messages: ClusterMessage[]): void {
-    for (const token of tokens) {
+  private redeliver(tokens: Set<string>, messages: ClusterMessage[]): Promise<void> {
+    const sent = [...tokens].map((token) => {
       this.log.warn(
-        { node: decodeToken(token), messages: messages.length },
+        { lost: decodeToken(token), messages: messages.length },
         'cluster: redelivering',
       );
-      this.nc.publish(`${this.options.prefix}.r.${token}`, encodeBatch(this.stamp, messages));
-      this.redeliverHere(decodeToken(token), messages);
-    }
-  }
-
-  /** To the sessions here that `from` held, once those on their way from it have arrived. */
-  private redeliverHere(from: string, messages: ClusterMessage[]): void {
-    this.parts.takeovers.after(from, () => this.sink?.redeliver(from, messages));
+      return this.parts.redeliveries.publish(
+        `${this.options.prefix}.r.${token}`,
+        encodeBatch(this.stamp, messages),
+      );
+    });
+    return Promise.all(sent).then(() => {});
   }
 
   /** NATS' own reconnection does the failover; the broker only needs to know the state. */
@@ -352,7 +349,7 @@ export class NatsClusterBus implements ClusterBus {
     );
   }
 
-  private decode(msg: Msg): Batch | undefined {
+  private decode(msg: Pick<Msg, 'subject' | 'data'>): Batch | undefined {
     try {
       return decodeBatch(msg.data);
     } catch (err) {
@@ -400,6 +397,7 @@ export class NatsClusterBus implements ClusterBus {
 
   async close(): Promise<void> {
     this.acks.close();
+    this.parts.redeliveries.stop();
     this.parts.durable.stop();
     this.parts.bans.stop();
     this.parts.watch.stop();

@@ -7,14 +7,12 @@ import type { ClientClaims } from './claims.js';
 import type { DurableInterest } from './durable-interest.js';
 import type { ClusterOptions } from './options.js';
 import type { KvSessionStore } from './session-store.js';
-import type { Takeovers } from './takeovers.js';
 import type { ClusterWills } from './wills.js';
 
 export interface ReapParts {
   claims: ClientClaims;
   durable: DurableInterest;
   sessions: KvSessionStore;
-  takeovers: Takeovers;
   wills: ClusterWills;
 }
 
@@ -24,21 +22,19 @@ export async function reapNode(
   parts: ReapParts,
   options: Pick<ClusterOptions, 'sessions' | 'ackTimeoutMs'>,
 ): Promise<void> {
-  const { claims, durable, sessions, takeovers, wills } = parts;
+  const { claims, durable, sessions, wills } = parts;
   const announced = await durable.announcedBy(dead);
   // A session waiting out its will's delay carries the will itself: send it once, from there.
   const willInSession = new Set<string>();
   if (options.sessions === 'cluster') {
-    await takeovers.from(dead, async () => {
-      for (const clientId of await sessions.clientsOf(dead)) {
-        await claims.adoptFromLost(clientId, dead, async () => {
-          const moved = await sessions.takeFrom(dead, clientId);
-          if (moved === undefined) return;
-          sink.adopt(moved, dead);
-          if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
-        });
-      }
-    });
+    for (const clientId of await sessions.clientsOf(dead)) {
+      await claims.adoptFromLost(clientId, dead, async () => {
+        const moved = await sessions.takeFrom(dead, clientId);
+        if (moved === undefined) return;
+        sink.adopt(moved, dead);
+        if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
+      });
+    }
   }
   await wills.sendOrphans(dead, sink, willInSession);
   // Clients that reconnected elsewhere announce their filters from there; until every node

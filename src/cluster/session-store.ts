@@ -17,7 +17,7 @@ import type {
 import { WINDOW_MS as RECENT_WINDOW_MS } from '../broker/recent-ids.js';
 import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
 import { KvWriter } from './kv-writer.js';
-import { encodeToken, keyToken } from './subject.js';
+import { decodeToken, encodeToken, keyToken } from './subject.js';
 import { listKeys } from './kv-keys.js';
 
 /**
@@ -98,6 +98,12 @@ export class KvSessionStore implements SessionStore {
   async clientsOf(node: string): Promise<string[]> {
     const loaded = await this.loadSessionsOnly(encodeToken(node));
     return loaded.map((record) => record.clientId);
+  }
+
+  /** The nodes that keep a session of `clientId`. */
+  async storedBy(clientId: string): Promise<string[]> {
+    const keys = await listKeys(this.kv, `*.s.${keyToken(clientId)}`);
+    return keys.map((key) => decodeToken(key.slice(0, key.indexOf('.'))));
   }
 
   private async loadSessionsOnly(prefix: string): Promise<SessionRecord[]> {

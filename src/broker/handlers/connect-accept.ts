@@ -86,7 +86,7 @@ function accept(
             requestedExpiry(connection, packet),
           ),
         );
-  // Adopted as soon as it arrives: a redelivery for the node it came from waits for that.
+  // Adopted as soon as it arrives (it catches up on redeliveries it missed: redelivered.ts).
   const claimed = bus.claim(id, !packet.clean).then((claim) => {
     if (claim.session !== undefined) cluster.adopt(claim.session, claim.from!);
     return claim;
