@@ -38,16 +38,30 @@ export class NatsServers {
 
   /** `count` servers (1: standalone), healthy (JetStream ready) when this resolves. */
   static async start(count: number, options: NatsServersOptions = {}): Promise<NatsServers> {
+    // A free port may be taken by another process before the server binds it: new ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NatsServers.startOnce(count, options);
+      } catch (err) {
+        if (attempt === 3 || !/address already in use/.test(String(err))) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(count: number, options: NatsServersOptions): Promise<NatsServers> {
     const ownDir = options.dir ? undefined : mkdtempSync(join(tmpdir(), 'culex-nats-'));
     const root = options.dir ?? ownDir!;
     const servers: NatsServer[] = [];
-    for (let i = 1; i <= count; i++) {
-      const [clientPort, monitorPort, routePort] = [
-        await freePort(),
-        await freePort(),
-        await freePort(),
+    const ports = new Set<number>();
+    while (ports.size < count * 3) ports.add(await freePort());
+    const free = [...ports];
+    for (let i = 0; i < count; i++) {
+      const [clientPort, monitorPort, routePort] = free.slice(i * 3, i * 3 + 3) as [
+        number,
+        number,
+        number,
       ];
-      const name = `s${i}`;
+      const name = `s${i + 1}`;
       servers.push({ name, clientPort, monitorPort, routePort, dir: join(root, name), output: '' });
     }
     const nats = new NatsServers(servers, options, ownDir);
