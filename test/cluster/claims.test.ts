@@ -15,113 +15,110 @@ import { kvBuckets, natsForTests } from './nats.js';
 const nats = natsForTests();
 const newBucket = kvBuckets('claims');
 
+type Bucket = Awaited<ReturnType<typeof newBucket>>;
+type Previous = ConstructorParameters<typeof ClientClaims>[4];
+type Subject = ConstructorParameters<typeof ClientClaims>[3];
+
+/** Each test's nodes answer on subjects of their own. */
+let tests = 0;
+const subjects = () => {
+  const n = ++tests;
+  return (node: string, verb: string) => `claims-test${n}.${node}.${verb}`;
+};
+const previous = (stored: string[]): Previous => ({
+  movedFrom: () => {},
+  fromLostNode: async () => undefined,
+  storedBy: async () => stored,
+});
+
+/**
+ * Node `r`, adopting sessions from lost nodes: its sink holds the session once adopted and
+ * hands it over when asked.
+ */
+async function adopter(kv: Bucket) {
+  const nc = nats.nc();
+  const subject = subjects();
+  const claims = new ClientClaims(nc, kv, 'r', subject, previous([]), silentLogger);
+  const node = { claims, subject, held: undefined as TransferredSession | undefined };
+  const sink = {
+    takenOver: () => {},
+    surrender: () => {
+      const session = node.held;
+      node.held = undefined;
+      return session;
+    },
+  } as unknown as ClusterSink;
+  nc.subscribe(subject('r', 'surrender'), {
+    callback: (_err, msg) => {
+      Promise.resolve(claims.surrender(msg.data, sink)).then((reply) => msg.respond(reply));
+    },
+  });
+  await nc.flush();
+  return node;
+}
+
+/** Another node `x`, where the client connects, in `r`'s test. */
+const connector = (kv: Bucket, r: { subject: Subject }, previous: Previous) =>
+  new ClientClaims(nats.nc(), kv, 'x', r.subject, previous, silentLogger);
+
 describe('cluster claims', () => {
   it('a surrender request during an adoption is answered with the adopted session', async () => {
-    const nc = nats.nc();
     const kv = await newBucket();
-    const subject = (node: string, verb: string) => `claims-test.${node}.${verb}`;
-    const noPrevious = {
-      movedFrom: () => {},
-      fromLostNode: async () => undefined,
-      storedBy: async () => [],
-    };
-    const adopter = new ClientClaims(nc, kv, 'r', subject, noPrevious, silentLogger);
-    const connector = new ClientClaims(nc, kv, 'x', subject, noPrevious, silentLogger);
-    // The adopter's sink: holds the session once adopted, hands it over when asked.
-    let held: TransferredSession | undefined;
-    const sink = {
-      takenOver: () => {},
-      surrender: () => {
-        const session = held;
-        held = undefined;
-        return session;
-      },
-    } as unknown as ClusterSink;
-    nc.subscribe(subject('r', 'surrender'), {
-      callback: (_err, msg) => {
-        Promise.resolve(adopter.surrender(msg.data, sink)).then((reply) => msg.respond(reply));
-      },
-    });
-    await nc.flush();
-
+    const r = await adopter(kv);
     let arrive!: () => void;
     const arrived = new Promise<void>((resolve) => {
       arrive = resolve;
     });
-    const adoption = adopter.adoptFromLost('c1', 'dead', async () => {
+    const adoption = r.claims.adoptFromLost('c1', 'dead', async () => {
       await arrived; // the session is read from the lost node's store meanwhile
-      held = { record: fullSession('c1'), outbound: [], incomingQos2: [] };
+      r.held = { record: fullSession('c1'), outbound: [], incomingQos2: [] };
     });
     // Let the adopter's claim land, then the client connects elsewhere.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const claim = connector.claim('c1', true);
+    const claim = connector(kv, r, previous([])).claim('c1', true);
     await new Promise((resolve) => setTimeout(resolve, 200));
     arrive();
     const { session } = await claim;
     await adoption;
     assert.equal(session?.record.clientId, 'c1', 'the session, not a fresh one');
-    assert.equal(held, undefined, 'and the adopter keeps no copy');
+    assert.equal(r.held, undefined, 'and the adopter keeps no copy');
   });
 
-  /** A reaper `r` that adopted c1 from the lost node `dead`, and its surrender answers. */
-  async function reaped(kv: Awaited<ReturnType<typeof newBucket>>) {
-    const nc = nats.nc();
-    const subject = (node: string, verb: string) => `claims-test2.${node}.${verb}`;
-    const noPrevious = {
-      movedFrom: () => {},
-      fromLostNode: async () => undefined,
-      storedBy: async () => ['dead', 'r'],
-    };
-    const reaper = new ClientClaims(nc, kv, 'r', subject, noPrevious, silentLogger);
-    let held: TransferredSession | undefined;
-    const sink = {
-      takenOver: () => {},
-      surrender: () => {
-        const session = held;
-        held = undefined;
-        return session;
-      },
-    } as unknown as ClusterSink;
-    nc.subscribe(subject('r', 'surrender'), {
-      callback: (_err, msg) => {
-        Promise.resolve(reaper.surrender(msg.data, sink)).then((reply) => msg.respond(reply));
-      },
-    });
-    await nc.flush();
+  /** `r` reaped the lost node `dead` and adopted c1; a CONNECT on `x` replaced `dead` too. */
+  async function reaped(kv: Bucket) {
+    const r = await adopter(kv);
     await kv.put('c.c1', JSON.stringify({ node: 'dead' }));
-    await reaper.adoptFromLost('c1', 'dead', async () => {
-      held = { record: fullSession('c1'), outbound: [], incomingQos2: [] };
+    await r.claims.adoptFromLost('c1', 'dead', async () => {
+      r.held = { record: fullSession('c1'), outbound: [], incomingQos2: [] };
     });
     // The CONNECT elsewhere read the lost node as the owner, and its update went through too.
     await kv.put('c.c1', JSON.stringify({ node: 'dead' }));
-    return { nc, subject, noPrevious, held: () => held };
+    return r;
   }
 
   it('a claim that replaced a lost node as its reaper did gets the session from the reaper', async () => {
     const kv = await newBucket();
-    const { nc, subject, noPrevious, held } = await reaped(kv);
-    const connector = new ClientClaims(nc, kv, 'x', subject, noPrevious, silentLogger);
-    const claim = await connector.claim('c1', true);
+    const r = await reaped(kv);
+    const claim = await connector(kv, r, previous(['dead', 'r'])).claim('c1', true);
     assert.equal(claim.session?.record.clientId, 'c1', "the reaper's session, not a fresh one");
     assert.equal(claim.lost(), false);
-    assert.equal(held(), undefined, 'and the reaper keeps no copy');
+    assert.equal(r.held, undefined, 'and the reaper keeps no copy');
   });
 
   it("such a claim loses when the reaper's claim is the later one in the bucket", async () => {
     const kv = await newBucket();
-    const { nc, subject, noPrevious, held } = await reaped(kv);
+    const r = await reaped(kv);
     const later = {
-      ...noPrevious,
+      ...previous(['dead', 'r']),
       // The reaper's update lands after this claim's.
       fromLostNode: async () => {
         await kv.put('c.c1', JSON.stringify({ node: 'r', from: 'dead' }));
         return undefined;
       },
     };
-    const connector = new ClientClaims(nc, kv, 'x', subject, later, silentLogger);
-    const claim = await connector.claim('c1', true);
+    const claim = await connector(kv, r, later).claim('c1', true);
     assert.equal(claim.session, undefined);
     assert.equal(claim.lost(), true, 'the client reconnects and resumes on the reaper');
-    assert.equal(held()?.record.clientId, 'c1', 'the reaper keeps the session');
+    assert.equal(r.held?.record.clientId, 'c1', 'the reaper keeps the session');
   });
 });
