@@ -176,6 +176,12 @@ export class ClusterNode implements ClusterSink {
     );
   }
 
+  adoptOrphan(moved: TransferredSession, from: string): boolean {
+    if (this.core.sessions.has(moved.record.clientId)) return false;
+    this.adopt(moved, from);
+    return true;
+  }
+
   /** A session handed over by another node becomes this node's, mirrored to its store. */
   adopt(moved: TransferredSession, from: string): Session {
     const existing = this.core.sessions.get(moved.record.clientId);

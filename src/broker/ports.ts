@@ -211,8 +211,13 @@ export interface ClusterSink {
   surrender(clientId: string, wanted: boolean): TransferredSession | undefined;
   /** A session surrendered with its stored copy kept is stored on its new node now. */
   forgetMoved(clientId: string): void;
-  /** A lost node's offline session, now this node's. */
+  /** A session handed over, or taken from a lost node's store for a CONNECT: this node's now. */
   adopt(moved: TransferredSession, from: string): unknown;
+  /**
+   * A lost node's offline session, found by the node reaping it: this node's now, unless
+   * its client resumed it here meanwhile (then false).
+   */
+  adoptOrphan(moved: TransferredSession, from: string): boolean;
   /** Messages that may have missed the sessions `from` held: deliver to those, now here. */
   redeliver(from: string, messages: ClusterMessage[]): void;
   /** The will of a client whose node died, due now: publish it. */

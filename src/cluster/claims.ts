@@ -56,6 +56,8 @@ export class ClientClaims {
   private readonly owned = new Map<string, number>();
   /** Sessions this node is taking from a lost node, by client id (adoptFromLost). */
   private readonly adopting = new Map<string, Promise<unknown>>();
+  /** Sessions this node took from a lost node lately: client id → that node (adoptFromLost). */
+  private readonly adopted = new Map<string, { node: string; at: number }>();
   /** Claims that replaced this node's, by client id (surrender). */
   private readonly successors = new Map<string, { node: string; revision: number; at: number }>();
   /** Claims in progress here: the highest revision a surrender request named meanwhile. */
@@ -108,7 +110,11 @@ export class ClientClaims {
     // read is then this node) and be adopting its session: resume that, not a new one.
     await this.adopting.get(clientId);
     let session: TransferredSession | undefined;
-    if (previous !== undefined && previous.node !== this.nodeName) {
+    if (
+      previous !== undefined &&
+      previous.node !== this.nodeName &&
+      !this.adoptedHere(clientId, previous.node)
+    ) {
       this.previous.movedFrom(previous.node, clientId);
       const taken = await this.takeSession(previous, clientId, resume, revision);
       // The owner we replaced had been replaced by a later claim already.
@@ -124,9 +130,10 @@ export class ClientClaims {
    * Takes a lost node's client that has not come back, and its session (`take`): a CONNECT of
    * that client here waits until the session is adopted, and then resumes it.
    */
-  async adoptFromLost(clientId: string, lost: string, take: () => Promise<void>): Promise<void> {
+  async adoptFromLost(clientId: string, lost: string, take: () => Promise<boolean>): Promise<void> {
     const done = (async () => {
-      if (await this.claimFromLost(clientId, lost)) await take();
+      if (!(await this.claimFromLost(clientId, lost)) || !(await take())) return;
+      this.remembered(this.adopted, Date.now()).set(clientId, { node: lost, at: Date.now() });
     })();
     this.adopting.set(clientId, done);
     try {
@@ -136,8 +143,23 @@ export class ClientClaims {
     }
   }
 
-  /** Makes this node the owner (compare-and-set: false when the client claimed elsewhere). */
+  /**
+   * Whether this node adopted the client's session from `lost` lately: a CONNECT whose claim
+   * replaced `lost` in the same moment as this node's (nats-server 2.9 lets both through)
+   * resumes it, rather than take a stale copy from the store again.
+   */
+  private adoptedHere(clientId: string, lost: string): boolean {
+    const adopted = this.adopted.get(clientId);
+    this.adopted.delete(clientId);
+    return adopted?.node === lost;
+  }
+
+  /**
+   * Makes this node the owner (compare-and-set: false when the client claimed elsewhere, or
+   * is connecting here: its CONNECT takes the session).
+   */
   private async claimFromLost(clientId: string, lost: string): Promise<boolean> {
+    if (this.pending.has(clientId) || this.owned.has(clientId)) return false;
     const key = claimKey(clientId);
     const entry = await this.kv.get(key);
     const value = JSON.stringify({ node: this.nodeName, from: lost });
@@ -267,12 +289,16 @@ export class ClientClaims {
   /** The claim that replaced this node's, kept SUCCESSOR_MS (oldest first in the map). */
   private remember(clientId: string, node: string, revision: number): void {
     const now = Date.now();
-    for (const [id, s] of this.successors) {
-      if (now - s.at < SUCCESSOR_MS) break;
-      this.successors.delete(id);
+    this.remembered(this.successors, now).set(clientId, { node, revision, at: now });
+  }
+
+  /** `map` without its entries older than SUCCESSOR_MS (oldest first in it). */
+  private remembered<T extends { at: number }>(map: Map<string, T>, now: number): Map<string, T> {
+    for (const [id, entry] of map) {
+      if (now - entry.at < SUCCESSOR_MS) break;
+      map.delete(id);
     }
-    this.successors.delete(clientId);
-    this.successors.set(clientId, { node, revision, at: now });
+    return map;
   }
 
   /** The client left for good: drop its key, unless another node claimed it meanwhile. */

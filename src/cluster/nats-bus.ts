@@ -126,8 +126,14 @@ export class NatsClusterBus implements ClusterBus {
     try {
       const queues = await connect({ ...base, name: `culex ${options.nodeName} shares` });
       const kvm = new Kvm(nc);
+      // Reads from the stream's leader: a direct get may be answered by a replica that lags,
+      // and a claim or a session copy read stale could be taken twice.
       const bucket = (name: string, history = 1) =>
-        kvm.create(`${options.prefix}_${name}`, { replicas: options.replicas, history });
+        kvm.create(`${options.prefix}_${name}`, {
+          replicas: options.replicas,
+          history,
+          allow_direct: false,
+        });
       const node = (name: string, verb: string) =>
         `${options.prefix}.n.${encodeToken(name)}.${verb}`;
       const nodes = await bucket('nodes');

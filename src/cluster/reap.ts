@@ -30,9 +30,9 @@ export async function reapNode(
     for (const clientId of await sessions.clientsOf(dead)) {
       await claims.adoptFromLost(clientId, dead, async () => {
         const moved = await sessions.takeFrom(dead, clientId);
-        if (moved === undefined) return;
-        sink.adopt(moved, dead);
+        if (moved === undefined || !sink.adoptOrphan(moved, dead)) return false;
         if (moved.record.delayedWill !== undefined) willInSession.add(clientId);
+        return true;
       });
     }
   }

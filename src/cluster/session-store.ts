@@ -133,7 +133,9 @@ export class KvSessionStore implements SessionStore {
       incomingQos2: new Map(),
       bans: [],
     };
-    for (const kind of ['s', 'o', 'q']) {
+    // The session record last: a copy being removed (takeFrom's release, record first) is
+    // then found whole or not at all.
+    for (const kind of ['o', 'q', 's']) {
       const filter = kind === 's' ? `${prefix}.s.${client}` : `${prefix}.${kind}.${client}.*`;
       for (const key of await listKeys(this.kv, filter)) {
         const entry = await this.kv.get(key);
@@ -182,14 +184,15 @@ export class KvSessionStore implements SessionStore {
     const outbound = loaded.outbound.get(clientId) ?? [];
     const incomingQos2 = loaded.incomingQos2.get(clientId) ?? [];
     const completed = loaded.completed?.get(clientId) ?? [];
-    const release = () => {
-      const keys = [`${prefix}.s.${client}`];
+    // The record first: another node reading the copy meanwhile finds it whole or not at all.
+    const release = async () => {
+      const keys: string[] = [];
       for (const o of [...outbound, ...completed]) keys.push(`${prefix}.o.${client}.${o.seq}`);
       for (const id of incomingQos2) keys.push(`${prefix}.q.${client}.${id}`);
-      return Promise.all(keys.map((key) => this.kv.delete(key))).then(
-        () => {},
-        () => {},
-      );
+      try {
+        await this.kv.delete(`${prefix}.s.${client}`);
+        await Promise.all(keys.map((key) => this.kv.delete(key)));
+      } catch {}
     };
     return {
       record,

@@ -72,6 +72,7 @@ describe('cluster claims', () => {
     const adoption = r.claims.adoptFromLost('c1', 'dead', async () => {
       await arrived; // the session is read from the lost node's store meanwhile
       r.held = { record: fullSession('c1'), outbound: [], incomingQos2: [] };
+      return true;
     });
     // Let the adopter's claim land, then the client connects elsewhere.
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -90,6 +91,7 @@ describe('cluster claims', () => {
     await kv.put('c.c1', JSON.stringify({ node: 'dead' }));
     await r.claims.adoptFromLost('c1', 'dead', async () => {
       r.held = { record: fullSession('c1'), outbound: [], incomingQos2: [] };
+      return true;
     });
     // The CONNECT elsewhere read the lost node as the owner, and its update went through too.
     await kv.put('c.c1', JSON.stringify({ node: 'dead' }));

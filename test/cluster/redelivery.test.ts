@@ -58,5 +58,46 @@ describe('cluster redelivery to a session in transit', () => {
     const all = () => [...real(gotB), ...real(gotA)].map((m) => m.payload.toString());
     await until(() => all().includes('unconfirmed'), "'unconfirmed' on A", 10_000).catch(() => {});
     assert.deepEqual(all(), ['unconfirmed'], 'acknowledged, so delivered');
+    onA.end(true);
+    await cluster.startNode('B');
+    await cluster.startNode('C');
+  });
+
+  it('a QoS 2 message redelivered to a session that completed it, then moved on, is not delivered again where it arrives [MQTT-4.3.3-10]', {
+    timeout: 60_000,
+  }, async () => {
+    const topic = 'rd/once';
+    const persistent = {
+      clientId: 'rd-once-sub',
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
+    const onC = await cluster.connect('C', persistent);
+    const gotC = inbox(onC);
+    await onC.subscribeAsync(topic, { qos: 2 });
+    const pub = await cluster.connect('A', { clientId: 'rd-once-pub' });
+    await propagated(pub, topic, gotC);
+    await sleep(300);
+
+    await cluster.killNode('C');
+    const acked = pub.publishAsync(topic, 'once', { qos: 2 });
+    const onB = cluster.connectRaw('B', persistent);
+    const gotB = inbox(onB);
+    assert.equal((await connack(onB)).sessionPresent, true, 'the session went on to B');
+    // A redelivers for C after its acknowledgement timeout; the session, on B, gets it.
+    await acked;
+    await until(() => real(gotB).length > 0, "'once' on B", 10_000);
+    await sleep(500); // B stores the completion
+    await cluster.killNode('B');
+    await cluster.startNode('C');
+
+    // On A, which heard the redelivery too, the session catches up on nothing.
+    const onA = cluster.connectRaw('A', persistent);
+    const gotA = inbox(onA);
+    assert.equal((await connack(onA)).sessionPresent, true, 'the session went on to A');
+    await sleep(2_000);
+    const all = [...real(gotB), ...real(gotA)].map((m) => m.payload.toString());
+    assert.deepEqual(all, ['once'], 'once, not twice');
+    await cluster.startNode('B');
   });
 });
