@@ -155,8 +155,8 @@ export class ClusterNode implements ClusterSink {
    * them to those sessions (here now, or later: redelivered.ts), unless a session already
    * has one (it was stored).
    */
-  redeliver(from: string, messages: ClusterMessage[]): void {
-    this.redelivered.remember(from, messages, this.core.now());
+  redeliver(from: string, messages: ClusterMessage[], sentAt: number): void {
+    this.redelivered.remember(from, messages, Math.min(sentAt, this.core.now()));
     for (const message of messages)
       this.deliverAgain(message, (s) => s.persistent && s.heldBy?.includes(from) === true);
   }

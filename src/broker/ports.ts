@@ -218,8 +218,11 @@ export interface ClusterSink {
    * its client resumed it here meanwhile (then false).
    */
   adoptOrphan(moved: TransferredSession, from: string): boolean;
-  /** Messages that may have missed the sessions `from` held: deliver to those, now here. */
-  redeliver(from: string, messages: ClusterMessage[]): void;
+  /**
+   * Messages that may have missed the sessions `from` held: deliver to those, here now or
+   * arriving later. `sentAt`: when the redelivery went out (ms since the epoch).
+   */
+  redeliver(from: string, messages: ClusterMessage[], sentAt: number): void;
   /** The will of a client whose node died, due now: publish it. */
   publishWill(message: ClusterMessage): void;
   /** The link to the cluster went down (false) or came back (true). */

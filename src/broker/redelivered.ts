@@ -21,11 +21,12 @@ interface Kept {
 export class Redelivered {
   private readonly byNode = new Map<string, Kept[]>();
 
-  remember(node: string, messages: readonly ClusterMessage[], now: number): void {
+  /** `at`: when they went out (a node that restarts reads those of the last window). */
+  remember(node: string, messages: readonly ClusterMessage[], at: number): void {
     const kept = this.byNode.get(node) ?? [];
-    for (const message of messages) kept.push({ at: now, message });
+    for (const message of messages) kept.push({ at, message });
     this.byNode.set(node, kept);
-    this.prune(now);
+    this.prune(at);
   }
 
   /** What was redelivered lately for any of `nodes`, oldest first per node. */

@@ -208,10 +208,10 @@ export class NatsClusterBus implements ClusterBus {
       callback: (_err, msg) => sink.forgetMoved(msg.string()),
     });
     // From the stream's start: the sessions restored here get what went out while it was down.
-    await this.parts.redeliveries.follow((subject, data) => {
+    await this.parts.redeliveries.follow((subject, data, sentAt) => {
       const batch = this.decode({ subject, data });
       const from = decodeToken(subject.slice(subject.lastIndexOf('.') + 1));
-      if (batch !== undefined) sink.redeliver(from, batch.messages);
+      if (batch !== undefined) sink.redeliver(from, batch.messages, sentAt);
     });
     // Every node hears the topics too long for a subject of their own (subject.ts).
     this.nc.subscribe(longChannel(this.options.prefix), {

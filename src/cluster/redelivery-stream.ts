@@ -55,14 +55,20 @@ export class RedeliveryStream {
     await this.js.publish(subject, batch);
   }
 
-  /** Every redelivery in the stream, then each new one, to `received` (subject, batch). */
-  async follow(received: (subject: string, batch: Uint8Array) => void): Promise<void> {
+  /**
+   * Every redelivery in the stream, then each new one, to `received`: its subject, batch, and
+   * when it went out (ms since the epoch, the stream's clock).
+   */
+  async follow(
+    received: (subject: string, batch: Uint8Array, sentAt: number) => void,
+  ): Promise<void> {
     // No filter: the stream holds redeliveries only (and nats-server 2.9 takes no list).
     const consumer = await this.js.consumers.get(this.name, { deliver_policy: DeliverPolicy.All });
     const messages = await consumer.consume();
     this.consumer = messages;
     (async () => {
-      for await (const msg of messages) received(msg.subject, msg.data);
+      for await (const msg of messages)
+        received(msg.subject, msg.data, Math.floor(Number(msg.info.timestampNanos) / 1e6));
     })().catch(() => {});
   }
 
