@@ -113,7 +113,12 @@ export function summarize(run: Run): { ok: boolean } {
       times,
     );
   const [q1, q2] = [qos(1), qos(2)];
-  const ok = q1.lost === 0 && q2.lost === 0 && q2.duplicated === 0;
+  // A session lost is a promise broken too, even when no message happened to need it.
+  const sessionsLost = [...run.subscribers, ...run.publishers].reduce(
+    (n, c) => n + c.log.sessionsLost,
+    0,
+  );
+  const ok = q1.lost === 0 && q2.lost === 0 && q2.duplicated === 0 && sessionsLost === 0;
   console.log(
     `\nkills: ${run.kills.map((k) => `${k.node}@${(k.at / 1000).toFixed(1)}s`).join(' ') || 'none'}`,
   );
@@ -162,7 +167,11 @@ export function summarize(run: Run): { ok: boolean } {
     console.log('node warnings and errors (count):');
     for (const [text, n] of Object.entries(warnings)) console.log(`  ${n}× ${text}`);
   }
-  console.log(ok ? 'chaos: OK' : 'chaos: FAILED (acknowledged messages lost or QoS 2 duplicated)');
+  console.log(
+    ok
+      ? 'chaos: OK'
+      : 'chaos: FAILED (acknowledged messages lost, QoS 2 duplicated, or a session lost)',
+  );
   const summary = {
     chaos: {
       ok,
