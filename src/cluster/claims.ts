@@ -133,7 +133,7 @@ export class ClientClaims {
   async adoptFromLost(clientId: string, lost: string, take: () => Promise<boolean>): Promise<void> {
     const done = (async () => {
       if (!(await this.claimFromLost(clientId, lost)) || !(await take())) return;
-      this.remembered(this.adopted, Date.now()).set(clientId, { node: lost, at: Date.now() });
+      keep(this.adopted, clientId, { node: lost, at: Date.now() });
     })();
     this.adopting.set(clientId, done);
     try {
@@ -286,19 +286,9 @@ export class ClientClaims {
     return session === undefined ? new Uint8Array(0) : encodeSession(session);
   }
 
-  /** The claim that replaced this node's, kept SUCCESSOR_MS (oldest first in the map). */
+  /** The claim that replaced this node's, kept SUCCESSOR_MS. */
   private remember(clientId: string, node: string, revision: number): void {
-    const now = Date.now();
-    this.remembered(this.successors, now).set(clientId, { node, revision, at: now });
-  }
-
-  /** `map` without its entries older than SUCCESSOR_MS (oldest first in it). */
-  private remembered<T extends { at: number }>(map: Map<string, T>, now: number): Map<string, T> {
-    for (const [id, entry] of map) {
-      if (now - entry.at < SUCCESSOR_MS) break;
-      map.delete(id);
-    }
-    return map;
+    keep(this.successors, clientId, { node, revision, at: Date.now() });
   }
 
   /** The client left for good: drop its key, unless another node claimed it meanwhile. */
@@ -308,4 +298,14 @@ export class ClientClaims {
     this.owned.delete(clientId);
     this.kv.delete(claimKey(clientId), { previousSeq: revision }).catch(() => {});
   }
+}
+
+/** Sets `entry` last in `map` (oldest first), dropping the entries older than SUCCESSOR_MS. */
+function keep<T extends { at: number }>(map: Map<string, T>, clientId: string, entry: T): void {
+  for (const [id, old] of map) {
+    if (entry.at - old.at < SUCCESSOR_MS) break;
+    map.delete(id);
+  }
+  map.delete(clientId);
+  map.set(clientId, entry);
 }
