@@ -102,8 +102,12 @@ export class KvSessionStore implements SessionStore {
 
   /** The nodes that keep a session of `clientId`. */
   async storedBy(clientId: string): Promise<string[]> {
-    const keys = await listKeys(this.kv, `*.s.${keyToken(clientId)}`);
-    return keys.map((key) => decodeToken(key.slice(0, key.indexOf('.'))));
+    const nodes: string[] = [];
+    for (const key of await listKeys(this.kv, `*.s.${keyToken(clientId)}`)) {
+      const entry = await this.kv.get(key);
+      if (entry?.operation === 'PUT') nodes.push(decodeToken(key.slice(0, key.indexOf('.'))));
+    }
+    return nodes;
   }
 
   private async loadSessionsOnly(prefix: string): Promise<SessionRecord[]> {
