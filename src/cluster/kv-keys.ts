@@ -1,8 +1,8 @@
-// Listing a KV bucket's keys. The NATS client lists through a consumer and takes its pending
-// count, or an idle heartbeat, as the end: against a clustered nats-server 2.9 under load
-// that listing came back empty for an existing key about once in thirty (a session not found
-// where it was stored), or short of keys. The stream's leader knows its subjects: one key per
-// subject, listed in its stream info (paged by the client).
+// Listing and removing a KV bucket's keys. The NATS client lists through a consumer and takes
+// its pending count, or an idle heartbeat, as the end: against a clustered nats-server 2.9
+// under load that listing came back empty for an existing key about once in thirty (a session
+// not found where it was stored), or short of keys. The stream's leader knows its subjects:
+// one key per subject, listed in its stream info (paged by the client).
 import { Bucket, type KV } from '@nats-io/kv';
 import { retrying } from './retry.js';
 
@@ -21,4 +21,14 @@ export async function listKeys(kv: KV, filter: string): Promise<string[]> {
     RETRY_MS,
   );
   return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+}
+
+/**
+ * Removes a key for good: its subject is purged from the stream. A KV delete leaves a marker
+ * per key forever, and the keys of a session's messages are new with every message: the
+ * sessions bucket (which nobody watches) would grow with every message ever stored.
+ */
+export async function removeKey(kv: KV, key: string): Promise<void> {
+  if (!(kv instanceof Bucket)) throw new Error('culex: removeKey needs a KV bucket');
+  await kv.jsm.streams.purge(kv.stream, { filter: kv.subjectForKey(key) });
 }

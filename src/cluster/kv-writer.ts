@@ -9,6 +9,7 @@
 // node confirming such a message to the publisher's node waits for the subscriber's
 // acknowledgement, not for the bucket (a bucket write costs far more CPU than a disk write).
 import type { KV } from '@nats-io/kv';
+import { removeKey } from './kv-keys.js';
 import { retrying } from './retry.js';
 
 const DELETE = null;
@@ -119,7 +120,7 @@ export class KvWriter {
       // leader is simply sent again, within a bound.
       if (value === DELETE) {
         this.written.delete(key);
-        writes.push(retrying(() => this.kv.delete(key), RETRY_MS));
+        writes.push(retrying(() => removeKey(this.kv, key), RETRY_MS));
       } else {
         this.unsent.delete(key);
         this.written.add(key);

@@ -18,7 +18,7 @@ import { WINDOW_MS as RECENT_WINDOW_MS } from '../broker/recent-ids.js';
 import { decodeOutbound, decodeRecord, encodeOutbound, encodeRecord } from './session-codec.js';
 import { KvWriter } from './kv-writer.js';
 import { decodeToken, encodeToken, keyToken } from './subject.js';
-import { listKeys } from './kv-keys.js';
+import { listKeys, removeKey } from './kv-keys.js';
 
 /**
  * How long the record of a message for a client waits before it is written: when the client
@@ -194,8 +194,8 @@ export class KvSessionStore implements SessionStore {
       for (const o of [...outbound, ...completed]) keys.push(`${prefix}.o.${client}.${o.seq}`);
       for (const id of incomingQos2) keys.push(`${prefix}.q.${client}.${id}`);
       try {
-        await this.kv.delete(`${prefix}.s.${client}`);
-        await Promise.all(keys.map((key) => this.kv.delete(key)));
+        await removeKey(this.kv, `${prefix}.s.${client}`);
+        await Promise.all(keys.map((key) => removeKey(this.kv, key)));
       } catch {}
     };
     return {

@@ -3,6 +3,7 @@
 // node can be taken by another, whole, once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { listKeys } from '../../src/cluster/kv-keys.js';
 import { KvSessionStore } from '../../src/cluster/session-store.js';
 import { runSessionStoreContract } from '../../src/store/contract.js';
 import { fullSession, outbound } from '../../src/store/contract-records.js';
@@ -61,6 +62,23 @@ describe('cluster KV session store: a dead node\u2019s session', () => {
       ['other'],
     );
     assert.equal(left.outbound.size, 0);
+    await kv.destroy();
+  });
+
+  it('keeps nothing of a message once it is acknowledged, nor of a session taken away: the bucket does not grow with every message', async () => {
+    const kv = await newBucket();
+    const store = new KvSessionStore(kv, 'n1');
+    store.saveSession(fullSession('m1'));
+    for (let seq = 1; seq <= 20; seq++) store.saveOutbound('m1', outbound(seq));
+    await store.close(); // every record written
+    const reopened = new KvSessionStore(kv, 'n1');
+    await reopened.load();
+    for (let seq = 1; seq <= 20; seq++) reopened.deleteOutbound('m1', seq);
+    await reopened.close();
+    const moved = await new KvSessionStore(kv, 'n2').takeFrom('n1', 'm1');
+    await moved!.release!();
+    const keys = await listKeys(kv, '>');
+    assert.deepEqual(keys, [], 'no key, not even a delete marker');
     await kv.destroy();
   });
 
