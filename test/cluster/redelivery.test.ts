@@ -21,21 +21,27 @@ describe('cluster redelivery to a session in transit', () => {
     await cluster?.close();
   });
 
-  it('C killed, a QoS 1 message published on A for its subscriber, the session taken to B and B killed before A redelivers for C: the subscriber resumes on A and gets the message [MQTT-4.3.2-4]', {
-    timeout: 60_000,
-  }, async () => {
-    const topic = 'rd/transit';
+  /** A persistent subscriber `rd-<name>-sub` on C, known on A, where its publisher is. */
+  async function subscribedOnC(name: string, qos: 1 | 2) {
+    const topic = `rd/${name}`;
     const persistent = {
-      clientId: 'rd-transit-sub',
+      clientId: `rd-${name}-sub`,
       clean: false,
       properties: { sessionExpiryInterval: 300 },
     };
     const onC = await cluster.connect('C', persistent);
     const gotC = inbox(onC);
-    await onC.subscribeAsync(topic, { qos: 1 });
-    const pub = await cluster.connect('A', { clientId: 'rd-transit-pub' });
+    await onC.subscribeAsync(topic, { qos });
+    const pub = await cluster.connect('A', { clientId: `rd-${name}-pub` });
     await propagated(pub, topic, gotC);
     await sleep(300); // C's durable interest reaches A (a KV bucket)
+    return { topic, persistent, pub };
+  }
+
+  it('C killed, a QoS 1 message published on A for its subscriber, the session taken to B and B killed before A redelivers for C: the subscriber resumes on A and gets the message [MQTT-4.3.2-4]', {
+    timeout: 60_000,
+  }, async () => {
+    const { topic, persistent, pub } = await subscribedOnC('transit', 1);
 
     await cluster.killNode('C');
     // A waits for C's confirmation, which never comes: after ackTimeoutMs (5 s) it redelivers.
@@ -66,18 +72,7 @@ describe('cluster redelivery to a session in transit', () => {
   it('a QoS 2 message redelivered to a session that completed it, then moved on, is not delivered again where it arrives [MQTT-4.3.3-10]', {
     timeout: 60_000,
   }, async () => {
-    const topic = 'rd/once';
-    const persistent = {
-      clientId: 'rd-once-sub',
-      clean: false,
-      properties: { sessionExpiryInterval: 300 },
-    };
-    const onC = await cluster.connect('C', persistent);
-    const gotC = inbox(onC);
-    await onC.subscribeAsync(topic, { qos: 2 });
-    const pub = await cluster.connect('A', { clientId: 'rd-once-pub' });
-    await propagated(pub, topic, gotC);
-    await sleep(300);
+    const { topic, persistent, pub } = await subscribedOnC('once', 2);
 
     await cluster.killNode('C');
     const acked = pub.publishAsync(topic, 'once', { qos: 2 });
