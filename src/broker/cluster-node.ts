@@ -176,8 +176,13 @@ export class ClusterNode implements ClusterSink {
     );
   }
 
+  /**
+   * The node reaping `from` took the client's claim from it: a session of the client here is
+   * a stale copy (restored at a restart, before the node that had taken it removed it), and
+   * gives way. A client connected here keeps its session: its CONNECT took it.
+   */
   adoptOrphan(moved: TransferredSession, from: string): boolean {
-    if (this.core.sessions.has(moved.record.clientId)) return false;
+    if (this.core.clients.has(moved.record.clientId)) return false;
     this.adopt(moved, from);
     return true;
   }

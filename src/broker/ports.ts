@@ -214,8 +214,8 @@ export interface ClusterSink {
   /** A session handed over, or taken from a lost node's store for a CONNECT: this node's now. */
   adopt(moved: TransferredSession, from: string): unknown;
   /**
-   * A lost node's offline session, found by the node reaping it: this node's now, unless
-   * its client resumed it here meanwhile (then false).
+   * A lost node's offline session, found by the node reaping it: this node's now (a stale
+   * copy here gives way), unless its client is connected here (then false).
    */
   adoptOrphan(moved: TransferredSession, from: string): boolean;
   /**
