@@ -7,7 +7,6 @@
 // durable-acks.ts.
 import { randomInt } from 'node:crypto';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
 import type { Logger } from '../broker/hooks.js';
 import type {
   Ban,
@@ -17,22 +16,16 @@ import type {
   ClusterNodeState,
   ClusterSink,
 } from '../broker/ports.js';
-import { ClusterBans } from './bans.js';
-import { ClientClaims } from './claims.js';
 import { closeWithin, connectionOptions } from './connection.js';
 import { Interests } from './interests.js';
 import { type Batch, decodeBatch, encodeBatch, type Stamp } from './envelope.js';
 import { PendingAcks } from './durable-acks.js';
-import { DurableInterest } from './durable-interest.js';
 import { Outbox } from './outbox.js';
-import { registerNodeName } from './node-name.js';
 import { reapNode } from './reap.js';
-import { RedeliveryStream } from './redelivery-stream.js';
-import { NodeWatch } from './node-watch.js';
-import { ClusterWills } from './wills.js';
 import type { ClusterOptions } from './options.js';
-import { KvRetainedStore } from './retained-kv.js';
-import { KvSessionStore } from './session-store.js';
+import { type ClusterParts, nodeSubject, openParts } from './nats-parts.js';
+import type { KvRetainedStore } from './retained-kv.js';
+import type { KvSessionStore } from './session-store.js';
 import { decodeToken, encodeToken, interestSubjects, longChannel } from './subject.js';
 import { topicMatches } from '../topic/index.js';
 
@@ -62,16 +55,7 @@ export class NatsClusterBus implements ClusterBus {
     private readonly nc: NatsConnection,
     /** Queue subscriptions of shared groups: these must hear this node's own messages too. */
     private readonly queues: NatsConnection,
-    private readonly parts: {
-      claims: ClientClaims;
-      wills: ClusterWills;
-      watch: NodeWatch;
-      retained: KvRetainedStore;
-      sessions: KvSessionStore;
-      durable: DurableInterest;
-      redeliveries: RedeliveryStream;
-      bans: ClusterBans;
-    },
+    private readonly parts: ClusterParts,
     private readonly log: Logger,
   ) {
     this.nodeName = options.nodeName;
@@ -125,64 +109,8 @@ export class NatsClusterBus implements ClusterBus {
     const nc = await connect({ ...base, name: `culex ${options.nodeName}`, noEcho: true });
     try {
       const queues = await connect({ ...base, name: `culex ${options.nodeName} shares` });
-      const kvm = new Kvm(nc);
-      // Reads from the stream's leader: a direct get may be answered by a replica that lags,
-      // and a claim or a session copy read stale could be taken twice.
-      const bucket = (name: string, history = 1) =>
-        kvm.create(`${options.prefix}_${name}`, {
-          replicas: options.replicas,
-          history,
-          allow_direct: false,
-        });
-      const node = (name: string, verb: string) =>
-        `${options.prefix}.n.${encodeToken(name)}.${verb}`;
-      const nodes = await bucket('nodes');
-      await registerNodeName(nc, nodes, options.nodeName, node(options.nodeName, 'ping'));
-      const wills = new ClusterWills(await bucket('wills'), options.nodeName, log);
-      const sessions = new KvSessionStore(await bucket('sessions'), options.nodeName);
-      const watch = new NodeWatch(
-        nc,
-        nodes,
-        options.nodeName,
-        (n) => node(n, 'ping'),
-        options,
-        log,
-      );
-      const claims = new ClientClaims(
-        nc,
-        await bucket('clients'),
-        options.nodeName,
-        (n, verb) => node(n, verb),
-        {
-          movedFrom: (previous, clientId) => wills.drop(clientId, previous),
-          // The previous node is gone: what it kept in the cluster is still there.
-          fromLostNode: async (previous, clientId) => {
-            await watch.suspect(previous);
-            return sessions.takeFrom(previous, clientId);
-          },
-          storedBy: (clientId) => sessions.storedBy(clientId),
-        },
-        log,
-      );
-
-      const retained = new KvRetainedStore(await bucket('retained'), log);
-      const bans = new ClusterBans(await bucket('bans'), log);
-      const durable = new DurableInterest(
-        await bucket('durable'),
-        options.nodeName,
-        () => nc.flush(),
-        log,
-      );
-      // Before the broker restores its sessions, which announce their filters again.
-      await durable.start();
-      const redeliveries = await RedeliveryStream.open(nc, options.prefix, options.replicas);
-      return new NatsClusterBus(
-        options,
-        nc,
-        queues,
-        { claims, wills, watch, retained, sessions, durable, redeliveries, bans },
-        log,
-      );
+      const parts = await openParts(nc, options, log);
+      return new NatsClusterBus(options, nc, queues, parts, log);
     } catch (err) {
       await nc.close();
       throw err;
@@ -283,7 +211,7 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   private adminSubject(node: string): string {
-    return `${this.options.prefix}.n.${encodeToken(node)}.admin`;
+    return nodeSubject(this.options, node, 'admin');
   }
 
   private handler: ((request: never) => unknown) | undefined;
