@@ -39,19 +39,21 @@ export async function openParts(
   log: Logger,
 ): Promise<ClusterParts> {
   const kvm = new Kvm(nc);
-  // Reads from the stream's leader: a direct get may be answered by a replica that lags,
-  // and a claim or a session copy read stale could be taken twice.
-  const bucket = (name: string, history = 1) =>
+  // `leader`: reads go to the stream's leader. A direct get may be answered by a replica that
+  // lags: a session copy read so could be taken twice. Other reads are checked by the
+  // compare-and-set that follows them, and a direct get answers while a lost server's streams
+  // elect new leaders (a CONNECT waits for the clients bucket).
+  const bucket = (name: string, leader = false) =>
     kvm.create(`${options.prefix}_${name}`, {
       replicas: options.replicas,
-      history,
-      allow_direct: false,
+      history: 1,
+      allow_direct: !leader,
     });
   const node = (name: string, verb: string) => nodeSubject(options, name, verb);
   const nodes = await bucket('nodes');
   await registerNodeName(nc, nodes, options.nodeName, node(options.nodeName, 'ping'));
   const wills = new ClusterWills(await bucket('wills'), options.nodeName, log);
-  const sessions = new KvSessionStore(await bucket('sessions'), options.nodeName);
+  const sessions = new KvSessionStore(await bucket('sessions', true), options.nodeName);
   const watch = new NodeWatch(nc, nodes, options.nodeName, (n) => node(n, 'ping'), options, log);
   const claims = new ClientClaims(
     nc,
