@@ -179,10 +179,13 @@ export class ClusterNode implements ClusterSink {
   /**
    * The node reaping `from` took the client's claim from it: a session of the client here is
    * a stale copy (restored at a restart, before the node that had taken it removed it), and
-   * gives way. A client connected here keeps its session: its CONNECT took it.
+   * gives way. A client connecting or connected here keeps its session: its CONNECT took it
+   * (a scan of the connections, on the rare path of reaping).
    */
   adoptOrphan(moved: TransferredSession, from: string): boolean {
-    if (this.core.clients.has(moved.record.clientId)) return false;
+    const clientId = moved.record.clientId;
+    for (const connection of this.core.connections)
+      if (connection.clientId === clientId) return false;
     this.adopt(moved, from);
     return true;
   }

@@ -215,7 +215,7 @@ export interface ClusterSink {
   adopt(moved: TransferredSession, from: string): unknown;
   /**
    * A lost node's offline session, found by the node reaping it: this node's now (a stale
-   * copy here gives way), unless its client is connected here (then false).
+   * copy here gives way), unless its client is connecting or connected here (then false).
    */
   adoptOrphan(moved: TransferredSession, from: string): boolean;
   /**

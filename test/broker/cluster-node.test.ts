@@ -2,7 +2,8 @@
 // (the NATS bus is tested in test/cluster/ against real servers): a session that arrives
 // catches up on the redeliveries it missed on the way, never on what it has
 // [MQTT-4.3.2-4] [MQTT-4.3.3-10]; and the node reaping a lost one replaces a stale copy of a
-// session (restored at a restart) with the lost node's, but never a connected client's.
+// session (restored at a restart) with the lost node's, but never that of a client connecting
+// or connected here.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BrokerCore } from '../../src/broker/core.js';
@@ -105,8 +106,9 @@ describe('a cluster node adopting a session', () => {
     assert.deepEqual(queued(core, 'stale'), ['m1'], 'the copy from the lost node, caught up');
     assert.deepEqual(core.sessions.get('stale')!.heldBy, ['n1', 'n3']);
 
+    // Its CONNECT took the session here, and the CONNACK is still to go.
     core.cluster!.adopt(moved('online', ['n3']), 'n2');
-    core.clients.set('online', {} as never); // its CONNECT took the session here
+    core.connections.add({ clientId: 'online' } as never);
     const here = core.sessions.get('online');
     assert.equal(core.cluster!.adoptOrphan(moved('online', ['n1']), 'n1'), false);
     assert.equal(core.sessions.get('online'), here);
