@@ -9,6 +9,12 @@ export class NodeNameTaken extends Error {
   override name = 'NodeNameTaken';
 }
 
+/**
+ * Takes over the dead predecessor's key, or creates it. The node reaping the predecessor
+ * rewrites the key (its mark) and then deletes it, so a restart in those moments finds the
+ * key changed under it: it tries again, a few times, rather than refuse to start. A live
+ * node of that name answers the ping and wins.
+ */
 export async function registerNodeName(
   nc: NatsConnection,
   nodes: KV,
@@ -16,9 +22,28 @@ export async function registerNodeName(
   pingSubject: string,
 ): Promise<void> {
   const value = JSON.stringify({ startedAt: Date.now(), pid: process.pid });
+  for (let attempt = 1; ; attempt++) {
+    if (await takeName(nc, nodes, nodeName, pingSubject, value)) return;
+    if (attempt === ATTEMPTS)
+      throw new NodeNameTaken(`node name '${nodeName}' was just taken by another node`);
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+  }
+}
+
+const ATTEMPTS = 5;
+const PAUSE_MS = 200;
+
+/** True once the key is this node's; false if it changed meanwhile. */
+async function takeName(
+  nc: NatsConnection,
+  nodes: KV,
+  nodeName: string,
+  pingSubject: string,
+  value: string,
+): Promise<boolean> {
   try {
     await nodes.create(nodeName, value);
-    return;
+    return true;
   } catch {
     // The key exists: is its node alive?
   }
@@ -28,9 +53,8 @@ export async function registerNodeName(
     .catch(() => false);
   if (alive) throw new NodeNameTaken(`node name '${nodeName}' is in use by a running node`);
   const entry = await nodes.get(nodeName);
-  try {
-    await nodes.update(nodeName, value, entry?.revision ?? 0);
-  } catch {
-    throw new NodeNameTaken(`node name '${nodeName}' was just taken by another node`);
-  }
+  return nodes.update(nodeName, value, entry?.revision ?? 0).then(
+    () => true,
+    () => false,
+  );
 }
