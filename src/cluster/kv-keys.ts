@@ -14,10 +14,10 @@ const RETRY_MS = 10_000;
  * callers read each key and skip those.
  */
 export async function listKeys(kv: KV, filter: string): Promise<string[]> {
-  if (!(kv instanceof Bucket)) throw new Error('culex: listKeys needs a KV bucket');
-  const prefix = `${kv.prefix}.`;
+  const bucket = asBucket(kv);
+  const prefix = `${bucket.prefix}.`;
   const info = await retrying(
-    () => kv.jsm.streams.info(kv.stream, { subjects_filter: `${prefix}${filter}` }),
+    () => bucket.jsm.streams.info(bucket.stream, { subjects_filter: `${prefix}${filter}` }),
     RETRY_MS,
   );
   return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
@@ -29,6 +29,12 @@ export async function listKeys(kv: KV, filter: string): Promise<string[]> {
  * sessions bucket (which nobody watches) would grow with every message ever stored.
  */
 export async function removeKey(kv: KV, key: string): Promise<void> {
-  if (!(kv instanceof Bucket)) throw new Error('culex: removeKey needs a KV bucket');
-  await kv.jsm.streams.purge(kv.stream, { filter: kv.subjectForKey(key) });
+  const bucket = asBucket(kv);
+  await bucket.jsm.streams.purge(bucket.stream, { filter: bucket.subjectForKey(key) });
+}
+
+/** The stream behind a KV handle (the client's KV is a Bucket, which exposes it). */
+function asBucket(kv: KV): Bucket {
+  if (!(kv instanceof Bucket)) throw new Error('culex: a KV bucket of @nats-io/kv is needed');
+  return kv;
 }

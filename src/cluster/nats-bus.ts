@@ -136,9 +136,8 @@ export class NatsClusterBus implements ClusterBus {
       callback: (_err, msg) => sink.forgetMoved(msg.string()),
     });
     // From the stream's start: the sessions restored here get what went out while it was down.
-    await this.parts.redeliveries.follow((subject, data, sentAt) => {
-      const batch = this.decode({ subject, data });
-      const from = decodeToken(subject.slice(subject.lastIndexOf('.') + 1));
+    await this.parts.redeliveries.follow((from, data, sentAt) => {
+      const batch = this.decode({ subject: `redelivery for ${from}`, data });
       if (batch !== undefined) sink.redeliver(from, batch.messages, sentAt);
     });
     // Every node hears the topics too long for a subject of their own (subject.ts).
@@ -170,15 +169,11 @@ export class NatsClusterBus implements ClusterBus {
    * them again to the sessions those nodes held, wherever they are now or arrive later.
    */
   private redeliver(tokens: Set<string>, messages: ClusterMessage[]): Promise<void> {
+    const batch = encodeBatch(this.stamp, messages);
     const sent = [...tokens].map((token) => {
-      this.log.warn(
-        { lost: decodeToken(token), messages: messages.length },
-        'cluster: redelivering',
-      );
-      return this.parts.redeliveries.publish(
-        `${this.options.prefix}.r.${token}`,
-        encodeBatch(this.stamp, messages),
-      );
+      const lost = decodeToken(token);
+      this.log.warn({ lost, messages: messages.length }, 'cluster: redelivering');
+      return this.parts.redeliveries.publish(lost, batch);
     });
     return Promise.all(sent).then(() => {});
   }

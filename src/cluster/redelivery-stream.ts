@@ -14,6 +14,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { REDELIVERY_WINDOW_MS } from '../broker/redelivered.js';
+import { decodeToken, encodeToken } from './subject.js';
 
 /** Bytes kept at most: a redelivery is a batch of messages, which a burst may make large. */
 const MAX_BYTES = 256 * 1024 * 1024;
@@ -24,6 +25,7 @@ export class RedeliveryStream {
   private constructor(
     private readonly js: JetStreamClient,
     private readonly name: string,
+    private readonly prefix: string,
   ) {}
 
   /** The stream `<prefix>_redeliveries` of subjects `<prefix>.r.<node>`, made if missing. */
@@ -47,28 +49,28 @@ export class RedeliveryStream {
         discard: DiscardPolicy.Old,
       });
     });
-    return new RedeliveryStream(jetstream(nc), name);
+    return new RedeliveryStream(jetstream(nc), name, prefix);
   }
 
-  /** Resolves once the stream holds the batch for `token`'s sessions. */
-  async publish(subject: string, batch: Uint8Array): Promise<void> {
-    await this.js.publish(subject, batch);
+  /** Resolves once the stream holds the batch for the sessions `node` held. */
+  async publish(node: string, batch: Uint8Array): Promise<void> {
+    await this.js.publish(`${this.prefix}.r.${encodeToken(node)}`, batch);
   }
 
   /**
-   * Every redelivery in the stream, then each new one, to `received`: its subject, batch, and
-   * when it went out (ms since the epoch, the stream's clock).
+   * Every redelivery in the stream, then each new one, to `received`: the node it is for, the
+   * batch, and when it went out (ms since the epoch, the stream's clock).
    */
-  async follow(
-    received: (subject: string, batch: Uint8Array, sentAt: number) => void,
-  ): Promise<void> {
+  async follow(received: (node: string, batch: Uint8Array, sentAt: number) => void): Promise<void> {
     // No filter: the stream holds redeliveries only (and nats-server 2.9 takes no list).
     const consumer = await this.js.consumers.get(this.name, { deliver_policy: DeliverPolicy.All });
     const messages = await consumer.consume();
     this.consumer = messages;
     (async () => {
-      for await (const msg of messages)
-        received(msg.subject, msg.data, Math.floor(Number(msg.info.timestampNanos) / 1e6));
+      for await (const msg of messages) {
+        const node = decodeToken(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+        received(node, msg.data, Math.floor(Number(msg.info.timestampNanos) / 1e6));
+      }
     })().catch(() => {});
   }
 
