@@ -31,22 +31,25 @@ export class ClusterNode implements ClusterSink {
   ) {}
 
   /**
-   * Routes a message to this node's subscribers. A QoS 2 message its publisher may be sending
-   * again (qos2-seen.ts) goes only to sessions that do not have it (they may have got it by a
-   * redelivery or on another node), and, if this node routed its first copy, that came here
-   * since.
+   * Routes a message to this node's subscribers. A message some of them may have already
+   * goes only to those that do not: a QoS 2 message its publisher may be sending again
+   * (qos2-seen.ts; if this node routed its first copy, only to sessions that came here since),
+   * and one redelivered lately, whose own copy came after the redelivery (redelivered.ts).
    */
   routeHere(message: Message): number {
-    if (message.qos !== 2) return this.core.router.route(message);
-    const at = this.qos2.firstRoutedAt(message.id, this.core.now());
     const id = message.id;
-    if (!possibleResend(id)) return this.core.router.route(message);
-    if (at === undefined) return this.core.router.routeTo(message, (session) => !session.holds(id));
-    return this.core.router.routeTo(
-      message,
-      (session) =>
-        session.recent !== undefined && session.recent.arrivedAt > at && !session.holds(id),
-    );
+    if (id === undefined) return this.core.router.route(message);
+    const at = message.qos === 2 ? this.qos2.firstRoutedAt(id, this.core.now()) : undefined;
+    if (at !== undefined) {
+      return this.core.router.routeTo(
+        message,
+        (session) =>
+          session.recent !== undefined && session.recent.arrivedAt > at && !session.holds(id),
+      );
+    }
+    if (possibleResend(id) || this.redelivered.has(id))
+      return this.core.router.routeTo(message, (session) => !session.holds(id));
+    return this.core.router.route(message);
   }
 
   /** A QoS 2 message this node routed already, sent again by its publisher (qos2-seen.ts). */

@@ -46,4 +46,19 @@ describe('redeliveries kept for sessions that arrive later', () => {
     assert.equal(left.length, 10_000);
     assert.equal(left[0], 'm5');
   });
+
+  it('knows the ids it keeps, a resend\u2019s as its first copy\u2019s, until they are forgotten', () => {
+    const kept = new Redelivered();
+    assert.equal(kept.has('a'), false);
+    kept.remember('n1', [message('a'), message('R5:x')], 0);
+    kept.remember('n2', [message('a')], 1000);
+    assert.equal(kept.has('a'), true);
+    assert.equal(kept.has('Q5:x'), true);
+    assert.equal(kept.has('b'), false);
+    [...kept.for([], REDELIVERY_WINDOW_MS)];
+    assert.equal(kept.has('a'), true, 'still kept for n2');
+    assert.equal(kept.has('Q5:x'), false);
+    [...kept.for([], REDELIVERY_WINDOW_MS + 1000)];
+    assert.equal(kept.has('a'), false);
+  });
 });
