@@ -73,7 +73,7 @@ export class NatsClusterBus implements ClusterBus {
     this.outbox = new Outbox(
       nc,
       options.prefix,
-      `${options.prefix}.n.${this.token}.ack`,
+      nodeSubject(options, options.nodeName, 'ack'),
       this.stamp,
       parts.durable,
       this.acks,
@@ -119,20 +119,20 @@ export class NatsClusterBus implements ClusterBus {
 
   async start(sink: ClusterSink): Promise<void> {
     this.sink = sink;
-    const node = `${this.options.prefix}.n.${encodeToken(this.nodeName)}`;
-    this.nc.subscribe(`${node}.ping`, {
+    const own = (verb: string) => nodeSubject(this.options, this.nodeName, verb);
+    this.nc.subscribe(own('ping'), {
       callback: (_err, msg) => {
         msg.respond('');
       },
     });
-    this.nc.subscribe(`${node}.surrender`, {
+    this.nc.subscribe(own('surrender'), {
       callback: (_err, msg) => {
         Promise.resolve(this.parts.claims.surrender(msg.data, sink)).then((reply) =>
           msg.respond(reply),
         );
       },
     });
-    this.nc.subscribe(`${node}.moved`, {
+    this.nc.subscribe(own('moved'), {
       callback: (_err, msg) => sink.forgetMoved(msg.string()),
     });
     // From the stream's start: the sessions restored here get what went out while it was down.
@@ -144,7 +144,7 @@ export class NatsClusterBus implements ClusterBus {
     this.nc.subscribe(longChannel(this.options.prefix), {
       callback: (_err, msg) => this.received(msg),
     });
-    this.nc.subscribe(`${node}.ack.*`, {
+    this.nc.subscribe(own('ack.*'), {
       callback: (_err, msg) => {
         const seq = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
         this.acks.acked(seq, msg.string());

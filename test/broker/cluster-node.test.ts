@@ -1,9 +1,9 @@
 // This broker as a cluster node (src/broker/cluster-node.ts), over a bus that carries nothing
 // (the NATS bus is tested in test/cluster/ against real servers): a session that arrives
 // catches up on the redeliveries it missed on the way, never on what it has, nor on a
-// message's own copy that comes after its redelivery [MQTT-4.3.2-4] [MQTT-4.3.3-10]; and the node reaping a lost one replaces a stale copy of a
-// session (restored at a restart) with the lost node's, but never that of a client connecting
-// or connected here.
+// message's own copy that comes after its redelivery [MQTT-4.3.2-4] [MQTT-4.3.3-10]; and the
+// node reaping a lost one replaces a stale copy of a session (restored at a restart) with the
+// lost node's, but never that of a client connecting or connected here.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BrokerCore } from '../../src/broker/core.js';
